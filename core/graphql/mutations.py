@@ -1,0 +1,59 @@
+"""The one way a mutation runs: permission, then the service in a transaction, errors as data."""
+
+import graphene
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from graphene.types.mutation import MutationOptions
+
+from .errors import errors_from_validation
+
+
+class BaseMutation(graphene.Mutation):
+    """Subclasses declare `error_type`, `code_enum` and `permission` (in Meta, or once for a whole
+    app as `_error_type`, `_code_enum`, `_permission_check` on an abstract base) and implement
+    `perform_mutation`. Any ValidationError or PermissionDenied rolls the whole transaction back,
+    so a mutation that returns errors has changed nothing."""
+
+    class Meta:
+        abstract = True
+
+    _error_type = None
+    _code_enum = None
+    _permission_check = None
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, error_type=None, code_enum=None, permission=None, _meta=None, **options):
+        if not _meta:
+            _meta = MutationOptions(cls)
+        error_type = error_type or cls._error_type
+        code_enum = code_enum or cls._code_enum
+        permission = permission or cls._permission_check
+        cls.errors = graphene.List(graphene.NonNull(error_type), required=True)
+        cls._code_enum = code_enum
+        cls._permission = staticmethod(permission) if permission else None
+        super().__init_subclass_with_meta__(_meta=_meta, **options)
+
+    @classmethod
+    def mutate(cls, root, info, **data):
+        user = info.context.user
+        if cls._permission is not None and not cls._permission(user):
+            return cls._failure(
+                [{"field": None, "code": "PERMISSION_DENIED", "message": _("You do not have permission to do this.")}]
+            )
+        try:
+            with transaction.atomic():
+                return cls.perform_mutation(root, info, **data)
+        except ValidationError as exc:
+            return cls._failure(errors_from_validation(exc, cls._code_enum))
+        except PermissionDenied as exc:
+            message = str(exc) or _("You do not have permission to do this.")
+            return cls._failure([{"field": None, "code": "PERMISSION_DENIED", "message": message}])
+
+    @classmethod
+    def perform_mutation(cls, root, info, **data):
+        raise NotImplementedError
+
+    @classmethod
+    def _failure(cls, errors):
+        return cls(errors=errors)

@@ -1,0 +1,98 @@
+import graphene
+from graphene_django.fields import DjangoConnectionField
+from graphql import GraphQLError
+
+from core.graphql.fields import decode_node_id, node_or_error
+from core.graphql.scalars import ExactDecimal
+from farmers.graphql.types import CountyType, FarmerType, VillageType
+
+from .. import selectors
+from .types import CategoryType, ProductType
+
+
+class PriceRangeInput(graphene.InputObjectType):
+    gte = ExactDecimal(description="At least this price (CNY).")
+    lte = ExactDecimal(description="At most this price (CNY).")
+
+
+class ProductFilterInput(graphene.InputObjectType):
+    category = graphene.ID(description="A category; a top category includes its subcategories.")
+    village = graphene.ID()
+    county = graphene.ID()
+    farmer = graphene.ID()
+    price_range = PriceRangeInput(description="Products with a variant priced in this range.")
+    in_stock = graphene.Boolean()
+
+
+class ProductSortField(graphene.Enum):
+    CREATED_AT = "CREATED_AT"
+    PRICE = "PRICE"
+    NAME = "NAME"
+    HARVEST_DATE = "HARVEST_DATE"
+
+
+class OrderDirection(graphene.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+class ProductSortingInput(graphene.InputObjectType):
+    field = ProductSortField(required=True)
+    direction = OrderDirection(required=True)
+
+
+class ShopQueries(graphene.ObjectType):
+    products = DjangoConnectionField(
+        ProductType,
+        filter=ProductFilterInput(),
+        sort_by=ProductSortingInput(),
+        description="Products shoppers can buy: published, priced, sold by verified farmers or cooperatives.",
+    )
+    product = graphene.Field(
+        ProductType, id=graphene.ID(), slug=graphene.String(), description="One product, by ID or by slug."
+    )
+    categories = graphene.List(graphene.NonNull(CategoryType), required=True, description="Top-level categories.")
+
+    @staticmethod
+    def resolve_products(root, info, filter=None, sort_by=None, **_page):
+        products = selectors.filter_products(selectors.visible_products(), **_filter_args(filter or {}))
+        if sort_by:
+            # graphene 3 hands enum inputs over as enum members.
+            products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
+        else:
+            products = selectors.sort_products(products)
+        return selectors.with_catalog_relations(products)
+
+    @staticmethod
+    def resolve_product(root, info, id=None, slug=None):
+        if (id is None) == (slug is None):
+            raise GraphQLError("Give either id or slug.", extensions={"code": "INVALID", "field": "id"})
+        if id is not None:
+            return node_or_error(info, id, ProductType, "id")
+        found = selectors.with_catalog_relations(selectors.products_visible_to(info.context.user)).filter(slug=slug)
+        product = found.first()
+        if product is None:
+            raise GraphQLError(f"No product with slug {slug!r}.", extensions={"code": "NOT_FOUND", "field": "slug"})
+        return product
+
+    @staticmethod
+    def resolve_categories(root, info):
+        return selectors.top_categories()
+
+
+def _filter_args(data) -> dict:
+    args = {}
+    for field, node_type in (
+        ("category", CategoryType),
+        ("village", VillageType),
+        ("county", CountyType),
+        ("farmer", FarmerType),
+    ):
+        if data.get(field) is not None:
+            args[field] = decode_node_id(data[field], node_type, f"filter.{field}")
+    price_range = data.get("price_range")
+    if price_range:
+        args["price_gte"], args["price_lte"] = price_range.get("gte"), price_range.get("lte")
+    if data.get("in_stock") is not None:
+        args["in_stock"] = data["in_stock"]
+    return args

@@ -1,0 +1,87 @@
+"""Reads of the catalog that more than one caller needs: what shoppers may see, and how to load it."""
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
+
+from farmers.models import VerificationState
+
+from .models import Category, ImageStatus, Product, ProductImage, Variant
+
+
+def visible_products():
+    """Shoppers see products that are published, priced, and sold by a verified farmer or cooperative."""
+    verified = VerificationState.VERIFIED
+    return Product.objects.filter(is_published=True, min_price__isnull=False).filter(
+        Q(farmer__verification_state=verified) | Q(cooperative__verification_state=verified)
+    )
+
+
+def products_visible_to(user):
+    """Shoppers: the visible catalog. Sellers also see their own drafts; staff see everything."""
+    if user and user.is_authenticated and user.is_staff:
+        return Product.objects.all()
+    visible = Q(pk__in=visible_products().values("pk"))
+    if user and user.is_authenticated:
+        own = Product.objects.filter(
+            Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
+        ).values("pk")
+        return Product.objects.filter(visible | Q(pk__in=own))
+    return Product.objects.filter(visible)
+
+
+def with_catalog_relations(queryset):
+    """Everything a product card shows, in a fixed number of queries whatever the page size."""
+    return queryset.select_related(
+        "category__parent",
+        "farmer__village__county__province",
+        "cooperative__village__county__province",
+        "village__county__province",
+    ).prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch(
+            "images",
+            queryset=ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
+            to_attr="ready_images",
+        ),
+    )
+
+
+def filter_products(
+    queryset, *, category=None, village=None, county=None, farmer=None, price_gte=None, price_lte=None, in_stock=None
+):
+    if category is not None:
+        queryset = queryset.filter(Q(category=category) | Q(category__parent=category))
+    if village is not None:
+        queryset = queryset.filter(village=village)
+    if county is not None:
+        queryset = queryset.filter(village__county=county)
+    if farmer is not None:
+        queryset = queryset.filter(farmer=farmer)
+    if price_gte is not None or price_lte is not None:
+        variants = Variant.objects.filter(product=OuterRef("pk"))
+        if price_gte is not None:
+            variants = variants.filter(price__gte=price_gte)
+        if price_lte is not None:
+            variants = variants.filter(price__lte=price_lte)
+        queryset = queryset.filter(Exists(variants))
+    if in_stock is not None:
+        queryset = queryset.filter(in_stock=in_stock)
+    return queryset
+
+
+SORT_FIELDS = {
+    "CREATED_AT": "created_at",
+    "PRICE": "min_price",
+    "NAME": "name",
+    "HARVEST_DATE": "harvest_date",
+}
+
+
+def sort_products(queryset, field: str = "CREATED_AT", descending: bool = True):
+    column = SORT_FIELDS[field]
+    order = f"-{column}" if descending else column
+    tie = "-id" if descending else "id"
+    return queryset.order_by(order, tie)
+
+
+def top_categories():
+    return Category.objects.filter(parent__isnull=True).prefetch_related("children")

@@ -1,0 +1,300 @@
+"""Every change to the catalog goes through these functions: checks, then one consistent write."""
+
+import secrets
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from core.images import ImageRejected, check_upload
+from core.money import has_at_most_two_places, parse_amount
+from farmers.models import Cooperative, Farmer
+from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
+
+from .models import MAX_IMAGES_PER_PRODUCT, MAX_VARIANTS_PER_PRODUCT, ImageStatus, Product, ProductImage, Variant
+
+MAX_PRICE = Decimal("99999999.99")
+MAX_STOCK = 10_000_000
+PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published")
+VARIANT_FIELDS = ("name", "sku", "price", "stock", "weight_kg")
+
+
+def field_error(field: str, message, code: str, **params) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code, params=params or None)})
+
+
+# --- Permissions ------------------------------------------------------------------------------
+
+
+def can_manage_product(user, product: Product) -> bool:
+    if product.farmer_id:
+        return can_act_for_farmer(user, product.farmer)
+    return can_act_for_cooperative(user, product.cooperative)
+
+
+def _ensure_can_manage(user, product: Product) -> None:
+    if not can_manage_product(user, product):
+        raise PermissionDenied(_("You can only change your own products."))
+
+
+def _resolve_seller(actor, farmer: Farmer | None, cooperative: Cooperative | None):
+    if farmer and cooperative:
+        raise field_error("cooperative", _("A product belongs to a farmer or to a cooperative, not both."), "invalid")
+    if not farmer and not cooperative:
+        farmer = getattr(actor, "farmer", None)
+        if farmer is None:
+            raise field_error("farmer", _("Choose the farmer or cooperative selling this product."), "required")
+    if farmer and not can_act_for_farmer(actor, farmer):
+        raise PermissionDenied(_("You can only list goods for yourself or your cooperative's members."))
+    if cooperative and not can_act_for_cooperative(actor, cooperative):
+        raise PermissionDenied(_("You do not manage this cooperative."))
+    return farmer, cooperative
+
+
+# --- Validation of values ---------------------------------------------------------------------
+
+
+def clean_price(value, field: str = "price") -> Decimal:
+    try:
+        price = parse_amount(value)
+    except (TypeError, ValueError):
+        raise field_error(field, _("Enter the price as a number, e.g. 39.90."), "invalid_price") from None
+    if price <= 0:
+        raise field_error(field, _("The price must be more than zero."), "invalid_price")
+    if not has_at_most_two_places(price):
+        raise field_error(field, _("A price has at most two decimal places (fen)."), "invalid_price")
+    if price > MAX_PRICE:
+        raise field_error(field, _("The price is too high."), "invalid_price")
+    return price.quantize(Decimal("0.01"))
+
+
+def clean_stock(value, field: str = "stock") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise field_error(field, _("Stock must be a whole number."), "invalid_stock")
+    if value < 0:
+        raise field_error(field, _("Stock cannot be negative."), "invalid_stock")
+    if value > MAX_STOCK:
+        raise field_error(field, _("Stock is too large."), "invalid_stock")
+    return value
+
+
+def clean_weight(value, field: str = "weight_kg") -> Decimal:
+    try:
+        weight = parse_amount(value)
+    except (TypeError, ValueError):
+        raise field_error(field, _("Enter the weight in kilograms."), "invalid") from None
+    if weight < 0 or weight > Decimal("9999.999"):
+        raise field_error(field, _("The weight must be between 0 and 9999 kg."), "invalid")
+    return weight.quantize(Decimal("0.001"))
+
+
+def _check_publishable(product: Product) -> None:
+    if product.is_published and not product.seller_is_verified:
+        raise field_error(
+            "is_published",
+            _("Your listing is saved but can be published only after you are verified."),
+            "seller_not_verified",
+        )
+
+
+def _new_slug(name: str) -> str:
+    base = slugify(name, allow_unicode=True)[:80] or "product"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+# --- Products ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_product(
+    actor,
+    *,
+    name: str,
+    category,
+    farmer: Farmer | None = None,
+    cooperative: Cooperative | None = None,
+    description: str = "",
+    harvest_date=None,
+    is_published: bool = False,
+    variants: list[dict] | None = None,
+) -> Product:
+    farmer, cooperative = _resolve_seller(actor, farmer, cooperative)
+    seller = farmer or cooperative
+    product = Product(
+        name=(name or "").strip(),
+        category=category,
+        farmer=farmer,
+        cooperative=cooperative,
+        village=seller.village,
+        description=(description or "").strip(),
+        harvest_date=harvest_date,
+        is_published=bool(is_published),
+        created_by=actor,
+        slug=_new_slug(name or ""),
+    )
+    _check_publishable(product)
+    product.full_clean()
+    product.save()
+    for index, variant in enumerate(variants or []):
+        try:
+            create_variant(actor, product, **variant)
+        except ValidationError as exc:
+            raise ValidationError(
+                {f"variants.{index}.{field}": errors for field, errors in exc.error_dict.items()}
+            ) from None
+    return product
+
+
+@transaction.atomic
+def update_product(actor, product: Product, **changes) -> Product:
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    _ensure_can_manage(actor, product)
+    for field, value in changes.items():
+        if field not in PRODUCT_FIELDS:
+            raise ValueError(f"{field} cannot be changed here")
+        if isinstance(value, str):
+            value = value.strip()
+        setattr(product, field, value)
+    _check_publishable(product)
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def delete_product(actor, product: Product) -> None:
+    _ensure_can_manage(actor, product)
+    images = list(product.images.all())
+    product.delete()
+    transaction.on_commit(lambda: [_delete_image_files(image) for image in images])
+
+
+# --- Variants ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_variant(
+    actor, product: Product, *, name: str, price, stock: int = 0, weight_kg=Decimal("0"), sku: str = ""
+) -> Variant:
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    _ensure_can_manage(actor, product)
+    if product.variants.count() >= MAX_VARIANTS_PER_PRODUCT:
+        raise field_error(
+            "product", _("A product has at most %(max)d variants."), "too_many_variants", max=MAX_VARIANTS_PER_PRODUCT
+        )
+    position = (product.variants.aggregate(top=Max("position"))["top"] or 0) + 1
+    variant = Variant(
+        product=product,
+        name=(name or "").strip(),
+        sku=(sku or "").strip(),
+        price=clean_price(price),
+        stock=clean_stock(stock),
+        weight_kg=clean_weight(weight_kg),
+        position=position,
+    )
+    variant.full_clean()
+    variant.save()
+    refresh_product_summary(product)
+    return variant
+
+
+@transaction.atomic
+def update_variant(actor, variant: Variant, **changes) -> Variant:
+    variant = Variant.objects.select_for_update().select_related("product").get(pk=variant.pk)
+    _ensure_can_manage(actor, variant.product)
+    cleaners = {"price": clean_price, "stock": clean_stock, "weight_kg": clean_weight}
+    for field, value in changes.items():
+        if field not in VARIANT_FIELDS:
+            raise ValueError(f"{field} cannot be changed here")
+        if field in cleaners:
+            value = cleaners[field](value)
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(variant, field, value)
+    variant.full_clean()
+    variant.save()
+    refresh_product_summary(variant.product)
+    return variant
+
+
+def refresh_product_summary(product: Product) -> None:
+    """Recompute the denormalised lowest price and in-stock flag the catalog filters and sorts on."""
+    summary = product.variants.aggregate(low=Min("price"), most=Max("stock"))
+    product.min_price, product.in_stock = summary["low"], bool(summary["most"])
+    Product.objects.filter(pk=product.pk).update(min_price=product.min_price, in_stock=product.in_stock)
+
+
+# --- Images -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_product_image(actor, product: Product, upload, alt: str = "") -> ProductImage:
+    """Check the file at once (so the farmer sees the problem), then process it on a task."""
+    from .tasks import process_product_image
+
+    _ensure_can_manage(actor, product)
+    if product.images.count() >= MAX_IMAGES_PER_PRODUCT:
+        raise field_error(
+            "image", _("A product has at most %(max)d photos."), "too_many_images", max=MAX_IMAGES_PER_PRODUCT
+        )
+    data = read_upload(upload)
+    try:
+        check_upload(data)
+    except ImageRejected as exc:
+        raise field_error("image", exc.message, exc.code.lower()) from None
+    position = (product.images.aggregate(top=Max("position"))["top"] or 0) + 1
+    image = ProductImage(product=product, alt=(alt or "").strip()[:120], position=position)
+    image.raw_upload.save(f"{secrets.token_hex(16)}.upload", ContentFile(data), save=False)
+    image.save()
+    transaction.on_commit(lambda: process_product_image.delay(image.pk))
+    return image
+
+
+def read_upload(upload, limit: int | None = None) -> bytes:
+    """Read at most one byte past the limit: enough to know a file is too large."""
+    from django.conf import settings
+
+    limit = limit or settings.IMAGE_MAX_BYTES
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    return upload.read(limit + 1)
+
+
+def _delete_image_files(image: ProductImage) -> None:
+    for name in ("raw_upload", "original", "small", "medium", "large"):
+        file = getattr(image, name)
+        if file:
+            file.storage.delete(file.name)
+
+
+def process_image(image_id: int) -> ProductImage | None:
+    """Clean a pending photo: safe to run twice (a retried task finds it done and stops)."""
+    from core.images import clean_image
+
+    with transaction.atomic():
+        image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
+        if image is None or image.status != ImageStatus.PENDING:
+            return image
+        raw = image.raw_upload
+        try:
+            with raw.open("rb") as handle:
+                cleaned = clean_image(handle.read())
+        except ImageRejected as exc:
+            image.status, image.error_code, image.error_message = ImageStatus.FAILED, exc.code, str(exc.message)[:200]
+        except FileNotFoundError:
+            image.status, image.error_code = ImageStatus.FAILED, "UPLOAD_MISSING"
+        else:
+            stem = secrets.token_hex(8)
+            image.original.save(f"{stem}.jpg", ContentFile(cleaned.original), save=False)
+            for size, data in cleaned.thumbnails.items():
+                getattr(image, size).save(f"{stem}-{size}.jpg", ContentFile(data), save=False)
+            image.width, image.height, image.status = cleaned.width, cleaned.height, ImageStatus.READY
+        raw_name = raw.name
+        image.raw_upload = ""
+        image.save()
+        transaction.on_commit(lambda: raw.storage.delete(raw_name) if raw_name else None)
+    return image
