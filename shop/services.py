@@ -146,6 +146,7 @@ def create_product(
             raise ValidationError(
                 {f"variants.{index}.{field}": errors for field, errors in exc.error_dict.items()}
             ) from None
+    product.refresh_from_db()
     return product
 
 

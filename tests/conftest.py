@@ -1,0 +1,90 @@
+"""Shared fixtures. Tests that need a real service call `require_*`: without the service they skip
+with the reason, except under CI (CI=true), where a missing service is a failure."""
+
+import json
+import os
+
+import pytest
+from django.db import connection
+
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if ON_CI:
+        pytest.fail(f"CI needs this service: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def redis_available() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def require_postgres():
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def require_redis():
+    require(redis_available(), "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+    return os.environ["REDIS_URL"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Each test writes photos to its own folder, never into the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+
+
+class GraphQLClient:
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, query: str, variables: dict | None = None, **extra):
+        response = self.client.post(
+            "/graphql/", json.dumps({"query": query, "variables": variables or {}}), content_type="application/json"
+        )
+        assert response.status_code in (200, 400), response.content[:500]
+        return response.json()
+
+    def login(self, user):
+        self.client.force_login(user)
+        return self
+
+    def upload(self, query: str, variables: dict, files: dict):
+        """A multipart request per the GraphQL multipart spec: files replace `variables.<name>`."""
+        file_map = {str(i): [f"variables.{name}"] for i, name in enumerate(files)}
+        data = {"operations": json.dumps({"query": query, "variables": variables}), "map": json.dumps(file_map)}
+        for i, upload in enumerate(files.values()):
+            data[str(i)] = upload
+        response = self.client.post("/graphql/", data)
+        assert response.status_code in (200, 400), response.content[:500]
+        return response.json()
+
+
+@pytest.fixture
+def gql(client):
+    return GraphQLClient(client)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_by_default():
+    """Tasks run in-process unless a test starts a real worker (see `celery_worker_on_redis`)."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
