@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.images import ImageRejected, check_upload
-from core.money import has_at_most_two_places, parse_amount
+from core.money import FEN, has_at_most_two_places, parse_amount
 from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
@@ -69,7 +69,7 @@ def clean_price(value, field: str = "price") -> Decimal:
         raise field_error(field, _("A price has at most two decimal places (fen)."), "invalid_price")
     if price > MAX_PRICE:
         raise field_error(field, _("The price is too high."), "invalid_price")
-    return price.quantize(Decimal("0.01"))
+    return price.quantize(FEN)
 
 
 def clean_stock(value, field: str = "stock") -> int:
@@ -225,7 +225,10 @@ def update_variant(actor, variant: Variant, **changes) -> Variant:
 def refresh_product_summary(product: Product) -> None:
     """Recompute the denormalised lowest price and in-stock flag the catalog filters and sorts on."""
     summary = product.variants.aggregate(low=Min("price"), most=Max("stock"))
-    product.min_price, product.in_stock = summary["low"], bool(summary["most"])
+    low = summary["low"]
+    # SQLite's MIN() drops trailing zeros; money always has two places.
+    product.min_price = Decimal(low).quantize(FEN) if low is not None else None
+    product.in_stock = bool(summary["most"])
     Product.objects.filter(pk=product.pk).update(min_price=product.min_price, in_stock=product.in_stock)
 
 

@@ -42,10 +42,11 @@ def require_redis():
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Each test writes photos to its own folder, never into the working tree."""
+def _test_settings(settings, tmp_path):
+    """Photos go to each test's own folder, never the working tree; passwords hash fast."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class GraphQLClient:

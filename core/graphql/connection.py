@@ -1,4 +1,6 @@
 import graphene
+from graphene_django.fields import DjangoConnectionField
+from graphql import GraphQLError
 
 
 class CountableConnection(graphene.relay.Connection):
@@ -12,3 +14,44 @@ class CountableConnection(graphene.relay.Connection):
     @staticmethod
     def resolve_total_count(root, info):
         return root.length
+
+
+class ConnectionField(DjangoConnectionField):
+    """A Django connection whose page-size errors are ordinary coded GraphQL errors."""
+
+    @classmethod
+    def connection_resolver(
+        cls,
+        resolver,
+        connection,
+        default_manager,
+        queryset_resolver,
+        max_limit,
+        enforce_first_or_last,
+        root,
+        info,
+        **args,
+    ):
+        for name in ("first", "last"):
+            value = args.get(name)
+            if value is None:
+                continue
+            if value < 0:
+                raise GraphQLError(f"`{name}` cannot be negative.", extensions={"code": "INVALID", "field": name})
+            if max_limit and value > max_limit:
+                raise GraphQLError(
+                    f"Requesting {value} records on the `{info.field_name}` connection exceeds the `{name}` limit "
+                    f"of {max_limit} records.",
+                    extensions={"code": "PAGE_TOO_LARGE", "field": name, "limit": max_limit},
+                )
+        return super().connection_resolver(
+            resolver,
+            connection,
+            default_manager,
+            queryset_resolver,
+            max_limit,
+            enforce_first_or_last,
+            root,
+            info,
+            **args,
+        )

@@ -1,7 +1,7 @@
 import graphene
-from graphene_django.fields import DjangoConnectionField
 from graphql import GraphQLError
 
+from core.graphql.connection import ConnectionField
 from core.graphql.fields import decode_node_id, node_or_error
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
@@ -42,7 +42,7 @@ class ProductSortingInput(graphene.InputObjectType):
 
 
 class ShopQueries(graphene.ObjectType):
-    products = DjangoConnectionField(
+    products = ConnectionField(
         ProductType,
         filter=ProductFilterInput(),
         sort_by=ProductSortingInput(),

@@ -54,7 +54,7 @@ class ProductImageType(DjangoObjectType):
 
     status = graphene.Field(ImageStatusEnum, required=True)
     url = graphene.String(
-        size=graphene.Argument(ImageSize, default_value=ImageSize.MEDIUM.value),
+        size=graphene.Argument(ImageSize, default_value=ImageSize.MEDIUM),
         description="Null until the photo is processed.",
     )
 
@@ -69,7 +69,7 @@ class ProductImageType(DjangoObjectType):
 
     @staticmethod
     def resolve_url(root, info, size):
-        url = root.url(size)
+        url = root.url(size.value)
         return info.context.build_absolute_uri(url) if url else None
 
 
