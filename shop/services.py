@@ -96,7 +96,7 @@ def _check_publishable(product: Product) -> None:
     if product.is_published and not product.seller_is_verified:
         raise field_error(
             "is_published",
-            _("Your listing is saved but can be published only after you are verified."),
+            _("You can publish only after your account is verified; save the listing unpublished for now."),
             "seller_not_verified",
         )
 

@@ -1,0 +1,171 @@
+"""Benchmark: `products(first: 100)` with nested fields through the full Django stack, against one
+hand-written SQL query that returns the same rows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/catalog.py
+
+DATABASE_URL names the PostgreSQL server to use; the benchmark works in a database of its own
+(`shanhuo_bench`, re-created unless --reuse finds it seeded) and prints the figures.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "shanhuo_bench"
+
+QUERY = """
+query {
+  products(first: 100) {
+    totalCount
+    edges { node {
+      id name slug minPrice inStock
+      category { name parent { name } }
+      variants { id name price stock weightKg }
+      images { url(size: SMALL) alt width height }
+      farmer { id name village { name } }
+      cooperative { name }
+      village { name county { name province { name } } }
+    } }
+  }
+}"""
+
+# The same rows in one statement: visible products, newest first, with their nested objects.
+SQL = """
+SELECT p.id, p.name, p.slug, p.min_price, p.in_stock,
+       c.name, pc.name, f.id, f.name, fv.name, co.name, v.name, ct.name, pr.name,
+       (SELECT json_agg(json_build_object('id', x.id, 'name', x.name, 'price', x.price, 'stock', x.stock,
+                                          'weight_kg', x.weight_kg) ORDER BY x.position, x.id)
+          FROM shop_variant x WHERE x.product_id = p.id) AS variants,
+       (SELECT json_agg(json_build_object('small', i.small, 'alt', i.alt, 'width', i.width, 'height', i.height)
+                        ORDER BY i.position, i.id)
+          FROM shop_productimage i WHERE i.product_id = p.id AND i.status = 'ready') AS images
+  FROM shop_product p
+  JOIN shop_category c ON c.id = p.category_id
+  LEFT JOIN shop_category pc ON pc.id = c.parent_id
+  LEFT JOIN farmers_farmer f ON f.id = p.farmer_id
+  LEFT JOIN farmers_village fv ON fv.id = f.village_id
+  LEFT JOIN farmers_cooperative co ON co.id = p.cooperative_id
+  JOIN farmers_village v ON v.id = p.village_id
+  JOIN farmers_county ct ON ct.id = v.county_id
+  JOIN farmers_province pr ON pr.id = ct.province_id
+ WHERE p.is_published AND p.min_price IS NOT NULL
+   AND (f.verification_state = 'verified' OR co.verification_state = 'verified')
+ ORDER BY p.created_at DESC, p.id DESC
+ LIMIT 100
+"""
+
+
+def percentile(samples, fraction):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def point_django_at_bench_database(server_url: str, reuse: bool) -> bool:
+    """Create the benchmark database on the given server; True when it must be seeded."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    admin_url = urlunsplit(
+        (
+            parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme,
+            parts.netloc,
+            "/postgres",
+            "",
+            "",
+        )
+    )
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if exists and not reuse:
+            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+        if not exists or not reuse:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
+    return not (exists and reuse)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded benchmark database")
+    args = parser.parse_args()
+
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        os.environ.pop(name, None)  # seeding runs its photo tasks in-process
+    must_seed = point_django_at_bench_database(server, args.reuse)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.models import Product
+
+    if must_seed or Product.objects.count() < args.products:
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", "--products", str(args.products), "--reset", verbosity=0)
+        print(f"seeded {Product.objects.count()} products in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    client = Client()
+    body = json.dumps({"query": QUERY})
+
+    def graphql_once():
+        response = client.post("/graphql/", body, content_type="application/json")
+        payload = response.json()
+        assert response.status_code == 200 and "errors" not in payload, payload
+        return payload["data"]["products"]["edges"]
+
+    def sql_once():
+        with connection.cursor() as cursor:
+            cursor.execute(SQL)
+            return cursor.fetchall()
+
+    edges, rows = graphql_once(), sql_once()
+    assert len(edges) == len(rows) == 100, (len(edges), len(rows))
+    assert [e["node"]["slug"] for e in edges] == [row[2] for row in rows], "the two ways disagree on the rows"
+    with CaptureQueriesContext(connection) as queries:
+        graphql_once()
+
+    def measure(run):
+        for _ in range(5):
+            run()
+        samples = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            run()
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+    graphql_ms, sql_ms = measure(graphql_once), measure(sql_once)
+    g50, g95 = statistics.median(graphql_ms), percentile(graphql_ms, 0.95)
+    s50, s95 = statistics.median(sql_ms), percentile(sql_ms, 0.95)
+    print(
+        f"catalog: {Product.objects.count()} products, products(first: 100) with variants, images, farmer, "
+        f"village and category; {args.runs} runs each"
+    )
+    print(f"  GraphQL through Django   p50 {g50:7.2f} ms   p95 {g95:7.2f} ms   ({len(queries)} SQL queries)")
+    print(f"  hand-written SQL         p50 {s50:7.2f} ms   p95 {s95:7.2f} ms   (1 query)")
+    print(f"  ratio GraphQL / SQL      p50 {g50 / s50:7.2f}      p95 {g95 / s95:7.2f}      (target: under 5)")
+
+
+if __name__ == "__main__":
+    main()
