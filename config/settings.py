@@ -73,7 +73,6 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # the Django 6 default, opted into now
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -80,6 +81,7 @@ class FarmerAdmin(admin.ModelAdmin):
 
 @admin.register(NGO)
 class NGOAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "website"]
     search_fields = ["name"]
     filter_horizontal = ["villages", "staff"]

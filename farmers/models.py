@@ -154,7 +154,7 @@ class Farmer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["village", "name"]
+        ordering = ["village_id", "name"]  # not "village": that would join county and province
         verbose_name = _("farmer")
         verbose_name_plural = _("farmers")
 

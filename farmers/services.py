@@ -18,10 +18,12 @@ NEEDS_REASON = {S.REJECTED, S.SUSPENDED}
 
 @transaction.atomic
 def change_verification_state(farmer: Farmer, to_state: str, by, reason: str = "") -> Farmer:
-    """Move a farmer between verification states and record who did it, when and why."""
+    """Move a farmer between verification states and record who did it, when and why.
+
+    `by` is the person deciding; None only for the system itself (a management command)."""
+    farmer = Farmer.objects.select_for_update().get(pk=farmer.pk)
     if by is not None and not can_verify(by, farmer):
         raise PermissionDenied(_("You cannot verify farmers of this village."))
-    farmer = Farmer.objects.select_for_update().get(pk=farmer.pk)
     from_state = S(farmer.verification_state)
     to_state = S(to_state)
     if to_state not in ALLOWED_TRANSITIONS[from_state]:

@@ -1,3 +1,4 @@
+import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -5,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -14,8 +14,30 @@ from farmers.models import Cooperative, Farmer, Village
 MAX_VARIANTS_PER_PRODUCT = 20
 MAX_IMAGES_PER_PRODUCT = 8
 
-# Raw uploads keep their EXIF (GPS) until processed, so they live outside MEDIA_ROOT.
-private_storage = SimpleLazyObject(lambda: FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT))
+
+class PrivateMediaStorage(FileSystemStorage):
+    """Raw uploads keep their EXIF (GPS) until processed, so they live outside MEDIA_ROOT and are
+    never served. Reads PRIVATE_MEDIA_ROOT on each use, as the default storage does MEDIA_ROOT."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+_private_storage = PrivateMediaStorage()
+
+
+def private_storage():
+    """A callable, so that migrations refer to it instead of freezing a path."""
+    return _private_storage
 
 
 class Category(models.Model):

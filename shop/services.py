@@ -103,7 +103,7 @@ def _check_publishable(product: Product) -> None:
 
 def _new_slug(name: str) -> str:
     base = slugify(name, allow_unicode=True)[:80] or "product"
-    return f"{base}-{secrets.token_hex(3)}"
+    return f"{base}-{secrets.token_hex(4)}"
 
 
 # --- Products ---------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def create_product(
         slug=_new_slug(name or ""),
     )
     _check_publishable(product)
-    product.full_clean()
+    product.full_clean(validate_constraints=False)  # the one-seller rule is _resolve_seller's
     product.save()
     for index, variant in enumerate(variants or []):
         try:
@@ -161,7 +161,7 @@ def update_product(actor, product: Product, **changes) -> Product:
             value = value.strip()
         setattr(product, field, value)
     _check_publishable(product)
-    product.full_clean()
+    product.full_clean(validate_constraints=False)  # the seller does not change here
     product.save()
     return product
 
@@ -197,7 +197,7 @@ def create_variant(
         weight_kg=clean_weight(weight_kg),
         position=position,
     )
-    variant.full_clean()
+    variant.full_clean(validate_constraints=False)  # clean_* above check them
     variant.save()
     refresh_product_summary(product)
     return variant
@@ -216,7 +216,7 @@ def update_variant(actor, variant: Variant, **changes) -> Variant:
         elif isinstance(value, str):
             value = value.strip()
         setattr(variant, field, value)
-    variant.full_clean()
+    variant.full_clean(validate_constraints=False)  # clean_* above check them
     variant.save()
     refresh_product_summary(variant.product)
     return variant
@@ -241,7 +241,7 @@ def add_product_image(actor, product: Product, upload, alt: str = "") -> Product
     from .tasks import process_product_image
 
     _ensure_can_manage(actor, product)
-    if product.images.count() >= MAX_IMAGES_PER_PRODUCT:
+    if product.images.exclude(status=ImageStatus.FAILED).count() >= MAX_IMAGES_PER_PRODUCT:
         raise field_error(
             "image", _("A product has at most %(max)d photos."), "too_many_images", max=MAX_IMAGES_PER_PRODUCT
         )

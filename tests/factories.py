@@ -67,7 +67,9 @@ def ngo(villages=(), staff=()) -> NGO:
 
 def category(name=None, parent=None) -> Category:
     n = next(_seq)
-    return Category.objects.create(name=name or f"类目{n}", name_en=f"Category {n}", slug=f"category-{n}", parent=parent)
+    return Category.objects.create(
+        name=name or f"类目{n}", name_en=f"Category {n}", slug=f"category-{n}", parent=parent
+    )
 
 
 def product(seller=None, category_=None, published=True, variants=None, **fields) -> Product:

@@ -34,12 +34,12 @@ def test_admin_pages_load_for_an_operator(client):
     client.force_login(f.user(is_staff=True, is_superuser=True))
     for model in domain_models():
         info = (model._meta.app_label, model._meta.model_name)
-        changelist = client.get(reverse("admin:%s_%s_changelist" % info), {"q": "山"})
+        changelist = client.get(reverse("admin:{}_{}_changelist".format(*info)), {"q": "山"})
         assert changelist.status_code == 200, model._meta.label
-        assert client.get(reverse("admin:%s_%s_add" % info)).status_code == 200, model._meta.label
+        assert client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200, model._meta.label
         first = model.objects.first()
         if first is not None:
-            assert client.get(reverse("admin:%s_%s_change" % info, args=[first.pk])).status_code == 200
+            assert client.get(reverse("admin:{}_{}_change".format(*info), args=[first.pk])).status_code == 200
 
 
 def test_admin_verify_action_records_the_operator(client):

@@ -1,0 +1,595 @@
+"""Seed (and remove) the demo database: real places, invented people, a catalogue with photos.
+
+`manage.py seed_demo` calls `seed_demo` and `delete_demo_data`; the material lives in `core.demo_data`.
+
+Everything random comes from `random.Random` instances seeded from `--seed`, one per stream
+(people, verification, catalogue, photos), so that two runs with the same seed give the same
+farmers, names, prices and pictures, and changing how one stream is used leaves the others as
+they were. Nothing depends on the clock except the `created_at` timestamps Django sets itself.
+
+Two ways of writing the catalogue:
+
+* Up to `BULK_THRESHOLD` products (the default demo of 240), every product, variant and photo goes
+  through the real services (`shop.services.create_product`, `add_product_image`): permission
+  checks, validation, the denormalised price summary and the photo pipeline on its Celery task.
+  The demo then shows exactly what a farmer's listing produces, and seeding doubles as a smoke
+  test of those services. That costs about twenty queries and one photo pipeline run per product,
+  a few seconds for hundreds of products, too slow for the tens of thousands a benchmark wants.
+* Above it, products and variants are bulk-inserted with `min_price`/`in_stock` computed here, the
+  same way `shop.services.refresh_product_summary` computes them, and the photos are a handful of
+  pictures per category, cleaned once by `core.images.clean_image` and shared by many
+  `ProductImage` rows. The catalogue is the same (same plan, same seed); only the writing differs.
+  Bulk inserts send no signals, so anything kept in sync by signals (a search index) needs its
+  rebuild afterwards.
+"""
+
+import io
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageOps
+
+from core import demo_data as data
+from core.images import clean_image
+from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
+from farmers.services import change_verification_state
+from shop import services as shop_services
+from shop.models import Category, ImageStatus, Product, ProductImage, Variant
+
+BULK_THRESHOLD = 500
+DEFAULT_PRODUCTS = 240
+MIN_FARMERS = 64
+PRODUCTS_PER_FARMER = 20  # beyond MIN_FARMERS, large catalogues get more sellers, not longer shops
+SHARED_PHOTOS_PER_CATEGORY = 3
+PHOTO_SIZE = (320, 240)
+HARVEST_REFERENCE = date(2025, 10, 1)  # fixed, so that harvest dates do not depend on the day of the run
+
+OPERATOR_USERNAME = "demo-operator"
+DEMO_USER_PREFIX = "demo-"
+DEMO_PASSWORD = "demo"  # noqa: S105 - printed by the command on purpose: a demo, never production
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"  # noqa: S105 - idem
+
+S = VerificationState
+FEN = Decimal("0.01")
+
+
+@dataclass
+class ProductPlan:
+    """One product as the seed decided it, before it is written by either path."""
+
+    name: str
+    category: Category
+    seller: Farmer | Cooperative
+    actor: object
+    description: str
+    harvest_date: date | None
+    is_published: bool
+    variants: list[dict]
+
+    @property
+    def farmer(self):
+        return self.seller if isinstance(self.seller, Farmer) else None
+
+    @property
+    def cooperative(self):
+        return self.seller if isinstance(self.seller, Cooperative) else None
+
+
+@dataclass
+class SeedResult:
+    bulk: bool
+    admin_created: bool
+    farmer_usernames: list[str] = field(default_factory=list)
+
+
+def rng_for(seed: int, stream: str) -> random.Random:
+    """A generator of its own per stream; a string seed hashes the same in every process."""
+    return random.Random(f"shanhuo-demo:{seed}:{stream}")  # noqa: S311 - demo data, not secrets
+
+
+def is_seeded() -> bool:
+    """Any trace of a demo counts, so that seeding never runs into half of an earlier one
+    (say, its operator deleted by hand) and fails on a unique name or duplicates its farmers."""
+    return (
+        get_user_model().objects.filter(username__startswith=DEMO_USER_PREFIX).exists()
+        or NGO.objects.filter(slug__in=[item.slug for item in data.NGOS]).exists()
+        or Cooperative.objects.filter(slug__in=[item.slug for item in data.COOPERATIVES]).exists()
+        or Farmer.objects.filter(village__slug__in=[item.slug for item in data.VILLAGES]).exists()
+    )
+
+
+# --- Seeding ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
+    """Write the whole demo in one transaction; photos are processed once it commits."""
+    password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user would take minutes
+    operator = _create_user(OPERATOR_USERNAME, password, is_staff=True, first_name="Demo operator")
+    admin_created = _ensure_admin()
+    villages = _create_places()
+    categories = _create_categories()
+    verifiers = _create_ngos(villages, password)
+    people = rng_for(seed, "people")
+    cooperatives = _create_cooperatives(people, villages, password)
+    farmer_count = max(MIN_FARMERS, products // PRODUCTS_PER_FARMER)
+    farmers = _create_farmers(people, farmer_count, villages, cooperatives, password)
+    _verify_farmers(rng_for(seed, "verification"), farmers, operator, verifiers)
+    plans = plan_catalogue(rng_for(seed, "catalogue"), products, farmers, cooperatives, categories, operator)
+    bulk = products > BULK_THRESHOLD
+    if bulk:
+        _write_catalogue_in_bulk(rng_for(seed, "photos"), plans)
+    else:
+        _write_catalogue_with_services(rng_for(seed, "photos"), plans)
+    return SeedResult(
+        bulk=bulk,
+        admin_created=admin_created,
+        farmer_usernames=[farmer.user.username for farmer in farmers if farmer.user and farmer.is_verified][:3],
+    )
+
+
+def _create_user(username: str, password_hash: str, **fields):
+    return get_user_model().objects.create(username=username, password=password_hash, **fields)
+
+
+def _ensure_admin() -> bool:
+    """Create `admin`/`admin` unless a user of that name exists, whose password is then left alone."""
+    users = get_user_model().objects
+    if users.filter(username=ADMIN_USERNAME).exists():
+        return False
+    users.create_superuser(ADMIN_USERNAME, "admin@example.org", ADMIN_PASSWORD)
+    return True
+
+
+def _create_places() -> dict[str, Village]:
+    """Provinces, counties and villages, matched by slug so that a half-removed demo is reused."""
+    provinces = {
+        item.slug: Province.objects.update_or_create(
+            slug=item.slug, defaults={"name": item.name, "name_en": item.name_en}
+        )[0]
+        for item in data.PROVINCES
+    }
+    counties = {
+        item.slug: County.objects.update_or_create(
+            slug=item.slug,
+            defaults={"province": provinces[item.province], "name": item.name, "name_en": item.name_en},
+        )[0]
+        for item in data.COUNTIES
+    }
+    return {
+        item.slug: Village.objects.update_or_create(
+            slug=item.slug,
+            defaults={
+                "county": counties[item.county],
+                "name": item.name,
+                "name_en": item.name_en,
+                "story": item.story,
+                "households": item.households,
+                "poor_households": item.poor_households,
+                "poverty_line": data.POVERTY_LINE,
+                "baseline_income": Decimal(item.baseline_income),
+            },
+        )[0]
+        for item in data.VILLAGES
+    }
+
+
+def _create_categories() -> dict[str, Category]:
+    categories: dict[str, Category] = {}
+    for position, item in enumerate(data.CATEGORIES):
+        categories[item.slug] = Category.objects.update_or_create(
+            slug=item.slug,
+            defaults={
+                "name": item.name,
+                "name_en": item.name_en,
+                "parent": categories[item.parent] if item.parent else None,
+                "position": position,
+            },
+        )[0]
+    return categories
+
+
+def _create_ngos(villages: dict[str, Village], password_hash: str) -> dict[int, object]:
+    """Three NGOs with one staff member each; returns who verifies the farmers of each village."""
+    verifiers = {}
+    for number, item in enumerate(data.NGOS, start=1):
+        ngo = NGO.objects.create(name=item.name, slug=item.slug, website=item.website)
+        covered = [village for village in villages.values() if village.county.slug in item.counties]
+        ngo.villages.set(covered)
+        staff = _create_user(f"{DEMO_USER_PREFIX}ngo-{number}", password_hash, first_name=item.name)
+        ngo.staff.add(staff)
+        for village in covered:
+            verifiers.setdefault(village.pk, staff)
+    return verifiers
+
+
+def _create_cooperatives(rng: random.Random, villages: dict[str, Village], password_hash: str) -> list[Cooperative]:
+    cooperatives = []
+    for number, item in enumerate(data.COOPERATIVES, start=1):
+        cooperative = Cooperative.objects.create(
+            name=item.name,
+            slug=item.slug,
+            village=villages[item.village],
+            phone=fake_mobile(rng),
+            story=item.story,
+            verification_state=S.VERIFIED,
+        )
+        cooperative.managers.add(_create_user(f"{DEMO_USER_PREFIX}coop-{number}", password_hash))
+        cooperatives.append(cooperative)
+    return cooperatives
+
+
+def _create_farmers(
+    rng: random.Random, count: int, villages: dict[str, Village], cooperatives: list[Cooperative], password_hash: str
+) -> list[Farmer]:
+    """Every village gets farmers before any gets a second; most have an account, some do not
+    (older farmers whose cooperative or the operator lists for them)."""
+    village_list = list(villages.values())
+    village_data = {item.slug: item for item in data.VILLAGES}
+    province_codes = {item.slug: item.id_code for item in data.PROVINCES}
+    county_province = {item.slug: item.province for item in data.COUNTIES}
+    cooperative_of = {cooperative.village_id: cooperative for cooperative in cooperatives}
+    phones: set[str] = set()
+    farmers, users = [], []
+    for index in range(count):
+        village = village_list[index] if index < len(village_list) else rng.choice(village_list)
+        user = None
+        if rng.random() < 0.85:
+            user = get_user_model()(username=f"{DEMO_USER_PREFIX}farmer-{index + 1:04d}", password=password_hash)
+            users.append(user)
+        size = rng.randint(2, 7)
+        crop = data.PRODUCTS[rng.choice(village_data[village.slug].specialties)].name
+        cooperative = cooperative_of.get(village.pk)
+        farmers.append(
+            Farmer(
+                user=user,
+                name=rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
+                phone=_unique(phones, lambda: fake_mobile(rng)),
+                id_number=fake_id_number(rng, province_codes[county_province[village.county.slug]]),
+                village=village,
+                cooperative=cooperative if cooperative and rng.random() < 0.6 else None,
+                is_registered_poor=rng.random() < 0.4,
+                household_size=size,
+                story=rng.choice(data.FARMER_STORIES).format(size=size, crop=crop),
+            )
+        )
+    get_user_model().objects.bulk_create(users)  # the farmers below read their new keys
+    return Farmer.objects.bulk_create(farmers)
+
+
+def _verify_farmers(rng: random.Random, farmers: list[Farmer], operator, verifiers: dict[int, object]) -> None:
+    """Walk each farmer through the real state machine so the history rows exist.
+
+    Mostly verified, a few of every other state. The NGO covering a village decides for its
+    farmers (the operator where no NGO covers it); suspending is the operator's job.
+    """
+    count = len(farmers)
+    pending, rejected, suspended = max(2, count // 10), max(2, count * 8 // 100), max(2, count * 6 // 100)
+    states = [S.PENDING] * pending + [S.REJECTED] * rejected + [S.SUSPENDED] * suspended
+    states += [S.VERIFIED] * (count - len(states))
+    rng.shuffle(states)
+    for farmer, state in zip(farmers, states, strict=True):
+        verifier = verifiers.get(farmer.village_id, operator)
+        if state == S.REJECTED:
+            change_verification_state(farmer, S.REJECTED, verifier, rng.choice(data.REJECTION_REASONS))
+        elif state in (S.VERIFIED, S.SUSPENDED):
+            change_verification_state(farmer, S.VERIFIED, verifier)
+        if state == S.SUSPENDED:
+            change_verification_state(farmer, S.SUSPENDED, operator, rng.choice(data.SUSPENSION_REASONS))
+        farmer.verification_state = state
+
+
+# --- The catalogue ----------------------------------------------------------------------------
+
+
+def plan_catalogue(
+    rng: random.Random,
+    count: int,
+    farmers: list[Farmer],
+    cooperatives: list[Cooperative],
+    categories: dict[str, Category],
+    operator,
+) -> list[ProductPlan]:
+    """Decide every product before writing any, so that both writing paths list the same goods."""
+    places = _place_names()
+    village_specialties = {item.slug: item.specialties for item in data.VILLAGES}
+    cooperative_specialties = {item.slug: item.specialties for item in data.COOPERATIVES}
+    managers = {cooperative.pk: cooperative.managers.first() for cooperative in cooperatives}
+    plans = []
+    for index in range(count):
+        if cooperatives and rng.random() < 0.12:
+            seller = rng.choice(cooperatives)
+            template_key = rng.choice(cooperative_specialties[seller.slug])
+        else:
+            seller = rng.choice(farmers)
+            template_key = rng.choice(village_specialties[seller.village.slug])
+        template = data.PRODUCTS[template_key]
+        province, county, village = places[seller.village.slug]
+        plans.append(
+            ProductPlan(
+                name=_product_name(rng, template, county.short, village.name),
+                category=categories[template.category],
+                seller=seller,
+                actor=_actor_for(seller, managers, operator),
+                description=f"{template.blurb}\n\n产地：{province.name}{county.name}{village.name}。",
+                harvest_date=HARVEST_REFERENCE - timedelta(days=rng.randint(3, 150)) if template.seasonal else None,
+                is_published=seller.is_verified and rng.random() < 0.92,
+                variants=_plan_variants(rng, data.PACKAGING[template.packaging], index),
+            )
+        )
+    return plans
+
+
+def _place_names() -> dict[str, tuple]:
+    provinces = {item.slug: item for item in data.PROVINCES}
+    counties = {item.slug: item for item in data.COUNTIES}
+    return {
+        item.slug: (provinces[counties[item.county].province], counties[item.county], item) for item in data.VILLAGES
+    }
+
+
+def _product_name(rng: random.Random, template, county_short: str, village_name: str) -> str:
+    qualifier = rng.choice(template.qualifiers) if template.qualifiers else ""
+    place = rng.choice((county_short, county_short, village_name.removesuffix("村"), ""))
+    if place and qualifier and (qualifier.startswith(place) or place.startswith(qualifier)):
+        place = ""  # not 渭源渭源白条党参
+    pattern = rng.choice(("{place}{base}", "{place}{qualifier}{base}", "{qualifier}{base}"))
+    return pattern.format(place=place, qualifier=qualifier, base=template.name) or template.name
+
+
+def _plan_variants(rng: random.Random, packaging, index: int) -> list[dict]:
+    """One to three units; the first price is drawn, the bigger ones follow from it, so that a
+    10-jin box never costs less than a 5-jin one."""
+    units = packaging.units[: rng.randint(1, min(3, len(packaging.units)))]
+    first = Decimal(rng.randint(*packaging.first_price)) + Decimal(rng.choice(("0.00", "0.50", "0.80", "0.90")))
+    variants = []
+    for position, unit in enumerate(units, start=1):
+        price = first if position == 1 else _round_price(first * Decimal(unit.multiplier))
+        stock = 0 if rng.random() < 0.1 else rng.randint(3, 400)
+        variants.append(
+            {
+                "name": unit.name,
+                "sku": f"DEMO-{index + 1:05d}-{position}",
+                "price": price,
+                "stock": stock,
+                "weight_kg": Decimal(unit.weight_kg).quantize(Decimal("0.001")),
+            }
+        )
+    return variants
+
+
+def _round_price(amount: Decimal) -> Decimal:
+    """Shop prices end in .90: 71.82 becomes 71.90, 71.30 becomes 70.90."""
+    return amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP) - Decimal("0.10")
+
+
+def _actor_for(seller, managers: dict[int, object], operator):
+    """Who types the listing in: the farmer, else the cooperative's manager, else the operator."""
+    if isinstance(seller, Cooperative):
+        return managers[seller.pk]
+    if seller.user_id:
+        return seller.user
+    return managers.get(seller.cooperative_id) or operator
+
+
+def _write_catalogue_with_services(rng: random.Random, plans: list[ProductPlan]) -> None:
+    """The real path: the services validate, and each photo goes through the pipeline on its task."""
+    colours = _category_colours()
+    for plan in plans:
+        product = shop_services.create_product(
+            plan.actor,
+            name=plan.name,
+            category=plan.category,
+            farmer=plan.farmer,
+            cooperative=plan.cooperative,
+            description=plan.description,
+            harvest_date=plan.harvest_date,
+            is_published=plan.is_published,
+            variants=plan.variants,
+        )
+        photo = draw_photo(rng, colours[plan.category.pk])
+        upload = SimpleUploadedFile(f"{product.pk}.jpg", photo, content_type="image/jpeg")
+        shop_services.add_product_image(plan.actor, product, upload, alt=plan.name)
+
+
+def _write_catalogue_in_bulk(rng: random.Random, plans: list[ProductPlan]) -> None:
+    """The benchmark path: bulk inserts, denormalised fields computed here, photos shared."""
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                name=plan.name,
+                slug=f"{slugify(plan.name, allow_unicode=True)[:80]}-demo{index + 1}",
+                category=plan.category,
+                farmer=plan.farmer,
+                cooperative=plan.cooperative,
+                village=plan.seller.village,
+                description=plan.description,
+                harvest_date=plan.harvest_date,
+                is_published=plan.is_published,
+                min_price=min(variant["price"] for variant in plan.variants),
+                in_stock=any(variant["stock"] > 0 for variant in plan.variants),
+                created_by=plan.actor,
+            )
+            for index, plan in enumerate(plans)
+        ],
+        batch_size=1000,
+    )
+    Variant.objects.bulk_create(
+        [
+            Variant(product=product, position=position, **variant)
+            for product, plan in zip(products, plans, strict=True)
+            for position, variant in enumerate(plan.variants, start=1)
+        ],
+        batch_size=2000,
+    )
+    picks = [(plan.category, rng.randint(1, SHARED_PHOTOS_PER_CATEGORY)) for plan in plans]
+    photos = _shared_photos(rng, sorted(set(picks), key=lambda pick: (pick[0].pk, pick[1])))
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(product=product, alt=plan.name[:120], position=1, **photos[pick])
+            for product, plan, pick in zip(products, plans, picks, strict=True)
+        ],
+        batch_size=2000,
+    )
+
+
+def _shared_photos(rng: random.Random, picks: list[tuple[Category, int]]) -> dict[tuple[Category, int], dict]:
+    """The photos some product uses (a few per category), cleaned by the pipeline's own function
+    and stored once each, so that removing the demo leaves no file behind."""
+    colours = _category_colours()
+    storage = ProductImage._meta.get_field("original").storage
+    photos = {}
+    for category, number in picks:
+        cleaned = clean_image(draw_photo(rng, colours[category.pk]))
+        stem = f"products/demo/{category.slug}-{number}"
+        fields = {"original": storage.save(f"{stem}.jpg", ContentFile(cleaned.original))}
+        for size, content in cleaned.thumbnails.items():
+            fields[size] = storage.save(f"{stem}-{size}.jpg", ContentFile(content))
+        photos[category, number] = {
+            **fields,
+            "width": cleaned.width,
+            "height": cleaned.height,
+            "status": ImageStatus.READY,
+        }
+    return photos
+
+
+def _category_colours() -> dict[int, tuple[int, int, int]]:
+    """Each subcategory takes its top category's colour: fruit is orange, tea is green."""
+    top_colours = {item.slug: item.colour for item in data.CATEGORIES if item.colour}
+    parent_of = {item.slug: item.parent or item.slug for item in data.CATEGORIES}
+    return {
+        category.pk: top_colours[parent_of[category.slug]]
+        for category in Category.objects.filter(slug__in=list(parent_of))
+    }
+
+
+def draw_photo(rng: random.Random, colour: tuple[int, int, int]) -> bytes:
+    """A small JPEG: a sky-to-ground gradient in the category's colour, a hill, round 'produce'.
+
+    No font and no files are needed, and each picture differs a little, so the pipeline and the
+    storefront get real, varied images to work on.
+    """
+    width, height = PHOTO_SIZE
+    gradient = Image.linear_gradient("L").resize(PHOTO_SIZE)
+    image = ImageOps.colorize(gradient, black=_shade(colour, 1.35), white=_shade(colour, 0.75)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    sun = rng.randint(20, 36)
+    sun_x, sun_y = rng.randint(sun, width - sun), rng.randint(sun, height // 3)
+    draw.ellipse((sun_x - sun, sun_y - sun, sun_x + sun, sun_y + sun), fill=(255, 244, 214))
+    hill_top = rng.randint(height // 2, height * 2 // 3)
+    draw.ellipse((-width // 2, hill_top, width * 3 // 2, height * 2), fill=_shade(colour, 0.55))
+    for _ in range(rng.randint(3, 7)):
+        radius = rng.randint(14, 30)
+        x, y = rng.randint(radius, width - radius), rng.randint(hill_top, height - radius)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=_shade(colour, rng.uniform(0.9, 1.2)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
+    return tuple(max(0, min(255, round(channel * factor))) for channel in colour)
+
+
+# --- Fake personal data -----------------------------------------------------------------------
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARACTERS = "10X98765432"
+
+
+def fake_mobile(rng: random.Random) -> str:
+    """Eleven digits starting 13–19, like a mainland mobile number."""
+    return f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+
+
+def fake_id_number(rng: random.Random, province_code: str) -> str:
+    """An 18-character resident ID number with a valid check character (GB 11643), so that
+    format checks pass; the region part is the province-level code (xx0000), which marks it as
+    invented rather than a county's."""
+    born = date(1950, 1, 1) + timedelta(days=rng.randint(0, 45 * 365))
+    body = f"{province_code}0000{born:%Y%m%d}{rng.randint(1, 999):03d}"
+    checksum = sum(int(digit) * weight for digit, weight in zip(body, ID_WEIGHTS, strict=True)) % 11
+    return body + ID_CHECK_CHARACTERS[checksum]
+
+
+def _unique(seen: set[str], make) -> str:
+    value = make()
+    while value in seen:
+        value = make()
+    seen.add(value)
+    return value
+
+
+# --- Removing the demo ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delete_demo_data() -> dict[str, int]:
+    """Remove what `seed_demo` wrote: everything in the demo villages, the demo NGOs, categories and
+    `demo-*` users. `admin` stays (it may have been someone's own before the demo). Photo files
+    are deleted once the transaction commits, so a rollback loses none."""
+    villages = Village.objects.filter(slug__in=[item.slug for item in data.VILLAGES])
+    products = Product.objects.filter(village__in=villages)
+    files = _image_files(ProductImage.objects.filter(product__in=products))
+    counts = {"products": products.count(), "farmers": Farmer.objects.filter(village__in=villages).count()}
+    products.delete()
+    Farmer.objects.filter(village__in=villages).delete()
+    Cooperative.objects.filter(village__in=villages).delete()
+    NGO.objects.filter(slug__in=[item.slug for item in data.NGOS]).delete()
+    villages.delete()
+    County.objects.filter(slug__in=[item.slug for item in data.COUNTIES]).delete()
+    Province.objects.filter(slug__in=[item.slug for item in data.PROVINCES]).delete()
+    category_slugs = [item.slug for item in data.CATEGORIES]
+    Category.objects.filter(slug__in=category_slugs, parent__isnull=False).delete()
+    Category.objects.filter(slug__in=category_slugs).delete()
+    get_user_model().objects.filter(username__startswith=DEMO_USER_PREFIX).delete()
+    transaction.on_commit(lambda: _delete_files(files))
+    return counts
+
+
+def _image_files(images) -> list[tuple[object, str]]:
+    """(storage, name) of every file of these photos, once each: bulk demo photos share files."""
+    fields = ("raw_upload", "original", "small", "medium", "large")
+    storages = {name: ProductImage._meta.get_field(name).storage for name in fields}
+    seen = {}
+    for row in images.values_list(*fields):
+        for name, value in zip(fields, row, strict=True):
+            if value:
+                seen[(name == "raw_upload", value)] = storages[name]
+    return [(storage, value) for (_private, value), storage in seen.items()]
+
+
+def _delete_files(files: list[tuple[object, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
+
+
+def demo_counts() -> dict[str, int]:
+    """What the demo holds now, for the command's summary."""
+    villages = Village.objects.filter(slug__in=[item.slug for item in data.VILLAGES])
+    products = Product.objects.filter(village__in=villages)
+    images = ProductImage.objects.filter(product__in=products)
+    return {
+        "provinces": Province.objects.filter(counties__villages__in=villages).distinct().count(),
+        "counties": County.objects.filter(villages__in=villages).distinct().count(),
+        "villages": villages.count(),
+        "cooperatives": Cooperative.objects.filter(village__in=villages).count(),
+        "farmers": Farmer.objects.filter(village__in=villages).count(),
+        "ngos": NGO.objects.filter(slug__in=[item.slug for item in data.NGOS]).count(),
+        "products": products.count(),
+        "published": products.filter(is_published=True).count(),
+        "variants": Variant.objects.filter(product__in=products).count(),
+        "photos_ready": images.filter(status=ImageStatus.READY).count(),
+        "photos_waiting": images.filter(~Q(status=ImageStatus.READY)).count(),
+    }

@@ -1,0 +1,97 @@
+"""`manage.py seed_demo`: a demo database to click through, or a large catalogue to benchmark.
+
+The work is in `core.demo`; this command parses options, guards against seeding twice and reports.
+"""
+
+import logging
+import time
+from contextlib import contextmanager
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from core import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with demo data: real former poverty counties and villages, farmers in every "
+        "verification state, cooperatives, NGOs and a catalogue with photos. Creates the user admin/admin."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1, help="Random seed; the same seed gives the same data.")
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=demo.DEFAULT_PRODUCTS,
+            help=f"How many products (default {demo.DEFAULT_PRODUCTS}). Above {demo.BULK_THRESHOLD} they are "
+            "bulk-inserted with shared photos, for benchmarks.",
+        )
+        parser.add_argument("--reset", action="store_true", help="Delete the demo data first, then seed again.")
+
+    def handle(self, *args, seed, products, reset, verbosity, **options):
+        if products < 1:
+            raise CommandError("--products must be at least 1.")
+        if demo.is_seeded() and not reset:
+            self.stdout.write("Demo data is already seeded; nothing to do. Use --reset to delete it and seed again.")
+            return
+        started = time.monotonic()
+        try:
+            with _quiet_tasks(verbosity < 2), transaction.atomic():
+                if reset:
+                    removed = demo.delete_demo_data()
+                    self.stdout.write(
+                        f"Deleted the demo data: {removed['products']} products, {removed['farmers']} farmers."
+                    )
+                result = demo.seed_demo(seed=seed, products=products)
+        except ProtectedError as exc:
+            raise CommandError(f"Cannot delete the demo data, other records still refer to it: {exc}") from exc
+        self._report(result, seed, time.monotonic() - started)
+
+    def _report(self, result, seed, seconds):
+        counts = demo.demo_counts()
+        path = "bulk inserts, shared photos" if result.bulk else "the shop services and the photo pipeline"
+        self.stdout.write(self.style.SUCCESS(f"Seeded the demo (seed {seed}) through {path} in {seconds:.1f} s."))
+        self.stdout.write(
+            "  {provinces} provinces, {counties} counties, {villages} villages, {ngos} NGOs, "
+            "{cooperatives} cooperatives, {farmers} farmers".format(**counts)
+        )
+        self.stdout.write(
+            "  {products} products ({published} published), {variants} variants, {photos_ready} photos ready".format(
+                **counts
+            )
+        )
+        if counts["photos_waiting"]:
+            self.stdout.write(
+                f"  {counts['photos_waiting']} photos are queued for the Celery worker; they appear once processed."
+            )
+        if result.admin_created:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Log in to /admin/ as {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD} "
+                    "(demo only: never on a server others can reach)."
+                )
+            )
+        else:
+            self.stdout.write(f"User {demo.ADMIN_USERNAME} already existed; its password was not changed.")
+        farmers = ", ".join(result.farmer_usernames)
+        self.stdout.write(
+            f"Demo users, password {demo.DEMO_PASSWORD!r}: {demo.OPERATOR_USERNAME} (staff), "
+            f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo.data.COOPERATIVES)} (cooperative managers), "
+            f"farmers such as {farmers}."
+        )
+
+
+@contextmanager
+def _quiet_tasks(quiet: bool):
+    """Eager Celery logs a line per photo task; hundreds of them would bury the summary."""
+    logger = logging.getLogger("celery.app.trace")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

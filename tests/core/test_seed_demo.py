@@ -1,0 +1,146 @@
+"""`manage.py seed_demo`: the demo has what it promises, runs twice safely, and repeats itself by seed."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Count, Max, Min
+
+from core import demo
+from farmers.models import NGO, County, Farmer, FarmerStateChange, Province, VerificationState, Village
+from shop.models import ImageStatus, Product, ProductImage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """The demo hashes a password or two per run; the production hasher's slowness is on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed_demo(capture, *args) -> str:
+    """Run the command and then its on-commit work (photo tasks, file deletions), as a commit would."""
+    out = StringIO()
+    with capture(execute=True):
+        call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "provinces": Province.objects.count(),
+        "counties": County.objects.count(),
+        "villages": Village.objects.count(),
+        "farmers": Farmer.objects.count(),
+        "state_changes": FarmerStateChange.objects.count(),
+        "ngos": NGO.objects.count(),
+        "products": Product.objects.count(),
+        "images": ProductImage.objects.count(),
+        "users": get_user_model().objects.count(),
+    }
+
+
+def catalogue() -> list[tuple]:
+    """What a shopper and a farmer would notice, in the order the products were written."""
+    return [
+        (
+            product.name,
+            product.category.slug,
+            product.village.slug,
+            product.seller.name,
+            product.is_published,
+            [(variant.name, variant.price, variant.stock, variant.weight_kg) for variant in product.variants.all()],
+        )
+        for product in Product.objects.order_by("id").select_related("category", "village", "farmer", "cooperative")
+    ]
+
+
+def farmers() -> list[tuple]:
+    return list(
+        Farmer.objects.order_by("id").values_list("name", "phone", "id_number", "village__slug", "verification_state")
+    )
+
+
+def test_demo_then_seeding_again_changes_nothing_and_reset_repeats_it(django_capture_on_commit_callbacks):
+    """One test, because each run goes through the real services and costs seconds."""
+    output = seed_demo(django_capture_on_commit_callbacks, "--seed", "3")
+
+    assert_demo_contents(output)
+    seeded, seeded_catalogue, seeded_farmers = counts(), catalogue(), farmers()
+
+    output = seed_demo(django_capture_on_commit_callbacks, "--seed", "3")
+
+    assert "already seeded" in output
+    assert counts() == seeded
+
+    seed_demo(django_capture_on_commit_callbacks, "--seed", "3", "--reset")
+
+    assert counts() == seeded
+    assert catalogue() == seeded_catalogue
+    assert farmers() == seeded_farmers
+
+
+def assert_demo_contents(output: str) -> None:
+    seeded = counts()
+    assert seeded["provinces"] >= 4
+    assert seeded["counties"] >= 8
+    assert seeded["villages"] >= 20
+    assert seeded["farmers"] >= 60
+    assert seeded["ngos"] == 3
+    assert seeded["products"] == demo.DEFAULT_PRODUCTS >= 200
+    assert set(Farmer.objects.values_list("verification_state", flat=True)) == set(VerificationState.values)
+    assert "admin / admin" in output
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password("admin")
+
+    for village in Village.objects.all():
+        assert village.name and village.name_en and village.story
+        assert 0 < village.poor_households <= village.households
+        assert village.baseline_income < village.poverty_line
+    for farmer in Farmer.objects.all():
+        assert len(farmer.phone) == 11 and farmer.phone[0] == "1" and farmer.phone[1] in "3456789"
+        assert len(farmer.id_number) == 18
+    assert all(ngo.villages.exists() and ngo.staff.count() == 1 for ngo in NGO.objects.all())
+    assert Farmer.objects.filter(cooperative__isnull=False).exists()
+    assert Product.objects.filter(cooperative__isnull=False, is_published=True).exists()
+
+    # Every decision went through the service, so it left a history row.
+    decided = Farmer.objects.exclude(verification_state=VerificationState.PENDING)
+    assert not decided.filter(state_changes__isnull=True).exists()
+    assert not Farmer.objects.filter(verification_state=VerificationState.PENDING, state_changes__isnull=False).exists()
+    for farmer in decided:
+        assert farmer.state_changes.first().to_state == farmer.verification_state
+    assert (
+        not Product.objects.filter(is_published=True)
+        .exclude(farmer__verification_state=VerificationState.VERIFIED, cooperative__isnull=True)
+        .exclude(cooperative__verification_state=VerificationState.VERIFIED)
+        .exists()
+    )
+
+    # Every product has exactly one photo, processed by the pipeline.
+    assert ProductImage.objects.filter(status=ImageStatus.READY).count() == seeded["products"]
+    assert not Product.objects.annotate(photos=Count("images")).exclude(photos=1).exists()
+    image = ProductImage.objects.first()
+    assert image.medium.storage.exists(image.medium.name) and not image.raw_upload
+
+
+def test_large_catalogues_are_bulk_inserted_with_correct_summaries_and_shared_photos(
+    django_capture_on_commit_callbacks,
+):
+    output = seed_demo(django_capture_on_commit_callbacks, "--products", "600", "--reset")
+
+    assert "bulk" in output
+    assert Product.objects.count() == 600
+    summaries = Product.objects.annotate(low=Min("variants__price"), most=Max("variants__stock"), n=Count("variants"))
+    for product in summaries:
+        assert 1 <= product.n <= 3
+        assert product.min_price == product.low
+        assert product.in_stock == bool(product.most)
+    assert summaries.filter(in_stock=False).exists() and summaries.filter(in_stock=True).exists()
+    assert ProductImage.objects.filter(status=ImageStatus.READY).count() == 600
+    shared = ProductImage.objects.values("medium").distinct().count()
+    assert shared < 100
+    image = ProductImage.objects.first()
+    assert image.url("small") and image.small.storage.exists(image.small.name)

@@ -1,0 +1,151 @@
+"""The photo task on a real Celery worker, over Redis, against the real database.
+
+Everywhere else the task runs eagerly, in the test's own thread and transaction. That hides what
+production depends on: the task is enqueued by `transaction.on_commit`, so the worker must find the
+row committed (enqueue before the commit and the worker finds nothing, or a PENDING row it cannot
+see); the task is `acks_late`, so the message leaves the queue only once the task has finished; and
+the worker runs in another thread with its own database connection and its own transaction.
+Here the rows are really committed (`transaction=True`), the message really goes through Redis on
+a queue of its own, and a worker in a thread of this process consumes it.
+
+The test cannot pass without the worker: after the commit it checks that the photo is still PENDING
+and the message is waiting in Redis, and only then starts the worker.
+
+Run locally with:
+    REDIS_URL=redis://127.0.0.1:6379/0 DATABASE_URL=postgres://postgres@127.0.0.1:5432/shanhuo_imgtest \
+        .venv/bin/python -m pytest tests/shop/test_image_task_worker.py -q
+"""
+
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis
+from celery import signals
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from config.celery import app
+from shop import services
+from shop.models import ImageStatus
+from tests import factories
+from tests.core.test_images import assert_bare_jpeg, phone_jpeg
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+WAIT_SECONDS = 30
+SIZES = ("original", "small", "medium", "large")
+
+
+def _drop_broker_connections():
+    """Forget pooled broker connections and cached queue declarations (rebuilt on next use), so the
+    changed `broker_url` and queue take effect now and do not outlive the test.
+
+    kombu keeps its pools in a process-wide registry keyed by broker URL: closing a pool without
+    `kombu.pools.reset()` would hand the closed pool to the next eager task ("Acquire on closed pool").
+    """
+    kombu.pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    for cached in ("queues", "default_queue", "router"):
+        app.amqp.__dict__.pop(cached, None)
+
+
+@pytest.fixture
+def celery_on_redis(require_redis):
+    """Eager off, broker on Redis, a queue nobody else listens to; all put back afterwards."""
+    queue = f"test-images-{uuid.uuid4().hex}"
+    saved = {key: app.conf[key] for key in ("broker_url", "task_default_queue")}
+    root = logging.getLogger()
+    root_handlers, root_level = root.handlers[:], root.level  # the worker's logging setup replaces them
+
+    app.conf.task_always_eager = False  # conftest's autouse fixture puts it back
+    app.conf.broker_url = require_redis
+    app.conf.task_default_queue = queue
+    _drop_broker_connections()
+    broker = redis.Redis.from_url(require_redis)
+    try:
+        yield queue, broker
+    finally:
+        app.conf.update(saved)
+        _drop_broker_connections()
+        root.handlers[:], root.level = root_handlers, root_level
+        stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
+        if stale:
+            broker.delete(*stale)
+        broker.close()
+
+
+def waiting_messages(broker, queue: str) -> int:
+    # kombu keeps one Redis list per queue (and per priority step, as `queue\x06\x16N`).
+    return sum(broker.llen(key) for key in broker.scan_iter(match=f"{queue}*") if broker.type(key) == b"list")
+
+
+def unacked_messages(broker, queue: str) -> int:
+    # Delivered but not yet acknowledged: kombu's `unacked` hash, each entry [message, exchange, routing key].
+    return sum(json.loads(entry)[2] == queue for entry in broker.hvals("unacked"))
+
+
+def test_uploaded_photo_is_processed_by_a_real_worker(celery_on_redis):
+    queue, broker = celery_on_redis
+    farmer = factories.farmer()
+    product = factories.product(farmer)
+    main_thread = threading.get_ident()
+
+    with transaction.atomic():
+        image = services.add_product_image(farmer.user, product, SimpleUploadedFile("p.jpg", phone_jpeg()))
+        assert waiting_messages(broker, queue) == 0, "enqueued before the commit"
+    # Committed: the message waits in Redis, and nothing has run in this process.
+    assert waiting_messages(broker, queue) == 1
+    image.refresh_from_db()
+    assert image.status == ImageStatus.PENDING
+    raw = Path(settings.PRIVATE_MEDIA_ROOT) / image.raw_upload.name
+    assert raw.is_file()
+
+    runs = []
+
+    def record(sender=None, task_id=None, task=None, state=None, **kwargs):
+        if task is not None and task.name == "shop.tasks.process_product_image":
+            request = task.request
+            queue_name = (request.delivery_info or {}).get("routing_key")
+            runs.append(
+                {"thread": threading.get_ident(), "queue": queue_name, "eager": request.is_eager, "state": state}
+            )
+
+    signals.task_postrun.connect(record, weak=False)
+    try:
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30
+        ):
+            deadline = time.monotonic() + WAIT_SECONDS
+            while time.monotonic() < deadline:
+                image.refresh_from_db()
+                if image.status != ImageStatus.PENDING and runs:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail(f"the worker did not process the photo within {WAIT_SECONDS} s (still {image.status})")
+    finally:
+        signals.task_postrun.disconnect(record)
+
+    assert runs == [{"thread": runs[0]["thread"], "queue": queue, "eager": False, "state": "SUCCESS"}]
+    assert runs[0]["thread"] != main_thread, "the task ran in the test's thread, not in the worker"
+    assert waiting_messages(broker, queue) == 0
+    assert unacked_messages(broker, queue) == 0  # acknowledged (late, after the task), not left for redelivery
+
+    assert image.status == ImageStatus.READY, (image.error_code, image.error_message)
+    assert (image.width, image.height) == (48, 64)
+    assert image.raw_upload.name == ""
+    assert not raw.exists(), "the raw upload (with its GPS) must be deleted after processing"
+    for size in SIZES:
+        path = Path(settings.MEDIA_ROOT) / getattr(image, size).name
+        assert path.is_file(), size
+        assert assert_bare_jpeg(path.read_bytes()).size == (48, 64)
+    assert list(product.images.filter(status=ImageStatus.READY)) == [image]
