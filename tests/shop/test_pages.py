@@ -73,8 +73,10 @@ def test_english_on_request(client, listed):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get("/").content.decode()
     assert 'lang="en"' in page and "Fresh from the mountains" in page
+    assert 'Shanhuo <span lang="zh-hans">山货</span></a>' in page
 
 
 def test_chinese_by_default(client, listed):
     page = client.get("/").content.decode()
-    assert "Fresh from the mountains" not in page
+    assert "Fresh from the mountains" not in page and "大山里的好物" in page
+    assert '">山货</a>' in page, "the brand appears once, in Chinese"
