@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,6 +125,7 @@ IMAGE_THUMBNAIL_SIZES = {"small": 160, "medium": 480, "large": 1024}
 GRAPHENE = {"SCHEMA": "config.schema.schema", "RELAY_CONNECTION_MAX_LIMIT": 100}
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 20_000)
+GRAPHQL_MAX_QUERY_LENGTH = env_int("GRAPHQL_MAX_QUERY_LENGTH", 20_000)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,24 +50,34 @@ class StateChangeInline(admin.TabularInline):
         return False
 
 
-def _state_action(to_state, label):
-    def action(modeladmin, request, queryset):
-        done = 0
-        for farmer in queryset:
-            try:
-                services.change_verification_state(farmer, to_state, by=request.user, reason=str(_("Changed in admin")))
-                done += 1
-            except Exception as exc:  # noqa: BLE001 - each failure is reported to the operator
-                modeladmin.message_user(request, f"{farmer}: {exc}", messages.WARNING)
-        modeladmin.message_user(request, _("%(n)d farmers updated.") % {"n": done})
+class FarmerAdminForm(forms.ModelForm):
+    """Verification is decided here like anywhere else: through the service, with a reason."""
 
-    action.__name__ = f"mark_{to_state}"
-    action.short_description = label
-    return action
+    change_state_to = forms.ChoiceField(
+        label=_("Change verification state to"),
+        required=False,
+        choices=[("", "—"), *VerificationState.choices],
+    )
+    change_reason = forms.CharField(label=_("Reason for the change"), required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = Farmer
+        fields = [
+            "user",
+            "name",
+            "phone",
+            "id_number",
+            "village",
+            "cooperative",
+            "is_registered_poor",
+            "household_size",
+            "story",
+        ]
 
 
 @admin.register(Farmer)
 class FarmerAdmin(admin.ModelAdmin):
+    form = FarmerAdminForm
     list_display = ["name", "village", "cooperative", "verification_state", "is_registered_poor", "created_at"]
     list_filter = ["verification_state", "is_registered_poor", "village__county__province", "village__county"]
     search_fields = ["name", "phone", "id_number", "village__name", "cooperative__name"]
@@ -73,10 +85,29 @@ class FarmerAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "village", "cooperative"]
     readonly_fields = ["verification_state", "state_changed_by", "state_changed_at", "state_reason", "created_at"]
     inlines = [StateChangeInline]
-    actions = [
-        _state_action(VerificationState.VERIFIED, _("Verify selected farmers")),
-        _state_action(VerificationState.SUSPENDED, _("Suspend selected farmers")),
-    ]
+    actions = ["verify_selected"]
+
+    @admin.action(description=_("Verify selected farmers"))
+    def verify_selected(self, request, queryset):
+        done = 0
+        for farmer in queryset:
+            try:
+                services.change_verification_state(farmer, VerificationState.VERIFIED, by=request.user)
+                done += 1
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, f"{farmer}: {'; '.join(error.messages)}", messages.WARNING)
+        self.message_user(request, _("%(n)d farmers verified.") % {"n": done})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        to_state = form.cleaned_data.get("change_state_to")
+        if to_state and to_state != obj.verification_state:
+            try:
+                services.change_verification_state(
+                    obj, to_state, by=request.user, reason=form.cleaned_data.get("change_reason", "")
+                )
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
 
 
 @admin.register(NGO)

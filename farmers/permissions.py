@@ -1,15 +1,44 @@
 """Who may see a farmer's personal data and act for a farmer: one place for these rules."""
 
+from dataclasses import dataclass
+
 from .models import NGO, Farmer
 
 
-def can_see_personal_data(user, farmer: Farmer) -> bool:
-    """Phone and ID number: the farmer, staff, and the NGOs covering the farmer's village."""
-    if not (user and user.is_authenticated):
-        return False
-    if user.is_staff or farmer.user_id == user.pk:
-        return True
-    return NGO.objects.filter(staff=user, villages=farmer.village_id).exists()
+@dataclass(frozen=True)
+class Viewer:
+    """What one user may see of farmers, loaded once (one query) and reused for a whole page."""
+
+    user_id: int | None
+    is_staff: bool
+    covered_villages: frozenset[int]
+    managed_cooperatives: frozenset[int]
+
+    @classmethod
+    def of(cls, user) -> "Viewer":
+        if not (user and user.is_authenticated and user.is_active):
+            return cls(None, False, frozenset(), frozenset())
+        covered = frozenset(NGO.objects.filter(staff=user).values_list("villages", flat=True)) - {None}
+        managed = frozenset(user.managed_cooperatives.values_list("pk", flat=True))
+        return cls(user.pk, user.is_staff, covered, managed)
+
+    def can_see_personal_data(self, farmer: Farmer) -> bool:
+        """Phone, ID number, poverty registration: the farmer, staff, and NGOs covering the village."""
+        if self.user_id is None:
+            return False
+        return self.is_staff or farmer.user_id == self.user_id or farmer.village_id in self.covered_villages
+
+    def can_see_cooperative(self, cooperative) -> bool:
+        return cooperative.is_verified or self.is_staff or cooperative.pk in self.managed_cooperatives
+
+
+def viewer_of(request) -> Viewer:
+    """The viewer of this request, computed on first use and kept on the request."""
+    viewer = getattr(request, "_farmers_viewer", None)
+    if viewer is None:
+        viewer = Viewer.of(getattr(request, "user", None))
+        request._farmers_viewer = viewer
+    return viewer
 
 
 def can_act_for_farmer(user, farmer: Farmer) -> bool:

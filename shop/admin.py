@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +34,46 @@ class ProductImageInline(admin.TabularInline):
         return format_html('<img src="{}" height="60">', url) if url else "—"
 
 
+class ProductAdminForm(forms.ModelForm):
+    """The admin keeps the catalog's rules: one seller, the seller's village, publish once verified."""
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "farmer",
+            "cooperative",
+            "description",
+            "harvest_date",
+            "is_published",
+            "created_by",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = _("Left empty, one is made from the name.")
+
+    def clean(self):
+        data = super().clean()
+        farmer, cooperative = data.get("farmer"), data.get("cooperative")
+        if bool(farmer) == bool(cooperative):
+            raise forms.ValidationError(_("Choose either a farmer or a cooperative as the seller."))
+        product = self.instance
+        product.farmer, product.cooperative = farmer, cooperative
+        product.is_published = data.get("is_published", False)
+        try:
+            services.check_publishable(product)
+        except ValidationError as error:
+            self.add_error("is_published", error.error_dict["is_published"])
+        return data
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
     list_display = ["name", "category", "seller_name", "village", "min_price", "in_stock", "is_published", "created_at"]
     list_filter = [
         "is_published",
@@ -45,7 +85,7 @@ class ProductAdmin(admin.ModelAdmin):
     ]
     search_fields = ["name", "slug", "farmer__name", "cooperative__name", "village__name", "village__county__name"]
     list_select_related = ["category", "farmer", "cooperative", "village"]
-    raw_id_fields = ["farmer", "cooperative", "village", "created_by"]
+    raw_id_fields = ["farmer", "cooperative", "created_by"]
     readonly_fields = ["min_price", "in_stock", "created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [VariantInline, ProductImageInline]
@@ -53,6 +93,13 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description=_("seller"))
     def seller_name(self, obj):
         return obj.seller.name
+
+    def save_model(self, request, obj, form, change):
+        obj.village = obj.seller.village
+        if not change:
+            obj.created_by = obj.created_by or request.user
+            obj.slug = obj.slug or services.new_slug(obj.name)
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -69,6 +116,16 @@ class VariantAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.refresh_product_summary(obj.product)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.refresh_product_summary(obj.product)
+
+    def delete_queryset(self, request, queryset):
+        products = {variant.product for variant in queryset.select_related("product")}
+        super().delete_queryset(request, queryset)
+        for product in products:
+            services.refresh_product_summary(product)
 
 
 @admin.register(ProductImage)

@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +62,10 @@ class Category(models.Model):
     def clean(self):
         if self.parent_id and self.parent.parent_id:
             raise ValidationError({"parent": ValidationError(_("Categories have two levels only."), code="invalid")})
+        if self.pk and self.parent_id and self.children.exists():
+            raise ValidationError(
+                {"parent": ValidationError(_("A category with subcategories cannot have a parent."), code="invalid")}
+            )
         if self.pk and self.parent_id == self.pk:
             raise ValidationError(
                 {"parent": ValidationError(_("A category cannot be its own parent."), code="invalid")}
@@ -85,7 +89,7 @@ class Product(models.Model):
         Cooperative, models.PROTECT, null=True, blank=True, related_name="products", verbose_name=_("cooperative")
     )
     village = models.ForeignKey(Village, models.PROTECT, related_name="products", verbose_name=_("village"))
-    description = models.TextField(_("description"), max_length=4000, blank=True)
+    description = models.TextField(_("description"), max_length=4000, blank=True, validators=[MaxLengthValidator(4000)])
     harvest_date = models.DateField(_("harvest date"), null=True, blank=True)
     is_published = models.BooleanField(_("published"), default=False, db_index=True)
     # Kept by shop.services.refresh_product_summary whenever variants change.

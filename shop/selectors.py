@@ -36,7 +36,7 @@ def with_catalog_relations(queryset):
     small to plan, and a page builds a few dozen place objects instead of one set per row.
     """
     places = Village.objects.select_related("county__province")
-    return queryset.select_related("farmer", "cooperative").prefetch_related(
+    return queryset.select_related("farmer__cooperative", "cooperative").prefetch_related(
         Prefetch("category", queryset=Category.objects.select_related("parent")),
         Prefetch("village", queryset=places),
         Prefetch("farmer__village", queryset=places),

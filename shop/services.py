@@ -1,10 +1,12 @@
 """Every change to the catalog goes through these functions: checks, then one consistent write."""
 
+import re
 import secrets
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils.text import slugify
@@ -82,6 +84,18 @@ def clean_stock(value, field: str = "stock") -> int:
     return value
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value, field: str, multiline: bool = False) -> str:
+    """Trimmed text without control characters (PostgreSQL refuses NUL; none belongs in a listing)."""
+    text = (value or "").strip()
+    found = CONTROL_CHARACTERS.search(text) or (not multiline and re.search(r"[\r\n\t]", text))
+    if found:
+        raise field_error(field, _("Remove the invisible control characters from this text."), "invalid")
+    return text
+
+
 def clean_weight(value, field: str = "weight_kg") -> Decimal:
     try:
         weight = parse_amount(value)
@@ -89,10 +103,12 @@ def clean_weight(value, field: str = "weight_kg") -> Decimal:
         raise field_error(field, _("Enter the weight in kilograms."), "invalid") from None
     if weight < 0 or weight > Decimal("9999.999"):
         raise field_error(field, _("The weight must be between 0 and 9999 kg."), "invalid")
+    if weight != weight.quantize(Decimal("0.001")):
+        raise field_error(field, _("Give the weight to the gram at most (three decimal places)."), "invalid")
     return weight.quantize(Decimal("0.001"))
 
 
-def _check_publishable(product: Product) -> None:
+def check_publishable(product: Product) -> None:
     if product.is_published and not product.seller_is_verified:
         raise field_error(
             "is_published",
@@ -101,7 +117,7 @@ def _check_publishable(product: Product) -> None:
         )
 
 
-def _new_slug(name: str) -> str:
+def new_slug(name: str) -> str:
     base = slugify(name, allow_unicode=True)[:80] or "product"
     return f"{base}-{secrets.token_hex(4)}"
 
@@ -125,18 +141,18 @@ def create_product(
     farmer, cooperative = _resolve_seller(actor, farmer, cooperative)
     seller = farmer or cooperative
     product = Product(
-        name=(name or "").strip(),
+        name=clean_text(name, "name"),
         category=category,
         farmer=farmer,
         cooperative=cooperative,
         village=seller.village,
-        description=(description or "").strip(),
+        description=clean_text(description, "description", multiline=True),
         harvest_date=harvest_date,
         is_published=bool(is_published),
         created_by=actor,
-        slug=_new_slug(name or ""),
+        slug=new_slug(name or ""),
     )
-    _check_publishable(product)
+    check_publishable(product)
     product.full_clean(validate_constraints=False)  # the one-seller rule is _resolve_seller's
     product.save()
     for index, variant in enumerate(variants or []):
@@ -157,10 +173,10 @@ def update_product(actor, product: Product, **changes) -> Product:
     for field, value in changes.items():
         if field not in PRODUCT_FIELDS:
             raise ValueError(f"{field} cannot be changed here")
-        if isinstance(value, str):
-            value = value.strip()
+        if field in ("name", "description"):
+            value = clean_text(value, field, multiline=field == "description")
         setattr(product, field, value)
-    _check_publishable(product)
+    check_publishable(product)
     product.full_clean(validate_constraints=False)  # the seller does not change here
     product.save()
     return product
@@ -190,8 +206,8 @@ def create_variant(
     position = (product.variants.aggregate(top=Max("position"))["top"] or 0) + 1
     variant = Variant(
         product=product,
-        name=(name or "").strip(),
-        sku=(sku or "").strip(),
+        name=clean_text(name, "name"),
+        sku=clean_text(sku, "sku"),
         price=clean_price(price),
         stock=clean_stock(stock),
         weight_kg=clean_weight(weight_kg),
@@ -211,10 +227,7 @@ def update_variant(actor, variant: Variant, **changes) -> Variant:
     for field, value in changes.items():
         if field not in VARIANT_FIELDS:
             raise ValueError(f"{field} cannot be changed here")
-        if field in cleaners:
-            value = cleaners[field](value)
-        elif isinstance(value, str):
-            value = value.strip()
+        value = cleaners[field](value) if field in cleaners else clean_text(value, field)
         setattr(variant, field, value)
     variant.full_clean(validate_constraints=False)  # clean_* above check them
     variant.save()
@@ -245,13 +258,15 @@ def add_product_image(actor, product: Product, upload, alt: str = "") -> Product
         raise field_error(
             "image", _("A product has at most %(max)d photos."), "too_many_images", max=MAX_IMAGES_PER_PRODUCT
         )
+    if not isinstance(upload, UploadedFile):
+        raise field_error("image", _("Send the photo as a file upload."), "invalid_image")
     data = read_upload(upload)
     try:
         check_upload(data)
     except ImageRejected as exc:
         raise field_error("image", exc.message, exc.code.lower()) from None
     position = (product.images.aggregate(top=Max("position"))["top"] or 0) + 1
-    image = ProductImage(product=product, alt=(alt or "").strip()[:120], position=position)
+    image = ProductImage(product=product, alt=clean_text(alt, "alt")[:120], position=position)
     image.raw_upload.save(f"{secrets.token_hex(16)}.upload", ContentFile(data), save=False)
     image.save()
     transaction.on_commit(lambda: process_product_image.delay(image.pk))

@@ -1,6 +1,7 @@
 import graphene
 from graphene_django.fields import DjangoConnectionField
 from graphql import GraphQLError
+from graphql_relay import cursor_to_offset
 
 
 class CountableConnection(graphene.relay.Connection):
@@ -32,6 +33,14 @@ class ConnectionField(DjangoConnectionField):
         info,
         **args,
     ):
+        for name in ("after", "before"):
+            cursor = args.get(name)
+            if cursor is not None:
+                offset = cursor_to_offset(cursor) if isinstance(cursor, str) else None
+                if offset is None or offset < 0:
+                    raise GraphQLError(
+                        f"`{name}` is not a cursor of this list.", extensions={"code": "INVALID", "field": name}
+                    )
         for name in ("first", "last"):
             value = args.get(name)
             if value is None:

@@ -1,21 +1,20 @@
 """ID arguments of queries: a malformed or unknown ID is a GraphQL error with a code, not a 500."""
 
 from graphql import GraphQLError
-from graphql_relay import from_global_id
+
+from .ids import parse_global_id
+
+
+def _invalid(global_id, what: str, field: str) -> GraphQLError:
+    return GraphQLError(f"{global_id!r} is not a valid {what}.", extensions={"code": "INVALID_ID", "field": field})
 
 
 def decode_node_id(global_id: str, node_type, field: str) -> int:
     type_name = node_type._meta.name
-    try:
-        decoded_type, raw_pk = from_global_id(global_id or "")
-        pk = int(raw_pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        decoded_type, pk = "", 0
-    if decoded_type != type_name or pk <= 0:
-        raise GraphQLError(
-            f"{global_id!r} is not a valid {type_name} ID.", extensions={"code": "INVALID_ID", "field": field}
-        )
-    return pk
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != type_name:
+        raise _invalid(global_id, f"{type_name} ID", field)
+    return parsed[1]
 
 
 def node_or_error(info, global_id: str, node_type, field: str, must_exist: bool = True):
@@ -32,13 +31,9 @@ def node_or_error(info, global_id: str, node_type, field: str, must_exist: bool 
 
 def resolve_any_node(info, global_id: str):
     """`node(id)`: like Relay's, but a bad ID is a coded error and each type's own visibility applies."""
-    try:
-        type_name, raw_pk = from_global_id(global_id or "")
-        pk = int(raw_pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        type_name, pk = "", 0
-    schema_type = info.schema.get_type(type_name) if type_name else None
+    parsed = parse_global_id(global_id)
+    schema_type = info.schema.get_type(parsed[0]) if parsed else None
     graphene_type = getattr(schema_type, "graphene_type", None)
-    if pk <= 0 or graphene_type is None or not hasattr(graphene_type, "get_node"):
-        raise GraphQLError(f"{global_id!r} is not a valid ID.", extensions={"code": "INVALID_ID", "field": "id"})
-    return graphene_type.get_node(info, pk)
+    if graphene_type is None or not hasattr(graphene_type, "get_node"):
+        raise _invalid(global_id, "ID", "id")
+    return graphene_type.get_node(info, parsed[1])

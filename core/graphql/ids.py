@@ -1,17 +1,29 @@
-"""Relay global IDs in mutation input: a bad or unknown one is a field error, never a 500."""
+"""Relay global IDs from clients: a bad or unknown one is a coded error, never a 500."""
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
+MAX_PK = 2**63 - 1  # a bigint column: larger numbers overflow the database driver
+
+
+def parse_global_id(global_id) -> tuple[str, int] | None:
+    """(type name, primary key), or None when the ID is not one of ours."""
+    if not isinstance(global_id, str) or not global_id:
+        return None
+    try:
+        type_name, raw_pk = from_global_id(global_id)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if not raw_pk.isascii() or not raw_pk.isdigit():
+        return None
+    pk = int(raw_pk)
+    return (type_name, pk) if type_name and 0 < pk <= MAX_PK else None
+
 
 def decode_id(global_id: str, expected_type: str, field: str) -> int:
-    try:
-        type_name, raw_pk = from_global_id(global_id or "")
-        pk = int(raw_pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        type_name, pk = "", None
-    if type_name != expected_type or pk is None or pk <= 0:
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != expected_type:
         raise ValidationError(
             {
                 field: ValidationError(
@@ -21,7 +33,7 @@ def decode_id(global_id: str, expected_type: str, field: str) -> int:
                 )
             }
         )
-    return pk
+    return parsed[1]
 
 
 def get_by_global_id(queryset, global_id: str, expected_type: str, field: str):

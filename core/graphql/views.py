@@ -3,7 +3,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -11,24 +11,40 @@ from graphene_django.settings import graphene_settings
 from graphene_django.views import HttpError
 from graphene_file_upload.django import FileUploadGraphQLView
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+from graphql.validation import specified_rules
 
-from .validation import validation_rules
+from .validation import limit_rules
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1024)
-def checked_document(query: str, max_depth: int, max_cost: int):
-    """Parse and validate a query once per distinct text (and limits): both depend on nothing else,
-    and together they cost several milliseconds for a catalog page. Bounded, so unique queries
-    from a client cannot grow it."""
+# Only short queries are cached (an app's queries are a few hundred bytes to a few KB), so that a
+# client sending many large distinct queries cannot grow the cache: 128 x 4 KB of text at most.
+CACHED_QUERY_LENGTH = 4096
+
+
+def check_document(query: str, max_depth: int, max_cost: int):
+    """Parse and validate: the specification's rules first, then our depth and cost limits."""
     try:
         document = parse(query)
     except GraphQLError as error:
         return None, (error,)
     schema = graphene_settings.SCHEMA.graphql_schema
-    errors = validate(schema, document, validation_rules(), graphene_settings.MAX_VALIDATION_ERRORS)
+    errors = validate(schema, document, specified_rules, graphene_settings.MAX_VALIDATION_ERRORS)
+    if not errors:
+        errors = validate(schema, document, limit_rules(max_depth, max_cost))
     return document, tuple(errors)
+
+
+# Parsing and validating a catalog query costs several milliseconds and depends on its text alone.
+_cached_check = lru_cache(maxsize=128)(check_document)
+
+
+def checked_document(query: str):
+    limits = (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_COST)
+    if len(query) <= CACHED_QUERY_LENGTH:
+        return _cached_check(query, *limits)
+    return check_document(query, *limits)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -50,10 +66,24 @@ class GraphQLView(FileUploadGraphQLView):
                 return reason
         return super().dispatch(request, *args, **kwargs)
 
+    def parse_body(self, request):
+        try:
+            return super().parse_body(request)
+        except HttpError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+            # graphene-file-upload trusts the multipart `operations` and `map` fields.
+            raise HttpError(HttpResponseBadRequest(f"Malformed GraphQL request: {error}")) from error
+
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if not query:
             return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
-        document, errors = checked_document(query, settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_COST)
+        if not isinstance(query, str):
+            raise HttpError(HttpResponseBadRequest("The query must be a string."))
+        if len(query) > settings.GRAPHQL_MAX_QUERY_LENGTH:
+            message = f"The query is longer than {settings.GRAPHQL_MAX_QUERY_LENGTH} characters."
+            return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE"})])
+        document, errors = checked_document(query)
         if errors:
             return ExecutionResult(data=None, errors=list(errors))
         operation = get_operation_ast(document, operation_name)

@@ -2,7 +2,7 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from ..models import Cooperative, County, Farmer, Province, VerificationState, Village
-from ..permissions import can_see_personal_data
+from ..permissions import viewer_of
 from ..selectors import farmers_visible_to
 
 VerificationStateEnum = graphene.Enum.from_enum(VerificationState, name="VerificationStateEnum")
@@ -50,11 +50,18 @@ class VillageType(DjangoObjectType):
 
 
 class CooperativeType(DjangoObjectType):
+    """A cooperative's public profile, once verified."""
+
     class Meta:
         model = Cooperative
         name = "Cooperative"
         interfaces = (graphene.relay.Node,)
         fields = ("id", "name", "slug", "village", "story")
+
+    @classmethod
+    def get_node(cls, info, id):
+        cooperative = Cooperative.objects.filter(pk=id).first()
+        return cooperative if cooperative and viewer_of(info.context).can_see_cooperative(cooperative) else None
 
 
 class FarmerType(DjangoObjectType):
@@ -76,17 +83,22 @@ class FarmerType(DjangoObjectType):
         return farmers_visible_to(info.context.user).select_related("village__county__province").filter(pk=id).first()
 
     @staticmethod
+    def resolve_cooperative(root, info):
+        cooperative = root.cooperative
+        return cooperative if cooperative and viewer_of(info.context).can_see_cooperative(cooperative) else None
+
+    @staticmethod
     def resolve_verification_state(root, info):
         return root.verification_state
 
     @staticmethod
     def resolve_phone(root, info):
-        return root.phone if can_see_personal_data(info.context.user, root) else None
+        return root.phone if viewer_of(info.context).can_see_personal_data(root) else None
 
     @staticmethod
     def resolve_id_number(root, info):
-        return root.id_number if can_see_personal_data(info.context.user, root) else None
+        return root.id_number if viewer_of(info.context).can_see_personal_data(root) else None
 
     @staticmethod
     def resolve_is_registered_poor(root, info):
-        return root.is_registered_poor if can_see_personal_data(info.context.user, root) else None
+        return root.is_registered_poor if viewer_of(info.context).can_see_personal_data(root) else None

@@ -7,6 +7,7 @@ from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
 
 from .. import selectors
+from ..services import MAX_PRICE
 from .types import CategoryType, ProductType
 
 
@@ -92,6 +93,13 @@ def _filter_args(data) -> dict:
             args[field] = decode_node_id(data[field], node_type, f"filter.{field}")
     price_range = data.get("price_range")
     if price_range:
+        for bound in ("gte", "lte"):
+            value = price_range.get(bound)
+            if value is not None and not (0 <= value <= MAX_PRICE):
+                raise GraphQLError(
+                    f"A price bound is between 0 and {MAX_PRICE}.",
+                    extensions={"code": "INVALID", "field": f"filter.priceRange.{bound}"},
+                )
         args["price_gte"], args["price_lte"] = price_range.get("gte"), price_range.get("lte")
     if data.get("in_stock") is not None:
         args["in_stock"] = data["in_stock"]

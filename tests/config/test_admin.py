@@ -49,8 +49,90 @@ def test_admin_verify_action_records_the_operator(client):
     operator = f.user(is_staff=True, is_superuser=True)
     client.force_login(operator)
     client.post(
-        reverse("admin:farmers_farmer_changelist"), {"action": "mark_verified", "_selected_action": [farmer.pk]}
+        reverse("admin:farmers_farmer_changelist"), {"action": "verify_selected", "_selected_action": [farmer.pk]}
     )
     farmer.refresh_from_db()
     assert farmer.verification_state == VerificationState.VERIFIED
     assert farmer.state_changes.get().changed_by == operator
+
+
+def test_admin_cannot_publish_for_an_unverified_seller(client):
+    from farmers.models import VerificationState
+    from shop.models import Product
+
+    pending = f.farmer(state=VerificationState.PENDING)
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    form = {
+        "name": "脐橙",
+        "category": f.category().pk,
+        "farmer": pending.pk,
+        "is_published": "on",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:shop_product_add"), form)
+    assert response.status_code == 200 and not Product.objects.exists()
+    errors = response.context["adminform"].form.errors.as_data()
+    assert errors["is_published"][0].code == "seller_not_verified"
+
+    del form["is_published"]
+    client.post(reverse("admin:shop_product_add"), form)
+    product = Product.objects.get()
+    assert product.village == pending.village and product.slug and product.is_published is False
+
+
+def test_admin_variant_delete_keeps_the_price_summary(client):
+    from decimal import Decimal
+
+    product = f.product(
+        variants=[
+            {"name": "小", "price": Decimal("10.00"), "stock": 1},
+            {"name": "大", "price": Decimal("30.00"), "stock": 0},
+        ]
+    )
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    cheap = product.variants.get(name="小")
+    client.post(reverse("admin:shop_variant_delete", args=[cheap.pk]), {"post": "yes"})
+    product.refresh_from_db()
+    assert (product.min_price, product.in_stock) == (Decimal("30.00"), False)
+
+
+def test_admin_verification_decision_needs_and_records_a_reason(client):
+    from farmers.models import VerificationState
+
+    farmer = f.farmer()
+    operator = f.user(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    url = reverse("admin:farmers_farmer_change", args=[farmer.pk])
+    form = {
+        "name": farmer.name,
+        "phone": farmer.phone,
+        "id_number": farmer.id_number,
+        "village": farmer.village_id,
+        "household_size": 1,
+        "change_state_to": "suspended",
+        "change_reason": "",
+        "state_changes-TOTAL_FORMS": "0",
+        "state_changes-INITIAL_FORMS": "0",
+    }
+    client.post(url, form)
+    farmer.refresh_from_db()
+    assert farmer.verification_state == VerificationState.VERIFIED  # no reason, no change
+
+    client.post(url, {**form, "change_reason": "多次发货不符"})
+    farmer.refresh_from_db()
+    assert farmer.verification_state == VerificationState.SUSPENDED
+    change = farmer.state_changes.get()
+    assert (change.changed_by, change.reason) == (operator, "多次发货不符")
+
+
+def test_category_with_children_cannot_get_a_parent():
+    from django.core.exceptions import ValidationError
+
+    top, other = f.category(), f.category()
+    f.category(parent=top)
+    top.parent = other
+    with pytest.raises(ValidationError):
+        top.full_clean()

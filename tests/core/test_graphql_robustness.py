@@ -1,0 +1,170 @@
+"""Hostile or malformed requests get a clear 4xx answer, cheaply, and never a 500."""
+
+import base64
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from graphql_relay import to_global_id
+
+from shop.models import Product, ProductImage
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, payload, **extra):
+    return client.post("/graphql/", json.dumps(payload), content_type="application/json", **extra)
+
+
+def first_error(response):
+    body = response.json()
+    assert body.get("data") is None or any(v is None for v in body["data"].values()), body
+    return body["errors"][0]
+
+
+@pytest.mark.timeout(60)
+def test_fragments_spreading_each_other_are_costed_in_linear_time(client):
+    """Each fragment spreads the next twice: 2**60 fields if expanded naively."""
+    levels = 60
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+    query = "{ ...F0 } " + fragments + f" fragment F{levels} on Query {{ categories {{ name }} }}"
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    assert first_error(response)["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def test_fragment_cycle_is_a_validation_error(client):
+    query = "query { ...A } fragment A on Query { categories { name } ...B } fragment B on Query { ...A }"
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    assert "Cannot spread fragment" in first_error(response)["message"]
+
+
+def test_over_long_query_is_refused_before_parsing(client):
+    query = "{ " + " ".join(f"a{i}: categories {{ name }}" for i in range(1000)) + " }"
+    assert len(query) > 20_000
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    assert first_error(response)["extensions"]["code"] == "QUERY_TOO_LARGE"
+
+
+def test_aliasing_a_lookup_many_times_is_too_costly(client, django_assert_num_queries):
+    product = f.product()
+    gid = to_global_id("Product", product.pk)
+    query = "{ " + " ".join(f'a{i}: product(id: "{gid}") {{ name }}' for i in range(25)) + " }"
+    with django_assert_num_queries(0):
+        response = post(client, {"query": query})
+    assert first_error(response)["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+@pytest.mark.parametrize("query", [5, ["{ categories { name } }"], {"q": 1}])
+def test_query_that_is_not_a_string(client, query):
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    assert "string" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"operations": "nope", "map": "{}"},
+        {"operations": json.dumps({"query": "{ categories { name } }"}), "map": "[1, 2]"},
+        {"operations": json.dumps({"query": "{ categories { name } }"}), "map": json.dumps({"0": ["x.y.z"]})},
+    ],
+)
+def test_malformed_multipart_request(client, data):
+    data = {**data, "0": SimpleUploadedFile("a.jpg", b"x")}
+    response = client.post("/graphql/", data)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", base64.b64encode(b"arrayconnection:-5").decode()])
+def test_bad_cursor(client, cursor):
+    f.product()
+    response = post(
+        client,
+        {"query": "query($a: String){ products(first: 5, after: $a) { totalCount } }", "variables": {"a": cursor}},
+    )
+    error = first_error(response)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("INVALID", "after")
+
+
+@pytest.mark.parametrize("first", [-1, 101])
+def test_bad_page_size(client, first):
+    response = post(
+        client, {"query": "query($n: Int){ products(first: $n) { totalCount } }", "variables": {"n": first}}
+    )
+    assert first_error(response)["extensions"]["code"] in ("INVALID", "PAGE_TOO_LARGE")
+
+
+def test_price_bound_out_of_range(client):
+    query = 'query { products(first: 5, filter: {priceRange: {gte: "1e30"}}) { totalCount } }'
+    error = first_error(post(client, {"query": query}))
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("INVALID", "filter.priceRange.gte")
+
+
+@pytest.mark.parametrize("pk", [10**30, 0])
+def test_out_of_range_ids(client, pk):
+    query = "query($id: ID!){ products(first: 5, filter: {farmer: $id}) { totalCount } }"
+    error = first_error(post(client, {"query": query, "variables": {"id": to_global_id("Farmer", pk)}}))
+    assert error["extensions"]["code"] == "INVALID_ID"
+
+
+def test_mutation_over_get_is_refused(client):
+    response = client.get(
+        "/graphql/", {"query": 'mutation { productDelete(id: "x") { deletedId } }'}, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/p/a%00b/", "/?category=a%00b", "/v/x%00/"])
+def test_nul_characters_in_addresses(client, path):
+    assert client.get(path).status_code == 400
+
+
+def test_photo_sent_as_a_string_is_a_clear_error(client):
+    farmer = f.farmer()
+    product = f.product(seller=farmer)
+    client.force_login(farmer.user)
+    query = "mutation($p: ID!, $i: Upload!){ productImageCreate(product: $p, image: $i) { errors { field code } } }"
+    response = post(client, {"query": query, "variables": {"p": to_global_id("Product", product.pk), "i": "x"}})
+    assert response.json()["data"]["productImageCreate"]["errors"] == [{"field": "image", "code": "INVALID_IMAGE"}]
+    assert not ProductImage.objects.exists()
+
+
+CREATE = """mutation($input: ProductCreateInput!) {
+  productCreate(input: $input) { product { id } errors { field code message } } }"""
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"name": "脐\x00橙"}, "name", "INVALID"),
+        ({"name": "脐橙\n第二行"}, "name", "INVALID"),
+        ({"description": "好" * 4001}, "description", "MAX_LENGTH"),
+        ({"variants": [{"name": "箱", "price": "10", "weightKg": "1.23456"}]}, "variants.0.weightKg", "INVALID"),
+        ({"variants": [{"name": "箱\x07", "price": "10"}]}, "variants.0.name", "INVALID"),
+    ],
+)
+def test_text_and_weight_rules(client, change, field, code):
+    farmer = f.farmer()
+    client.force_login(farmer.user)
+    data = {
+        "name": "脐橙",
+        "category": to_global_id("Category", f.category().pk),
+        "variants": [{"name": "箱", "price": "10"}],
+        **change,
+    }
+    errors = post(client, {"query": CREATE, "variables": {"input": data}}).json()["data"]["productCreate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(field, code)]
+    assert not Product.objects.exists()
+
+
+def test_multiline_description_is_fine(client):
+    farmer = f.farmer()
+    client.force_login(farmer.user)
+    data = {"name": "脐橙", "category": to_global_id("Category", f.category().pk), "description": "第一行\n第二行"}
+    result = post(client, {"query": CREATE, "variables": {"input": data}}).json()["data"]["productCreate"]
+    assert result["errors"] == []
+    assert Product.objects.get().description == "第一行\n第二行"
