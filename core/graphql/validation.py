@@ -111,23 +111,28 @@ def limits_validator(max_depth: int, max_cost: int, cap: int):
                     continue
                 deepest = depth.of(definition.selection_set)
                 if deepest > max_depth:
-                    self.report_error(
-                        GraphQLError(
-                            f"The query nests {deepest} levels deep, more than the limit of {max_depth}.",
-                            definition,
-                            extensions={"code": "QUERY_TOO_DEEP", "depth": deepest, "limit": max_depth},
-                        )
+                    self.refuse(
+                        definition,
+                        "QUERY_TOO_DEEP",
+                        deepest,
+                        max_depth,
+                        f"The query nests {deepest} levels deep, more than the limit of {max_depth}.",
                     )
                     continue
                 total = cost.operation(definition)
                 if total > max_cost:
-                    self.report_error(
-                        GraphQLError(
-                            f"The query costs {total}, more than the limit of {max_cost}; ask for fewer objects.",
-                            definition,
-                            extensions={"code": "QUERY_TOO_COSTLY", "cost": total, "limit": max_cost},
-                        )
+                    self.refuse(
+                        definition,
+                        "QUERY_TOO_COSTLY",
+                        total,
+                        max_cost,
+                        f"The query costs {total}, more than the limit of {max_cost}; ask for fewer objects.",
                     )
+
+        def refuse(self, node, code: str, measured: int, limit: int, message: str):
+            self.report_error(
+                GraphQLError(message, node, extensions={"code": code, "measured": measured, "limit": limit})
+            )
 
     return QueryLimitsRule
 
