@@ -9,6 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(graphiql=True), name="graphql"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("farmers.accounts.urls")),
+    path("ngo/", include("farmers.ngo.urls")),
+    path("farmer/", include("shop.seller.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from .models import Farmer, FarmerStateChange, VerificationState
 from .permissions import can_verify
+from .signals import farmer_verified
 
 S = VerificationState
 ALLOWED_TRANSITIONS = {
@@ -48,4 +49,6 @@ def change_verification_state(farmer: Farmer, to_state: str, by, reason: str = "
     FarmerStateChange.objects.create(
         farmer=farmer, from_state=from_state, to_state=to_state, changed_by=by, changed_at=now, reason=reason
     )
+    if to_state == S.VERIFIED:
+        farmer_verified.send(sender=Farmer, farmer=farmer, by=by)
     return farmer

@@ -21,7 +21,7 @@ from .models import MAX_IMAGES_PER_PRODUCT, MAX_VARIANTS_PER_PRODUCT, ImageStatu
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 10_000_000
-PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published")
+PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published", "publish_when_verified")
 VARIANT_FIELDS = ("name", "sku", "price", "stock", "weight_kg")
 
 
@@ -136,8 +136,12 @@ def create_product(
     description: str = "",
     harvest_date=None,
     is_published: bool = False,
+    publish_when_verified: bool = False,
     variants: list[dict] | None = None,
 ) -> Product:
+    """`publish_when_verified` is how a farmer's form submits a listing: published now when the
+    seller is verified, otherwise kept until verification publishes it. `is_published` is the API's
+    plain switch, refused for an unverified seller."""
     farmer, cooperative = _resolve_seller(actor, farmer, cooperative)
     seller = farmer or cooperative
     product = Product(
@@ -152,6 +156,9 @@ def create_product(
         created_by=actor,
         slug=new_slug(name or ""),
     )
+    if publish_when_verified:
+        product.is_published = seller.is_verified
+        product.publish_when_verified = not seller.is_verified
     check_publishable(product)
     product.full_clean(validate_constraints=False)  # the one-seller rule is _resolve_seller's
     product.save()
@@ -176,6 +183,11 @@ def update_product(actor, product: Product, **changes) -> Product:
         if field in ("name", "description"):
             value = clean_text(value, field, multiline=field == "description")
         setattr(product, field, value)
+    if changes.get("is_published") is False:
+        product.publish_when_verified = False  # unpublishing also withdraws a waiting listing
+    if changes.get("publish_when_verified"):
+        product.is_published = product.seller_is_verified
+        product.publish_when_verified = not product.seller_is_verified
     check_publishable(product)
     product.full_clean(validate_constraints=False)  # the seller does not change here
     product.save()

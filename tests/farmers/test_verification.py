@@ -75,3 +75,46 @@ def test_suspension_hides_the_farmers_products_at_once():
     change_verification_state(farmer, S.VERIFIED, by=f.staff_user(), reason="整改完成")
     assert product in visible_products()
     assert farmer.state_changes.count() == 2
+
+
+def test_listing_finished_while_pending_is_published_by_verification():
+    from shop import services
+    from shop.models import Product
+
+    farmer = f.farmer(state=S.PENDING)
+    waiting = f.product(seller=farmer, published=False)
+    services.update_product(farmer.user, waiting, publish_when_verified=True)
+    draft = f.product(seller=farmer, published=False)
+    waiting.refresh_from_db()
+    assert (waiting.is_published, waiting.publish_when_verified) == (False, True)
+
+    services.update_product(farmer.user, waiting, name="改了名字")  # editing keeps it waiting
+    assert Product.objects.get(pk=waiting.pk).publish_when_verified is True
+
+    change_verification_state(farmer, S.VERIFIED, by=f.staff_user())
+    waiting.refresh_from_db()
+    draft.refresh_from_db()
+    assert (waiting.is_published, waiting.publish_when_verified) == (True, False)
+    assert draft.is_published is False
+
+
+def test_unpublishing_withdraws_a_waiting_listing():
+    from shop import services
+
+    farmer = f.farmer(state=S.PENDING)
+    product = f.product(seller=farmer, published=False)
+    services.update_product(farmer.user, product, publish_when_verified=True)
+    services.update_product(farmer.user, product, is_published=False)
+    change_verification_state(farmer, S.VERIFIED, by=f.staff_user())
+    product.refresh_from_db()
+    assert product.is_published is False
+
+
+def test_verified_farmer_publishing_through_the_form_path_goes_live_at_once():
+    from shop import services
+
+    farmer = f.farmer()
+    product = f.product(seller=farmer, published=False)
+    services.update_product(farmer.user, product, publish_when_verified=True)
+    product.refresh_from_db()
+    assert (product.is_published, product.publish_when_verified) == (True, False)

@@ -1,0 +1,13 @@
+from django.dispatch import receiver
+
+from farmers.signals import farmer_verified
+
+from .models import Product
+
+
+@receiver(farmer_verified)
+def publish_waiting_listings(sender, farmer, **kwargs):
+    """Listings a farmer finished while pending go live with the verification."""
+    Product.objects.filter(farmer=farmer, publish_when_verified=True).update(
+        is_published=True, publish_when_verified=False
+    )
