@@ -15,6 +15,12 @@ urlpatterns = [
     path("", include("shop.urls")),
 ]
 
+
+def media(request, path):
+    """Embedded mode serves photos itself (behind a proxy, set SERVE_MEDIA=0 and let it do so).
+    MEDIA_ROOT is read per request, not frozen when the URLs load."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    # Embedded mode serves media itself; behind a proxy set SERVE_MEDIA=0 and let the proxy do it.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]
