@@ -155,6 +155,16 @@ class Farmer(models.Model):
 
     class Meta:
         ordering = ["village_id", "name"]  # not "village": that would join county and province
+        constraints = [
+            # The phone is the log-in name of a farmer with an account; farmers listed by their
+            # cooperative without an account may share a household phone.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(user__isnull=False),
+                name="farmer_phone_unique_with_account",
+                violation_error_message=_("A farmer with an account already uses this phone number."),
+            ),
+        ]
         verbose_name = _("farmer")
         verbose_name_plural = _("farmers")
 

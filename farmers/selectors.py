@@ -1,6 +1,6 @@
-from django.db.models import Q
+from django.db.models import Count, Prefetch, Q
 
-from .models import NGO, Farmer, VerificationState, Village
+from .models import NGO, Farmer, FarmerStateChange, VerificationState, Village
 
 
 def farmers_visible_to(user):
@@ -17,3 +17,42 @@ def farmers_visible_to(user):
 
 def villages_with_places():
     return Village.objects.select_related("county__province")
+
+
+# --- NGO verification pages ----------------------------------------------------------------
+
+
+def farmers_to_verify(viewer):
+    """Farmers a verifier may see and decide on: every village for site staff, otherwise the
+    villages the viewer's NGOs cover (`farmers.permissions.Viewer.covered_villages`)."""
+    if viewer.is_staff:
+        return Farmer.objects.all()
+    return Farmer.objects.filter(village_id__in=viewer.covered_villages)
+
+
+def verification_queue(viewer, state):
+    """One tab of the verification list, newest sign-ups first, with what a row shows joined in."""
+    return (
+        farmers_to_verify(viewer)
+        .filter(verification_state=state)
+        .select_related("village__county__province", "cooperative")
+        .order_by("-created_at", "-id")
+    )
+
+
+def verification_state_counts(viewer) -> dict[str, int]:
+    """How many farmers each state's tab holds, in one query."""
+    rows = farmers_to_verify(viewer).order_by().values("verification_state").annotate(n=Count("id"))
+    counts = dict.fromkeys(VerificationState.values, 0)
+    counts.update({row["verification_state"]: row["n"] for row in rows})
+    return counts
+
+
+def farmer_record(viewer):
+    """A farmer's record as a verifier sees it: places, cooperative, decisions with who made them."""
+    history = FarmerStateChange.objects.select_related("changed_by").order_by("-changed_at", "-id")
+    return (
+        farmers_to_verify(viewer)
+        .select_related("village__county__province", "cooperative")
+        .prefetch_related(Prefetch("state_changes", queryset=history))
+    )

@@ -90,3 +90,65 @@ def sort_products(queryset, field: str = "CREATED_AT", descending: bool = True):
 
 def top_categories():
     return Category.objects.filter(parent__isnull=True).prefetch_related("children")
+
+
+# --- Seller pages -----------------------------------------------------------------------------
+
+
+def products_managed_by(user):
+    """What a seller may change: their own goods, their cooperatives' and its members' (staff: all).
+    The same rule as `shop.services.can_manage_product`, as a query (a subquery, so no duplicates)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Product.objects.none()
+    if user.is_staff:
+        return Product.objects.all()
+    own = Product.objects.filter(
+        Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
+    ).values("pk")
+    return Product.objects.filter(pk__in=own)
+
+
+def with_seller_relations(queryset):
+    """Everything a row of "my products" shows, in a fixed number of queries."""
+    return queryset.select_related("farmer", "cooperative", "category", "created_by").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="all_images"),
+    )
+
+
+def listing_state(product) -> str:
+    """Where a listing stands, in one word the seller pages turn into a sentence:
+    `published`, `waiting` (published once the seller is verified), `draft`, or `suspended` /
+    `rejected` (hidden whatever its flags, because of the seller)."""
+    seller_state = product.seller.verification_state
+    if seller_state in (VerificationState.SUSPENDED, VerificationState.REJECTED):
+        return seller_state
+    if product.is_published and seller_state == VerificationState.VERIFIED:
+        return "published"
+    if product.publish_when_verified:
+        return "waiting"
+    return "draft"
+
+
+def sellers_for(user):
+    """The farmers and cooperatives a user may list goods for, as (cooperatives, farmers) querysets.
+    Staff may act for anyone; everyone else for themselves and their cooperatives and members."""
+    from farmers.models import Cooperative, Farmer
+
+    if not (user and user.is_authenticated and user.is_active):
+        return Cooperative.objects.none(), Farmer.objects.none()
+    if user.is_staff:
+        return Cooperative.objects.all(), Farmer.objects.select_related("village")
+    cooperatives = Cooperative.objects.filter(managers=user)
+    farmers = Farmer.objects.filter(Q(user=user) | Q(cooperative__in=cooperatives.values("pk"))).select_related(
+        "village"
+    )
+    return cooperatives.order_by("name", "pk"), farmers.order_by("name", "pk")
+
+
+def subcategories_by_top():
+    """[(top, [subcategories])] in display order: the grouped choices of a listing's category."""
+    tops = Category.objects.filter(parent__isnull=True).prefetch_related(
+        Prefetch("children", queryset=Category.objects.order_by("position", "name"))
+    )
+    return [(top, list(top.children.all())) for top in tops]

@@ -1,17 +1,10 @@
-"""Placeholder routes, replaced by the real pages."""
-
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "accounts"
-
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("login/", _todo, name="login"),
-    path("logout/", _todo, name="logout"),
-    path("signup/", _todo, name="signup"),
+    path("login/", views.LogInView.as_view(), name="login"),
+    path("logout/", views.LogOutView.as_view(), name="logout"),
+    path("signup/", views.signup, name="signup"),
 ]

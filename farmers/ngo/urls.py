@@ -1,15 +1,10 @@
-"""Placeholder routes, replaced by the real pages."""
-
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "ngo"
-
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("pending/", _todo, name="pending"),
+    path("", views.pending, name="pending"),
+    path("farmers/<int:pk>/", views.farmer_record, name="farmer"),
+    path("farmers/<int:pk>/decide/", views.decide, name="decide"),
 ]

@@ -1,15 +1,16 @@
-"""Placeholder routes, replaced by the real pages."""
+"""The seller's pages, under /farmer/ (Chinese first: see core.middleware)."""
 
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "seller"
 
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("products/", _todo, name="products"),
+    path("products/", views.products, name="products"),
+    path("products/new/", views.product_new, name="product_new"),
+    path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/publish/", views.product_publish, name="product_publish"),
+    path("products/<int:pk>/unpublish/", views.product_unpublish, name="product_unpublish"),
+    path("variants/<int:pk>/", views.variant_update, name="variant_update"),
 ]

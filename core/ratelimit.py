@@ -1,0 +1,128 @@
+"""Rate limits: fixed-window counters in the Django cache (Redis in production, local memory when
+embedded), so that every web process of a deployment shares them.
+
+A counter is incremented atomically (`cache.add` creates it at 0, `cache.incr` is atomic on Redis
+and under the local-memory cache's lock), never read-then-written, so concurrent requests cannot
+slip past a limit together. The window is fixed: its number is part of the key (and the key also
+expires with it), so a new window starts a new counter on any backend. A fixed window lets up to
+twice the limit through around a window's edge; for log-in limits that is acceptable and costs one
+cache round trip instead of a sorted set per key.
+
+Identifiers (phone numbers, IP addresses) are hashed into the key: the cache holds no personal
+data. When the cache is down the error propagates (a 500) rather than the limit silently lifting.
+"""
+
+import contextlib
+import hashlib
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+# The clock, a module attribute so that tests can move time forward.
+clock = time.time
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: str
+    count: int
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` counted events per `window` seconds for one identifier."""
+
+    name: str
+    limit: int
+    window: int
+
+    def key(self, identifier: str) -> str:
+        digest = hashlib.sha256(f"{self.name}\0{identifier}".encode()).hexdigest()[:32]
+        return f"ratelimit:{self.name}:{int(clock() // self.window)}:{digest}"
+
+    def count(self, identifier: str) -> int:
+        return cache.get(self.key(identifier), 0)
+
+    def hit(self, identifier: str) -> Hit:
+        """Count one event and say whether it is over the limit (the event that reaches the limit
+        is not: with a limit of 5, the 6th is blocked)."""
+        key = self.key(identifier)
+        for _attempt in range(3):
+            cache.add(key, 0, timeout=self.window)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr: create it again
+                continue
+            return Hit(key, count, count > self.limit)
+        raise RuntimeError(f"rate limit counter {key} keeps disappearing")
+
+    def undo(self, hit: Hit) -> None:
+        """Take back an event counted by `hit` (in its own window, even if a new one began)."""
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+            cache.decr(hit.key)
+
+    def reset(self, identifier: str) -> None:
+        cache.delete(self.key(identifier))
+
+
+# Log-in limits. Per account: 5 failures in 15 minutes leave a 6-digit password ~480 guesses a
+# day, and a farmer who mistypes a few times is not locked out for long. Per IP: 20 failures in
+# 15 minutes stop one machine from trying one common password against many phone numbers; it is
+# looser because several people share an address (a family's Wi-Fi, a cooperative's office, the
+# mobile carriers' NAT).
+LOGIN_PER_ACCOUNT = RateLimit("login-account", limit=5, window=15 * 60)
+LOGIN_PER_IP = RateLimit("login-ip", limit=20, window=15 * 60)
+
+
+def client_ip(request) -> str:
+    """The client's address, from REMOTE_ADDR only: a header such as X-Forwarded-For can be written
+    by anyone. Behind a reverse proxy or load balancer the deployment must make REMOTE_ADDR the
+    real client (e.g. gunicorn `--forwarded-allow-ips` with the proxy's address, or the proxy's
+    PROXY protocol); otherwise every visitor shares the proxy's address and its limit. An IPv6
+    address counts by its /64 network, which one device or home usually owns entirely."""
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+@dataclass
+class LoginAttempt:
+    """One log-in attempt, counted before the password is checked (so that parallel guesses
+    cannot all pass a check made before any of them failed).
+
+    Blocked attempts never reach the password check. A successful log-in takes its own attempt
+    back from the IP counter (only failures count there) but keeps the earlier failures: resetting
+    it would let anyone with one valid account wipe the IP's record between guesses at other
+    accounts. It resets the account's counter: the right person has proved who they are, and
+    their earlier typos should not lock them out of their next visit."""
+
+    ip: str
+    account: str
+    ip_hit: Hit | None = None
+    account_hit: Hit | None = None
+
+    @classmethod
+    def begin(cls, request, account: str) -> "LoginAttempt":
+        attempt = cls(client_ip(request), account.casefold())
+        attempt.ip_hit = LOGIN_PER_IP.hit(attempt.ip)
+        if not attempt.ip_hit.blocked:  # an address already blocked costs the account nothing
+            attempt.account_hit = LOGIN_PER_ACCOUNT.hit(attempt.account)
+        return attempt
+
+    @property
+    def blocked(self) -> bool:
+        return self.ip_hit.blocked or self.account_hit is None or self.account_hit.blocked
+
+    def succeeded(self) -> None:
+        LOGIN_PER_IP.undo(self.ip_hit)
+        LOGIN_PER_ACCOUNT.reset(self.account)

@@ -1,0 +1,66 @@
+"""Sign-up, log-in and log-out pages: they parse the form, call the service and shape the page."""
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render, resolve_url
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from farmers import services
+from farmers.permissions import is_seller
+
+from .forms import LogInForm, SignUpForm
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def signup(request):
+    """A new farmer: the account is made pending (an NGO or the operator verifies it), the farmer
+    is logged in and goes to their products page, where they can prepare listings meanwhile."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            farmer = services.register_farmer(
+                data["phone"], data["password1"], data["name"], data["village"], data["cooperative"]
+            )
+        except ValidationError as error:  # e.g. the same phone signed up a moment ago
+            form.add_service_errors(error)
+        else:
+            login(request, farmer.user, backend=MODEL_BACKEND)
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LogInView(auth_views.LoginView):
+    """Django's log-in view (safe `next`, CSRF, session rotation) with our form; a rate-limited
+    attempt is answered 429 Too Many Requests."""
+
+    form_class = LogInForm
+    template_name = "accounts/login.html"
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.rate_limited:
+            response.status_code = 429
+        return response
+
+    def get_default_redirect_url(self):
+        """Sellers go to their products; an NGO officer with nothing to sell to the farmers
+        waiting for verification."""
+        user = self.request.user
+        if user.is_authenticated and not is_seller(user) and user.ngos.exists():
+            return resolve_url("ngo:pending")
+        return super().get_default_redirect_url()
+
+
+class LogOutView(auth_views.LogoutView):
+    """POST only (Django answers 405 to anything else), then `settings.LOGOUT_REDIRECT_URL`."""
