@@ -246,6 +246,7 @@ class VariantPriceStockForm(PriceStockMixin, forms.Form):
 
     def __init__(self, *args, variant, **kwargs):
         kwargs.setdefault("prefix", f"v{variant.pk}")
-        kwargs.setdefault("initial", {"price": variant.price, "stock": variant.stock})
+        # The current values, so a farmer changes one number without retyping the other.
+        kwargs["initial"] = {"price": variant.price, "stock": variant.stock, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self.variant = variant

@@ -725,3 +725,13 @@ def test_my_products_runs_a_fixed_number_of_queries_whatever_its_length(client, 
         )
     assert count() == one
     assert '<time datetime="2026-09-30">2026-09-30</time>' in client.get(LIST).content.decode()
+
+
+def test_in_place_form_shows_the_current_price_and_stock(client):
+    farmer = f.farmer()
+    product = f.product(seller=farmer)
+    variant = product.variants.get()
+    client.force_login(farmer.user)
+    page = client.get(reverse("seller:products")).content.decode()
+    assert f'name="v{variant.pk}-price" value="39.90"' in page
+    assert f'name="v{variant.pk}-stock" value="10"' in page
