@@ -14,10 +14,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PHONE = {"width": 360, "height": 740}
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -50,6 +52,7 @@ def prepare_demo(workdir: Path) -> dict:
 
     django.setup()
     from django.core.management import call_command
+    from django.db.models import Count
 
     from farmers.models import NGO, Farmer, VerificationState
     from shop.selectors import visible_products
@@ -64,6 +67,8 @@ def prepare_demo(workdir: Path) -> dict:
         "farmer": Farmer.objects.filter(village__in=ngo.villages.all()).first().pk,
         "ngo_user": ngo.staff.first().username,
         "farmer_user": Farmer.objects.filter(user__isnull=False, verification_state=VerificationState.VERIFIED)
+        .annotate(listed=Count("products"))
+        .order_by("-listed", "pk")
         .first()
         .user.username,
     }
@@ -83,12 +88,17 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return server, base
 
 
-def weigh(context, url: str) -> tuple[int, int]:
+def weigh(browser, storage_state, url: str) -> tuple[int, int]:
+    """Load one page in a fresh context (empty cache), carrying only the log-in cookies."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", storage_state=storage_state)
     page = context.new_page()
     sizes = []
     page.on("requestfinished", lambda request: sizes.append(request.sizes()["responseBodySize"]))
     page.goto(url, wait_until="networkidle")
-    page.close()
+    landed = page.url
+    context.close()
+    if urllib.parse.unquote(landed.split("?")[0]) != url:
+        raise RuntimeError(f"{url} went to {landed}: not logged in?")
     return sum(sizes), len(sizes)
 
 
@@ -136,13 +146,14 @@ def main():
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
                 for who, username, pages in visits:
-                    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+                    context = browser.new_context(viewport=PHONE, locale="zh-CN")
                     if username:
                         log_in(context, base, username)
-                    for name, path in pages:
-                        total, requests = weigh(context, base + path)
-                        print(f"{name:<20}{who:<14}{total:>10,}{requests:>10}")
+                    state = context.storage_state()
                     context.close()
+                    for name, path in pages:
+                        total, requests = weigh(browser, state, base + path)
+                        print(f"{name:<20}{who:<14}{total:>10,}{requests:>10}")
                 browser.close()
         finally:
             server.terminate()

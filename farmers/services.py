@@ -159,8 +159,14 @@ def register_farmer(phone, password, name, village, cooperative=None) -> Farmer:
     name = (name or "").strip()
     if not name:
         errors["name"] = ValidationError(_("Please give your name."), code="required")
-    elif len(name) > Farmer._meta.get_field("name").max_length or NAME_CONTROL_CHARACTERS.search(name):
-        errors["name"] = ValidationError(_("Enter your name as it is written."), code="invalid")
+    elif len(name) > Farmer._meta.get_field("name").max_length:
+        errors["name"] = ValidationError(
+            _("A name has at most %(max)d characters."),
+            code="max_length",
+            params={"max": Farmer._meta.get_field("name").max_length},
+        )
+    elif NAME_CONTROL_CHARACTERS.search(name):
+        errors["name"] = ValidationError(_("Remove the invisible control characters from your name."), code="invalid")
     if village is None:
         errors["village"] = ValidationError(_("Choose your village."), code="required")
     elif cooperative is not None:
