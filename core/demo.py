@@ -243,9 +243,11 @@ def _create_farmers(
     farmers, users = [], []
     for index in range(count):
         village = village_list[index] if index < len(village_list) else rng.choice(village_list)
+        phone = _unique(phones, lambda: fake_mobile(rng))
         user = None
         if rng.random() < 0.85:
-            user = get_user_model()(username=f"{DEMO_USER_PREFIX}farmer-{index + 1:04d}", password=password_hash)
+            # Farmers log in with their phone number, as one who signed up on the site does.
+            user = get_user_model()(username=phone, password=password_hash)
             users.append(user)
         size = rng.randint(2, 7)
         crop = data.PRODUCTS[rng.choice(village_data[village.slug].specialties)].name
@@ -254,7 +256,7 @@ def _create_farmers(
             Farmer(
                 user=user,
                 name=rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
-                phone=_unique(phones, lambda: fake_mobile(rng)),
+                phone=phone,
                 id_number=fake_id_number(rng, province_codes[county_province[village.county.slug]]),
                 village=village,
                 cooperative=cooperative if cooperative and rng.random() < 0.6 else None,
@@ -536,15 +538,18 @@ def _unique(seen: set[str], make) -> str:
 
 @transaction.atomic
 def delete_demo_data() -> dict[str, int]:
-    """Remove what `seed_demo` wrote: everything in the demo villages, the demo NGOs, categories and
-    `demo-*` users. `admin` stays (it may have been someone's own before the demo). Photo files
-    are deleted once the transaction commits, so a rollback loses none."""
+    """Remove what `seed_demo` wrote: everything in the demo villages, the demo NGOs, categories,
+    `demo-*` users and the demo farmers' accounts. `admin` stays (it may have been someone's own
+    before the demo). Photo files are deleted once the transaction commits, so a rollback loses
+    none."""
     villages = Village.objects.filter(slug__in=[item.slug for item in data.VILLAGES])
     products = Product.objects.filter(village__in=villages)
     files = _image_files(ProductImage.objects.filter(product__in=products))
     counts = {"products": products.count(), "farmers": Farmer.objects.filter(village__in=villages).count()}
+    farmer_users = list(Farmer.objects.filter(village__in=villages, user__isnull=False).values_list("user", flat=True))
     products.delete()
     Farmer.objects.filter(village__in=villages).delete()
+    get_user_model().objects.filter(pk__in=farmer_users).delete()
     Cooperative.objects.filter(village__in=villages).delete()
     NGO.objects.filter(slug__in=[item.slug for item in data.NGOS]).delete()
     villages.delete()

@@ -144,3 +144,17 @@ def test_large_catalogues_are_bulk_inserted_with_correct_summaries_and_shared_ph
     assert shared < 100
     image = ProductImage.objects.first()
     assert image.url("small") and image.small.storage.exists(image.small.name)
+
+
+@pytest.mark.django_db
+def test_demo_farmers_log_in_with_their_phone_and_reset_removes_their_accounts(client):
+    call_command("seed_demo", "--products", "600")  # the quick bulk path
+    farmer = Farmer.objects.filter(user__isnull=False).first()
+    assert farmer.user.username == farmer.phone
+    response = client.post("/accounts/login/", {"username": farmer.phone, "password": "demo"})
+    assert response.status_code == 302
+    accounts = Farmer.objects.filter(user__isnull=False).count()
+    users_before = get_user_model().objects.count()
+    call_command("seed_demo", "--products", "600", "--reset")
+    assert get_user_model().objects.count() == users_before, "the old farmers' accounts went with them"
+    assert Farmer.objects.filter(user__isnull=False).count() == accounts
