@@ -1,0 +1,104 @@
+"""Guards over every page at once: no farmer or NGO page opens without logging in, and pages shown
+in Chinese carry no English left untranslated."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+PROTECTED_NAMESPACES = ("seller", "ngo")
+
+
+def protected_paths():
+    """Every route of the farmer and NGO pages, enumerated from the URL configuration."""
+    resolver = get_resolver()
+    paths = []
+    for namespace in PROTECTED_NAMESPACES:
+        _, sub_resolver = resolver.namespace_dict[namespace]
+        for pattern in sub_resolver.url_patterns:
+            assert isinstance(pattern, URLPattern)
+            kwargs = dict.fromkeys(pattern.pattern.regex.groupindex, 1)
+            paths.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
+    return paths
+
+
+def test_every_farmer_and_ngo_page_sends_anonymous_visitors_to_log_in(client):
+    paths = protected_paths()
+    assert len(paths) >= 8
+    login = reverse("accounts:login")
+    for path in paths:
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code == 302 and response["Location"].startswith(login), (method, path)
+
+
+class VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.skip = 0
+        self.chunks = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "option"):
+            self.skip += 1
+        for name, value in attrs:
+            if name in ("aria-label", "placeholder", "title", "alt") and value:
+                self.chunks.append(value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "option"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.chunks.append(data)
+
+
+def english_words(html: str) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    return set(re.findall(r"[A-Za-z]{3,}", " ".join(parser.chunks)))
+
+
+def test_pages_in_chinese_have_no_english_left(client):
+    village = f.village(name="十八洞村")
+    officer = f.user()
+    f.ngo(villages=[village], staff=[officer])
+    farmer = f.farmer(village_=village, name="龙大姐", phone="13912345678")
+    product = f.product(
+        seller=farmer, name="猕猴桃", category_=f.category(name="猕猴桃", parent=f.category(name="水果"))
+    )
+    pages = {
+        None: [
+            "/",
+            reverse("shop:product", args=[product.slug]),
+            reverse("shop:village", args=[village.slug]),
+            reverse("accounts:login"),
+            reverse("accounts:signup"),
+        ],
+        farmer.user: [
+            reverse("seller:products"),
+            reverse("seller:product_new"),
+            reverse("seller:product_edit", args=[product.pk]),
+        ],
+        officer: [reverse("ngo:pending"), reverse("ngo:farmer", args=[farmer.pk])],
+    }
+    for user, paths in pages.items():
+        client.logout()
+        if user:
+            client.force_login(user)
+        for path in paths:
+            response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+            assert response.status_code == 200, path
+            assert english_words(response.content.decode()) == set(), path
+
+
+def test_the_english_detector_sees_english(client):
+    """The control for the test above: the same page asked for in English is full of it."""
+    client.cookies["django_language"] = "en"
+    words = english_words(client.get(reverse("accounts:signup")).content.decode())
+    assert {"Phone", "password"} <= words or len(words) > 10, words
