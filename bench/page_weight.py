@@ -19,16 +19,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PHONE = {"width": 360, "height": 740}
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+from tests.e2e.chromium import PHONE, launch  # noqa: E402 - the project root is on the path only now
 
 
 def free_port() -> int:
@@ -47,7 +39,6 @@ def prepare_demo(workdir: Path) -> dict:
         PRIVATE_MEDIA_ROOT=str(workdir / "private"),
         DJANGO_SETTINGS_MODULE="config.settings",
     )
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -144,7 +135,7 @@ def main():
             ]
             print(f"{'page':<20}{'as':<14}{'bytes':>10}{'requests':>10}")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+                browser = launch(playwright)
                 for who, username, pages in visits:
                     context = browser.new_context(viewport=PHONE, locale="zh-CN")
                     if username:

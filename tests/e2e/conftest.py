@@ -1,42 +1,32 @@
 """Browser tests: Playwright driving Debian's Chromium, headless, against the live test server.
 
-Chromium talks only to the live server on 127.0.0.1; the flags keep it from reaching for Google's
-services. Playwright's sync API runs an event loop in the test's thread, so Django's guard
+Chromium talks only to the live server on 127.0.0.1 (see `chromium.py` for how it starts).
+Playwright's sync API runs an event loop in the test's thread, so Django's guard
 against ORM calls from async code is lifted for these tests only.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from .chromium import PHONE, chromium_path, launch
+
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="session")
 def browser():
-    require(bool(shutil.which(CHROMIUM)), "needs Chromium: apt-get install chromium (.ci/run does)")
+    require(bool(chromium_path()), "needs Chromium: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=shutil.which(CHROMIUM), args=CHROMIUM_FLAGS)
+            chromium = launch(playwright)
             yield chromium
             chromium.close()
     finally:
