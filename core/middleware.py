@@ -1,6 +1,6 @@
 from django.conf import settings
-from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.views.defaults import bad_request
 
 
 class RejectNulCharactersMiddleware:
@@ -13,7 +13,7 @@ class RejectNulCharactersMiddleware:
     def __call__(self, request):
         values = [value for _, values in request.GET.lists() for value in values]
         if "\x00" in request.path or any("\x00" in value for value in values):
-            return HttpResponseBadRequest("Bad request: the address contains a NUL character.")
+            return bad_request(request, exception=None)
         return self.get_response(request)
 
 

@@ -20,7 +20,10 @@ def parse_amount(value) -> Decimal:
 
 
 def has_at_most_two_places(amount: Decimal) -> bool:
-    return amount == amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    try:
+        return amount == amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # too many digits to quantize (1e26): not an amount of money anyway
+        return False
 
 
 def to_fen(amount: Decimal) -> int:

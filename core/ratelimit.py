@@ -73,15 +73,21 @@ class RateLimit:
 # 15 minutes stop one machine from trying one common password against many phone numbers; it is
 # looser because several people share an address (a family's Wi-Fi, a cooperative's office, the
 # mobile carriers' NAT).
-LOGIN_PER_ACCOUNT = RateLimit("login-account", limit=5, window=15 * 60)
+LOGIN_PER_ACCOUNT_FROM_IP = RateLimit("login-account-ip", limit=5, window=15 * 60)
 LOGIN_PER_IP = RateLimit("login-ip", limit=20, window=15 * 60)
+# Guessing one account from many addresses. Counting per account alone would let anyone lock a
+# farmer out with five wrong passwords from five addresses, every fifteen minutes, and there is
+# no SMS reset yet; so the per-account limit that stands alone is ten times looser.
+LOGIN_PER_ACCOUNT = RateLimit("login-account", limit=50, window=15 * 60)
 
 
 def client_ip(request) -> str:
     """The client's address, from REMOTE_ADDR only: a header such as X-Forwarded-For can be written
     by anyone. Behind a reverse proxy or load balancer the deployment must make REMOTE_ADDR the
     real client (e.g. gunicorn `--forwarded-allow-ips` with the proxy's address, or the proxy's
-    PROXY protocol); otherwise every visitor shares the proxy's address and its limit. An IPv6
+    PROXY protocol; gunicorn's `--forwarded-allow-ips` alone does not rewrite REMOTE_ADDR, so
+    behind nginx use a middleware that trusts only the proxy's own header); otherwise every visitor
+    shares the proxy's address and its limit. An IPv6
     address counts by its /64 network, which one device or home usually owns entirely."""
     address = request.META.get("REMOTE_ADDR", "")
     try:
@@ -109,20 +115,28 @@ class LoginAttempt:
     ip: str
     account: str
     ip_hit: Hit | None = None
+    pair_hit: Hit | None = None
     account_hit: Hit | None = None
+
+    @property
+    def pair(self) -> str:
+        return f"{self.account}|{self.ip}"
 
     @classmethod
     def begin(cls, request, account: str) -> "LoginAttempt":
         attempt = cls(client_ip(request), account.casefold())
         attempt.ip_hit = LOGIN_PER_IP.hit(attempt.ip)
         if not attempt.ip_hit.blocked:  # an address already blocked costs the account nothing
+            attempt.pair_hit = LOGIN_PER_ACCOUNT_FROM_IP.hit(attempt.pair)
             attempt.account_hit = LOGIN_PER_ACCOUNT.hit(attempt.account)
         return attempt
 
     @property
     def blocked(self) -> bool:
-        return self.ip_hit.blocked or self.account_hit is None or self.account_hit.blocked
+        hits = (self.ip_hit, self.pair_hit, self.account_hit)
+        return any(hit is None or hit.blocked for hit in hits)
 
     def succeeded(self) -> None:
         LOGIN_PER_IP.undo(self.ip_hit)
+        LOGIN_PER_ACCOUNT_FROM_IP.reset(self.pair)
         LOGIN_PER_ACCOUNT.reset(self.account)

@@ -31,13 +31,51 @@ class VillageAdmin(admin.ModelAdmin):
     list_select_related = ["county__province"]
 
 
+class VerificationDecisionForm(forms.ModelForm):
+    """Verification is decided here like anywhere else: through the service, with a reason."""
+
+    change_state_to = forms.ChoiceField(
+        label=_("Change verification state to"),
+        required=False,
+        choices=[("", "—"), *VerificationState.choices],
+    )
+    change_reason = forms.CharField(label=_("Reason for the change"), required=False, widget=forms.Textarea)
+
+
+class VerificationDecisionAdmin(admin.ModelAdmin):
+    """Applies the decision fields of `VerificationDecisionForm` through `decide` after saving."""
+
+    def decide(self, obj, to_state, by, reason):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        to_state = form.cleaned_data.get("change_state_to")
+        if to_state and to_state != obj.verification_state:
+            try:
+                self.decide(obj, to_state, request.user, form.cleaned_data.get("change_reason", ""))
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+
+
+class CooperativeAdminForm(VerificationDecisionForm):
+    class Meta:
+        model = Cooperative
+        fields = ["name", "slug", "village", "managers", "phone", "story"]
+
+
 @admin.register(Cooperative)
-class CooperativeAdmin(admin.ModelAdmin):
+class CooperativeAdmin(VerificationDecisionAdmin):
+    form = CooperativeAdminForm
+    readonly_fields = ["verification_state"]
     list_display = ["name", "village", "verification_state", "created_at"]
     list_filter = ["verification_state", "village__county__province"]
     search_fields = ["name", "village__name", "phone"]
     filter_horizontal = ["managers"]
     list_select_related = ["village__county"]
+
+    def decide(self, obj, to_state, by, reason):
+        services.change_cooperative_state(obj, to_state, by=by, reason=reason)
 
 
 class StateChangeInline(admin.TabularInline):
@@ -50,16 +88,7 @@ class StateChangeInline(admin.TabularInline):
         return False
 
 
-class FarmerAdminForm(forms.ModelForm):
-    """Verification is decided here like anywhere else: through the service, with a reason."""
-
-    change_state_to = forms.ChoiceField(
-        label=_("Change verification state to"),
-        required=False,
-        choices=[("", "—"), *VerificationState.choices],
-    )
-    change_reason = forms.CharField(label=_("Reason for the change"), required=False, widget=forms.Textarea)
-
+class FarmerAdminForm(VerificationDecisionForm):
     class Meta:
         model = Farmer
         fields = [
@@ -76,7 +105,7 @@ class FarmerAdminForm(forms.ModelForm):
 
 
 @admin.register(Farmer)
-class FarmerAdmin(admin.ModelAdmin):
+class FarmerAdmin(VerificationDecisionAdmin):
     form = FarmerAdminForm
     list_display = ["name", "village", "cooperative", "verification_state", "is_registered_poor", "created_at"]
     list_filter = ["verification_state", "is_registered_poor", "village__county__province", "village__county"]
@@ -98,16 +127,8 @@ class FarmerAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{farmer}: {'; '.join(error.messages)}", messages.WARNING)
         self.message_user(request, _("%(n)d farmers verified.") % {"n": done})
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        to_state = form.cleaned_data.get("change_state_to")
-        if to_state and to_state != obj.verification_state:
-            try:
-                services.change_verification_state(
-                    obj, to_state, by=request.user, reason=form.cleaned_data.get("change_reason", "")
-                )
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(request, "; ".join(error.messages), messages.ERROR)
+    def decide(self, obj, to_state, by, reason):
+        services.change_verification_state(obj, to_state, by=by, reason=reason)
 
 
 @admin.register(NGO)

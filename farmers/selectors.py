@@ -24,10 +24,10 @@ def villages_with_places():
 
 def farmers_to_verify(viewer):
     """Farmers a verifier may see and decide on: every village for site staff, otherwise the
-    villages the viewer's NGOs cover (`farmers.permissions.Viewer.covered_villages`)."""
-    if viewer.is_staff:
-        return Farmer.objects.all()
-    return Farmer.objects.filter(village_id__in=viewer.covered_villages)
+    villages the viewer's NGOs cover (`farmers.permissions.Viewer.covered_villages`). Never the
+    viewer's own farmer record: nobody verifies themselves."""
+    farmers = Farmer.objects.all() if viewer.is_staff else Farmer.objects.filter(village_id__in=viewer.covered_villages)
+    return farmers.exclude(user_id=viewer.user_id) if viewer.user_id else farmers
 
 
 def verification_queue(viewer, state):

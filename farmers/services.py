@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .models import Farmer, FarmerStateChange, VerificationState
 from .permissions import can_verify
-from .signals import farmer_verified
+from .signals import cooperative_verified, farmer_verified
 
 S = VerificationState
 ALLOWED_TRANSITIONS = {
@@ -30,6 +30,8 @@ def change_verification_state(farmer: Farmer, to_state: str, by, reason: str = "
 
     `by` is the person deciding; None only for the system itself (a management command)."""
     farmer = Farmer.objects.select_for_update().get(pk=farmer.pk)
+    if by is not None and farmer.user_id == by.pk:
+        raise PermissionDenied(_("Nobody can decide on their own verification."))
     if by is not None and not can_verify(by, farmer):
         raise PermissionDenied(_("You cannot verify farmers of this village."))
     from_state = S(farmer.verification_state)
@@ -198,3 +200,32 @@ def register_farmer(phone, password, name, village, cooperative=None) -> Farmer:
                 }
             ) from None
         raise
+
+
+@transaction.atomic
+def change_cooperative_state(cooperative, to_state: str, by, reason: str = ""):
+    """A cooperative's verification, decided by site staff, with the same moves and reasons as a
+    farmer's. Its listings waiting for verification go on sale with it (`cooperative_verified`)."""
+    from .models import Cooperative
+
+    if by is not None and not (by.is_authenticated and by.is_staff):
+        raise PermissionDenied(_("Only the platform's staff verify cooperatives."))
+    cooperative = Cooperative.objects.select_for_update().get(pk=cooperative.pk)
+    from_state, to_state = S(cooperative.verification_state), S(to_state)
+    if to_state not in ALLOWED_TRANSITIONS[from_state]:
+        raise ValidationError(
+            {
+                "verification_state": ValidationError(
+                    _("A farmer cannot go from %(from)s to %(to)s."),
+                    code="invalid_transition",
+                    params={"from": from_state.label, "to": to_state.label},
+                )
+            }
+        )
+    if to_state in NEEDS_REASON and not (reason or "").strip():
+        raise ValidationError({"reason": ValidationError(_("Please give a reason."), code="required")})
+    cooperative.verification_state = to_state
+    cooperative.save(update_fields=["verification_state"])
+    if to_state == S.VERIFIED:
+        cooperative_verified.send(sender=Cooperative, cooperative=cooperative, by=by)
+    return cooperative

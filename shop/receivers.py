@@ -1,13 +1,20 @@
 from django.dispatch import receiver
 
-from farmers.signals import farmer_verified
+from farmers.signals import cooperative_verified, farmer_verified
 
 from .models import Product
 
 
 @receiver(farmer_verified)
-def publish_waiting_listings(sender, farmer, **kwargs):
+def publish_waiting_listings_of_farmer(sender, farmer, **kwargs):
     """Listings a farmer finished while pending go live with the verification."""
     Product.objects.filter(farmer=farmer, publish_when_verified=True).update(
+        is_published=True, publish_when_verified=False
+    )
+
+
+@receiver(cooperative_verified)
+def publish_waiting_listings_of_cooperative(sender, cooperative, **kwargs):
+    Product.objects.filter(cooperative=cooperative, publish_when_verified=True).update(
         is_published=True, publish_when_verified=False
     )

@@ -110,7 +110,7 @@ def products_managed_by(user):
 
 def with_seller_relations(queryset):
     """Everything a row of "my products" shows, in a fixed number of queries."""
-    return queryset.select_related("farmer", "cooperative", "category", "created_by").prefetch_related(
+    return queryset.select_related("farmer", "cooperative", "category", "created_by__farmer").prefetch_related(
         Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="all_images"),
     )

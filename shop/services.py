@@ -67,10 +67,10 @@ def clean_price(value, field: str = "price") -> Decimal:
         raise field_error(field, _("Enter the price as a number, e.g. 39.90."), "invalid_price") from None
     if price <= 0:
         raise field_error(field, _("The price must be more than zero."), "invalid_price")
-    if not has_at_most_two_places(price):
-        raise field_error(field, _("A price has at most two decimal places (fen)."), "invalid_price")
     if price > MAX_PRICE:
         raise field_error(field, _("The price is too high."), "invalid_price")
+    if not has_at_most_two_places(price):
+        raise field_error(field, _("A price has at most two decimal places (fen)."), "invalid_price")
     return price.quantize(FEN)
 
 

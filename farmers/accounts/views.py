@@ -17,6 +17,16 @@ from .forms import LogInForm, SignUpForm
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+def home_for(user) -> str:
+    """Where a logged-in person starts: sellers at their products, an NGO officer with nothing to
+    sell at the farmers waiting for verification, anyone else at the shop."""
+    if is_seller(user):
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+    if user.ngos.exists():
+        return resolve_url("ngo:pending")
+    return resolve_url("shop:home")
+
+
 @sensitive_post_parameters("password1", "password2")
 @csrf_protect
 @never_cache
@@ -24,7 +34,7 @@ def signup(request):
     """A new farmer: the account is made pending (an NGO or the operator verifies it), the farmer
     is logged in and goes to their products page, where they can prepare listings meanwhile."""
     if request.user.is_authenticated:
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(home_for(request.user))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -54,12 +64,7 @@ class LogInView(auth_views.LoginView):
         return response
 
     def get_default_redirect_url(self):
-        """Sellers go to their products; an NGO officer with nothing to sell to the farmers
-        waiting for verification."""
-        user = self.request.user
-        if user.is_authenticated and not is_seller(user) and user.ngos.exists():
-            return resolve_url("ngo:pending")
-        return super().get_default_redirect_url()
+        return home_for(self.request.user)
 
 
 class LogOutView(auth_views.LogoutView):

@@ -219,6 +219,11 @@ class VariantForm(PriceStockMixin, forms.Form):
 
 
 class BaseVariantFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": _("Fill in at least one size: its unit, price and stock."),
+    }
+
     def filled_forms(self) -> list:
         """The rows the farmer filled in, in order; blank extra rows are ignored."""
         return [form for form in self.forms if form.has_changed() or not form.empty_permitted]
@@ -242,7 +247,12 @@ class VariantPriceStockForm(PriceStockMixin, forms.Form):
 
     price = PriceField(label=_("Price (¥)"))
     stock = StockField(label=_("Stock"))
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_page(self) -> int | None:
+        """Only where to go back to: a bad value must not cost the farmer their change."""
+        page = self.cleaned_data.get("page") or ""
+        return int(page) if page.isdigit() and int(page) >= 1 else None
 
     def __init__(self, *args, variant, **kwargs):
         kwargs.setdefault("prefix", f"v{variant.pk}")

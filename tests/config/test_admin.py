@@ -136,3 +136,27 @@ def test_category_with_children_cannot_get_a_parent():
     top.parent = other
     with pytest.raises(ValidationError):
         top.full_clean()
+
+
+def test_admin_verifies_a_cooperative_through_the_service(client):
+    from farmers.models import VerificationState
+    from shop import services
+
+    manager = f.user()
+    coop = f.cooperative(state=VerificationState.PENDING, manager=manager)
+    product = f.product(seller=coop, published=False)
+    services.update_product(manager, product, publish_when_verified=True)
+    client.force_login(f.user(is_staff=True, is_superuser=True))
+    form = {
+        "name": coop.name,
+        "slug": coop.slug,
+        "village": coop.village_id,
+        "managers": [manager.pk],
+        "change_state_to": "verified",
+        "change_reason": "",
+    }
+    client.post(reverse("admin:farmers_cooperative_change", args=[coop.pk]), form)
+    coop.refresh_from_db()
+    product.refresh_from_db()
+    assert coop.verification_state == VerificationState.VERIFIED
+    assert product.is_published is True

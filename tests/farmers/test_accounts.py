@@ -318,21 +318,37 @@ def test_logout_needs_a_post(client, farmer_account):
 # --- Rate limits ---------------------------------------------------------------------------------
 
 
-def test_sixth_attempt_on_a_phone_is_blocked_even_with_the_right_password(client, farmer_account, monkeypatch):
-    for i in range(5):  # from different addresses, in different formats: one account
-        assert codes(login(client, "+86 13800138000" if i % 2 else "13800138000", "wrong", ip=f"10.0.0.{i}")) == {
+def test_sixth_attempt_on_a_phone_from_one_address_is_blocked_even_with_the_right_password(
+    client, farmer_account, monkeypatch
+):
+    for i in range(5):  # in different formats: one account
+        assert codes(login(client, "+86 13800138000" if i % 2 else "13800138000", "wrong", ip="10.0.0.9")) == {
             "__all__": ["invalid_login"]
         }
 
-    response = login(client, "13800138000", ip="10.0.0.99")
+    response = login(client, "13800138000", ip="10.0.0.9")
 
     assert response.status_code == 429 and codes(response) == {"__all__": ["rate_limited"]}
     assert logged_in_user_id(client) is None
-    assert login(client, "13900139000", "wrong", ip="10.0.0.99").status_code == 200, "other accounts are not blocked"
+    assert login(client, "13900139000", "wrong", ip="10.0.0.9").status_code == 200, "other accounts are not blocked"
 
     start = ratelimit.clock()
-    monkeypatch.setattr(ratelimit, "clock", lambda: start + ratelimit.LOGIN_PER_ACCOUNT.window)
-    assert login(client, "13800138000", ip="10.0.0.99").status_code == 302, "the next window starts afresh"
+    monkeypatch.setattr(ratelimit, "clock", lambda: start + ratelimit.LOGIN_PER_ACCOUNT_FROM_IP.window)
+    assert login(client, "13800138000", ip="10.0.0.9").status_code == 302, "the next window starts afresh"
+
+
+def test_wrong_passwords_from_other_addresses_do_not_lock_the_farmer_out(client, farmer_account):
+    for i in range(6):
+        login(client, "13800138000", "wrong", ip=f"10.0.1.{i}")
+    assert login(client, "13800138000", ip="192.0.2.7").status_code == 302
+
+
+def test_guessing_one_account_from_many_addresses_is_capped(client, farmer_account):
+    limit = ratelimit.LOGIN_PER_ACCOUNT.limit
+    for i in range(limit):
+        assert login(client, "13800138000", "wrong", ip=f"10.1.{i // 200}.{i % 200}").status_code == 200
+    response = login(client, "13800138000", ip="192.0.2.8")
+    assert response.status_code == 429 and codes(response) == {"__all__": ["rate_limited"]}
 
 
 def test_blocked_attempt_does_not_check_the_password(client, farmer_account, monkeypatch):
@@ -364,6 +380,7 @@ def test_success_resets_the_account_counter_but_not_the_address_counter(client, 
     assert login(client, "13800138000", ip="10.0.0.5").status_code == 302
 
     assert ratelimit.LOGIN_PER_ACCOUNT.count("13800138000") == 0
+    assert ratelimit.LOGIN_PER_ACCOUNT_FROM_IP.count("13800138000|10.0.0.5") == 0
     assert ratelimit.LOGIN_PER_IP.count("10.0.0.5") == 4, "successes are not counted; failures stay"
 
 

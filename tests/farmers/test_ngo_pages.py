@@ -409,3 +409,15 @@ def test_verifying_publishes_the_listings_that_were_waiting(client, covered):
     assert draft not in visible_products()
     states = {p.pk: p.listing_state for p in client.get(record_url(farmer)).context["products"]}
     assert states == {waiting.pk: "on_sale", draft.pk: "draft"}
+
+
+def test_officer_who_is_also_a_farmer_cannot_open_or_decide_on_their_own_record(client):
+    farmer = f.farmer(state=VerificationState.PENDING)
+    f.ngo(villages=[farmer.village], staff=[farmer.user])
+    client.force_login(farmer.user)
+    assert client.get(reverse("ngo:farmer", args=[farmer.pk])).status_code == 404
+    response = client.post(reverse("ngo:decide", args=[farmer.pk]), {"to_state": "verified", "reason": ""})
+    assert response.status_code == 404
+    farmer.refresh_from_db()
+    assert farmer.verification_state == VerificationState.PENDING
+    assert farmer.name not in client.get(reverse("ngo:pending")).content.decode()

@@ -118,3 +118,32 @@ def test_verified_farmer_publishing_through_the_form_path_goes_live_at_once():
     services.update_product(farmer.user, product, publish_when_verified=True)
     product.refresh_from_db()
     assert (product.is_published, product.publish_when_verified) == (True, False)
+
+
+def test_nobody_verifies_themselves():
+    """An NGO officer who is also a farmer of a covered village cannot decide on their own record."""
+    farmer = f.farmer(state=S.PENDING)
+    f.ngo(villages=[farmer.village], staff=[farmer.user])
+    with pytest.raises(PermissionDenied):
+        change_verification_state(farmer, S.VERIFIED, by=farmer.user)
+    farmer.refresh_from_db()
+    assert farmer.verification_state == S.PENDING and not farmer.state_changes.exists()
+
+
+def test_verifying_a_cooperative_publishes_its_waiting_listings():
+    from farmers.services import change_cooperative_state
+    from shop import services
+    from shop.selectors import visible_products
+
+    manager = f.user()
+    coop = f.cooperative(state=S.PENDING, manager=manager)
+    product = f.product(seller=coop, published=False)
+    services.update_product(manager, product, publish_when_verified=True)
+    assert product not in visible_products()
+
+    with pytest.raises(PermissionDenied):
+        change_cooperative_state(coop, S.VERIFIED, by=manager)
+    with pytest.raises(ValidationError):
+        change_cooperative_state(coop, S.REJECTED, by=f.staff_user(), reason=" ")
+    change_cooperative_state(coop, S.VERIFIED, by=f.staff_user())
+    assert product in visible_products()

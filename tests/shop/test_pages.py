@@ -80,3 +80,19 @@ def test_chinese_by_default(client, listed):
     page = client.get("/").content.decode()
     assert "Fresh from the mountains" not in page and "大山里的好物" in page
     assert '">山货</a>' in page, "the brand appears once, in Chinese"
+
+
+def test_farmer_pages_open_in_chinese_even_when_the_phone_asks_for_english(client):
+    page = client.get(reverse("accounts:signup"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page
+    shop = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="en"' in shop, "shop pages follow the browser"
+    client.cookies["django_language"] = "en"
+    assert 'lang="en"' in client.get(reverse("accounts:signup")).content.decode(), "a chosen language wins"
+
+
+def test_error_pages_are_in_the_visitors_language(client):
+    page = client.get("/p/no-such-product/")
+    assert page.status_code == 404 and 'lang="zh-hans"' in page.content.decode()
+    assert "这个页面不存在" in page.content.decode()
+    assert client.get("/p/a%00b/").status_code == 400

@@ -301,3 +301,11 @@ def test_variant_create_with_bad_price_writes_nothing(gql):
     )
     assert only_error(result, "productVariantCreate") == ("price", "INVALID_PRICE")
     assert product.variants.count() == 1
+
+
+@pytest.mark.parametrize("price", ["1e26", "1E+27", "1e30"])
+def test_prices_too_large_to_quantize_are_refused(gql, price):
+    data = product_input(f.category(), variants=[{"name": "箱", "price": price, "stock": 1}])
+    result = gql.login(f.farmer().user)(CREATE, {"input": data})
+    assert only_error(result, "productCreate") == ("variants.0.price", "INVALID_PRICE")
+    assert not Product.objects.exists()

@@ -510,7 +510,7 @@ def test_manager_sees_the_products_of_members_with_who_entered_them(client, coop
     assert entered[
         entered_by_member_staff.pk
     ].is_staff  # tests.factories lists for a member without an account as staff
-    assert entered_by_member_staff.created_by.get_username() in page
+    assert entered_by_member_staff.created_by.get_username() not in page  # account names are never shown
     assert entered[by_herself.pk] == own_member.user
     assert own_member.user.get_username() not in page  # her account name (often a phone number) is not shown
 
@@ -735,3 +735,87 @@ def test_in_place_form_shows_the_current_price_and_stock(client):
     page = client.get(reverse("seller:products")).content.decode()
     assert f'name="v{variant.pk}-price" value="39.90"' in page
     assert f'name="v{variant.pk}-stock" value="10"' in page
+
+
+def test_entered_by_never_shows_an_account_name(client):
+    """A manager who signed up as a farmer has their phone number as user name: show their name."""
+    manager_farmer = f.farmer(name="王社长", phone="13911112222")
+    manager_farmer.user.username = "13911112222"
+    manager_farmer.user.save()
+    coop = f.cooperative(manager=manager_farmer.user)
+    member = f.farmer(cooperative=coop)
+    client.force_login(manager_farmer.user)
+    response = client.post(
+        reverse("seller:product_new"),
+        {
+            "farmer": f"f{member.pk}",
+            "name": "腊肉",
+            "category": f.category(parent=f.category()).pk,
+            "variants-TOTAL_FORMS": "3",
+            "variants-INITIAL_FORMS": "0",
+            "variants-MIN_NUM_FORMS": "1",
+            "variants-MAX_NUM_FORMS": "20",
+            "variants-0-name": "1斤",
+            "variants-0-price": "30",
+            "variants-0-stock": "5",
+        },
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    client.force_login(member.user)
+    page = client.get(reverse("seller:products")).content.decode()
+    assert "王社长" in page and "13911112222" not in page
+
+
+def test_price_too_large_to_quantize_is_a_form_error(client):
+    farmer = f.farmer()
+    variant = f.product(seller=farmer).variants.get()
+    client.force_login(farmer.user)
+    response = client.post(
+        reverse("seller:variant_update", args=[variant.pk]),
+        {f"v{variant.pk}-price": "1e26", f"v{variant.pk}-stock": "3"},
+    )
+    assert response.status_code in (200, 400)
+    variant.refresh_from_db()
+    assert variant.price == Decimal("39.90")
+
+
+def test_a_suspended_farmer_is_told_why(client):
+    farmer = f.farmer()
+    f.product(seller=farmer)
+    change_verification_state(farmer, VerificationState.SUSPENDED, by=f.staff_user(), reason="发货与描述不符")
+    client.force_login(farmer.user)
+    page = client.get(reverse("seller:products")).content.decode()
+    assert 'role="alert"' in page and "发货与描述不符" in page
+
+
+def test_a_bad_page_value_does_not_cost_the_farmer_their_change(client):
+    farmer = f.farmer()
+    variant = f.product(seller=farmer).variants.get()
+    client.force_login(farmer.user)
+    response = client.post(
+        reverse("seller:variant_update", args=[variant.pk]),
+        {f"v{variant.pk}-price": "45.00", f"v{variant.pk}-stock": "3", f"v{variant.pk}-page": "abc"},
+    )
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (Decimal("45.00"), 3)
+
+
+def test_cooperative_manager_cannot_act_for_another_cooperatives_member(client):
+    manager = f.user()
+    f.cooperative(manager=manager)
+    other_member = f.farmer(cooperative=f.cooperative())
+    product = f.product(seller=other_member)
+    client.force_login(manager)
+    assert product.name not in client.get(reverse("seller:products")).content.decode()
+    assert client.post(reverse("seller:product_unpublish", args=[product.pk])).status_code == 404
+    variant = product.variants.get()
+    assert (
+        client.post(
+            reverse("seller:variant_update", args=[variant.pk]),
+            {f"v{variant.pk}-price": "1.00", f"v{variant.pk}-stock": "0"},
+        ).status_code
+        == 404
+    )
+    product.refresh_from_db()
+    assert product.is_published is True
