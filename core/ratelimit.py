@@ -79,6 +79,9 @@ LOGIN_PER_IP = RateLimit("login-ip", limit=20, window=15 * 60)
 # farmer out with five wrong passwords from five addresses, every fifteen minutes, and there is
 # no SMS reset yet; so the per-account limit that stands alone is ten times looser.
 LOGIN_PER_ACCOUNT = RateLimit("login-account", limit=50, window=15 * 60)
+# Sign-ups from one address: a family or a cooperative's office registers a few farmers in an
+# hour; more looks like someone probing which numbers are registered, or flooding NGO queues.
+SIGNUP_PER_IP = RateLimit("signup-ip", limit=10, window=60 * 60)
 
 
 def client_ip(request) -> str:

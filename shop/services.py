@@ -2,6 +2,7 @@
 
 import re
 import secrets
+import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,6 +94,9 @@ def clean_text(value, field: str, multiline: bool = False) -> str:
     found = CONTROL_CHARACTERS.search(text) or (not multiline and re.search(r"[\r\n\t]", text))
     if found:
         raise field_error(field, _("Remove the invisible control characters from this text."), "invalid")
+    if text and not "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip():
+        # Only zero-width or other format characters: it would look empty on every page.
+        raise field_error(field, _("This text has nothing visible in it."), "invalid")
     return text
 
 

@@ -3,6 +3,7 @@ with the reason, except under CI (CI=true), where a missing service is a failure
 
 import json
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -43,7 +44,10 @@ def require_redis():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    """Photos go to each test's own folder, never the working tree; passwords hash fast."""
+    """Photos go to each test's own folder, never the working tree; passwords hash fast; the
+    cache (rate-limit counters) is a namespace of the test's own: on Redis, counters outlive a
+    test, and clearing the shared database would disturb other runs using it."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,10 +5,12 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from core.ratelimit import SIGNUP_PER_IP, client_ip
 from farmers import services
 from farmers.permissions import is_seller
 
@@ -36,6 +38,14 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect(home_for(request.user))
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and SIGNUP_PER_IP.hit(client_ip(request)).blocked:
+        form.add_error(
+            None,
+            ValidationError(
+                _("Too many sign-ups from this network. Please try again in an hour."), code="rate_limited"
+            ),
+        )
+        return render(request, "accounts/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

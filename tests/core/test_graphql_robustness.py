@@ -168,3 +168,12 @@ def test_multiline_description_is_fine(client):
     result = post(client, {"query": CREATE, "variables": {"input": data}}).json()["data"]["productCreate"]
     assert result["errors"] == []
     assert Product.objects.get().description == "第一行\n第二行"
+
+
+def test_a_name_of_only_invisible_characters_is_refused(client):
+    farmer = f.farmer()
+    client.force_login(farmer.user)
+    data = {"name": "\u200b\u200b", "category": to_global_id("Category", f.category().pk)}
+    errors = post(client, {"query": CREATE, "variables": {"input": data}}).json()["data"]["productCreate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("name", "INVALID")]
+    assert not Product.objects.exists()

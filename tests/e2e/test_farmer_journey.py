@@ -63,9 +63,15 @@ def test_farmer_signs_up_lists_and_goes_live_once_verified(live_server, phone, b
     page.fill("#id_variants-0-stock", "20")
     page.screenshot(path=output_dir / "listing-form-360px.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the form scrolls sideways at 360 px"
+    small = page.evaluate(
+        "[...document.querySelectorAll('header a, header select, nav.account a, nav.account button')]"
+        ".filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))"
+    )
+    assert small == [], f"touch targets under 44 px: {small}"
     submit(page)
     page.wait_for_url("**/farmer/products/")
     assert "十八洞猕猴桃" in page.inner_text("main")
+    assert "等您通过认证" in page.inner_text("main"), "the farmer reads that it waits for verification"
     product = Product.objects.get(name="十八洞猕猴桃")
     assert (product.is_published, product.publish_when_verified) == (False, True)
     page.screenshot(path=output_dir / "my-products-pending-360px.png", full_page=True)
