@@ -68,3 +68,9 @@ def can_verify(user, farmer: Farmer) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     return user.is_staff or NGO.objects.filter(staff=user, villages=farmer.village_id).exists()
+
+
+def is_ngo_staff(user) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or user.ngos.exists()

@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from core.ratelimit import SIGNUP_PER_IP, client_ip
 from farmers import services
-from farmers.permissions import is_seller
+from farmers.permissions import is_ngo_staff, is_seller
 
 from .forms import LogInForm, SignUpForm
 
@@ -24,7 +24,7 @@ def home_for(user) -> str:
     sell at the farmers waiting for verification, anyone else at the shop."""
     if is_seller(user):
         return resolve_url(settings.LOGIN_REDIRECT_URL)
-    if user.ngos.exists():
+    if is_ngo_staff(user):
         return resolve_url("ngo:pending")
     return resolve_url("shop:home")
 

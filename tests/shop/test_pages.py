@@ -96,3 +96,14 @@ def test_error_pages_are_in_the_visitors_language(client):
     assert page.status_code == 404 and 'lang="zh-hans"' in page.content.decode()
     assert "这个页面不存在" in page.content.decode()
     assert client.get("/p/a%00b/").status_code == 400
+
+
+def test_navigation_offers_each_person_their_own_pages(client):
+    farmer, officer, shopper = f.farmer(), f.user(), f.user()
+    f.ngo(villages=[farmer.village], staff=[officer])
+    seller_link, ngo_link = f'href="{reverse("seller:products")}"', f'href="{reverse("ngo:pending")}"'
+    expected = {farmer.user: (True, False), officer: (False, True), shopper: (False, False)}
+    for user, (sells, verifies) in expected.items():
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        assert (seller_link in page, ngo_link in page) == (sells, verifies), user
