@@ -4,11 +4,15 @@ import graphene
 
 from core.graphql.fields import resolve_any_node
 from farmers.graphql.queries import FarmersQueries
+from payments.graphql.mutations import PaymentMutations
+from shop.graphql.buying_queries import BuyingQueries
+from shop.graphql.checkout_mutations import CheckoutMutations
 from shop.graphql.mutations import ShopMutations
+from shop.graphql.order_mutations import OrderMutations
 from shop.graphql.queries import ShopQueries
 
 
-class Query(FarmersQueries, ShopQueries, graphene.ObjectType):
+class Query(FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
     node = graphene.Field(graphene.relay.Node, id=graphene.ID(required=True), description="Any object by global ID.")
 
     @staticmethod
@@ -16,7 +20,7 @@ class Query(FarmersQueries, ShopQueries, graphene.ObjectType):
         return resolve_any_node(info, id)
 
 
-class Mutation(ShopMutations, graphene.ObjectType):
+class Mutation(ShopMutations, CheckoutMutations, OrderMutations, PaymentMutations, graphene.ObjectType):
     pass
 
 

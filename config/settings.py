@@ -133,6 +133,18 @@ GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 20_000)
 GRAPHQL_MAX_QUERY_LENGTH = env_int("GRAPHQL_MAX_QUERY_LENGTH", 20_000)
 
+# --- Payments -------------------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY only the offline method (cash on delivery, bank transfer) is offered.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+# Another API address (a test server such as localstripe); empty means Stripe's own.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "")
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# The platform's fee on goods (not shipping), in percent; "0" by default, e.g. "2.5".
+PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "0")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

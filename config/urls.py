@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("farmers.accounts.urls")),
     path("ngo/", include("farmers.ngo.urls")),
     path("farmer/", include("shop.seller.urls")),
+    path("payments/", include("payments.urls")),
     path("", include("shop.urls")),
 ]
 

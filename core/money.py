@@ -28,3 +28,23 @@ def has_at_most_two_places(amount: Decimal) -> bool:
 
 def to_fen(amount: Decimal) -> int:
     return int((amount.quantize(FEN, rounding=ROUND_HALF_UP) * 100).to_integral_value())
+
+
+def allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `amount` in whole fen in proportion to `weights`, so the parts add up to it exactly.
+
+    Each part is first rounded down; the fen left over go one each to the parts with the largest
+    remainders (ties to the earliest), the largest-remainder method. Weights must be non-negative
+    with a positive sum."""
+    fen = to_fen(amount)
+    if fen < 0 or fen != amount * 100:
+        raise ValueError(f"not a non-negative whole number of fen: {amount}")
+    total_weight = sum(weights)
+    if not weights or total_weight <= 0 or any(weight < 0 for weight in weights):
+        raise ValueError("weights must be non-negative with a positive sum")
+    exact = [Decimal(fen) * weight / total_weight for weight in weights]
+    parts = [int(share) for share in exact]  # rounds toward zero: fen is never negative here
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: fen - sum(parts)]:
+        parts[i] += 1
+    return [Decimal(part) / 100 for part in parts]

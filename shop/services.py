@@ -333,3 +333,15 @@ def process_image(image_id: int) -> ProductImage | None:
         image.save()
         transaction.on_commit(lambda: raw.storage.delete(raw_name) if raw_name else None)
     return image
+
+
+def sync_in_stock(product_ids) -> None:
+    """After stock moved (a sale, a cancellation): fix the in-stock flag of just the products whose
+    flag is now wrong, in one UPDATE each way, so a busy product's row is written only when it
+    sells out or comes back."""
+    from django.db.models import Exists, OuterRef
+
+    available = Exists(Variant.objects.filter(product=OuterRef("pk"), stock__gt=0))
+    products = Product.objects.filter(pk__in=list(product_ids))
+    products.filter(in_stock=True).exclude(available).update(in_stock=False)
+    products.filter(in_stock=False).filter(available).update(in_stock=True)

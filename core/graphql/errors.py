@@ -20,7 +20,8 @@ def error_code_enum(name: str, extra_codes: tuple[str, ...] = ()) -> type[graphe
     return graphene.Enum(name, [(code, code) for code in COMMON_CODES + extra_codes])
 
 
-def error_type(name: str, code_enum: type[graphene.Enum]) -> type[graphene.ObjectType]:
+def error_type(name: str, code_enum: type[graphene.Enum], **extra_fields) -> type[graphene.ObjectType]:
+    """`extra_fields` are filled from the ValidationError's params of the same name (`lines`)."""
     return type(
         name,
         (graphene.ObjectType,),
@@ -28,6 +29,7 @@ def error_type(name: str, code_enum: type[graphene.Enum]) -> type[graphene.Objec
             "field": graphene.String(description="The input field at fault (camelCase), or null for the whole input."),
             "code": graphene.Field(code_enum, required=True),
             "message": graphene.String(required=True),
+            **extra_fields,
         },
     )
 
@@ -52,5 +54,6 @@ def errors_from_validation(exc: ValidationError, code_enum: type[graphene.Enum])
         if code not in known:
             code = "INVALID"
         message = error.message % error.params if error.params else error.message
-        items.append({"field": camel_case(field), "code": code, "message": str(message)})
+        item = {"field": camel_case(field), "code": code, "message": str(message)}
+        items.append({**(error.params or {}), **item})
     return items

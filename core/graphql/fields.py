@@ -1,5 +1,6 @@
 """ID arguments of queries: a malformed or unknown ID is a GraphQL error with a code, not a 500."""
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from graphql import GraphQLError
 
 from .ids import parse_global_id
@@ -37,3 +38,12 @@ def resolve_any_node(info, global_id: str):
     if graphene_type is None or not hasattr(graphene_type, "get_node"):
         raise _invalid(global_id, "ID", "id")
     return graphene_type.get_node(info, parsed[1])
+
+
+def graphql_error(error: ValidationError | PermissionDenied, field: str) -> GraphQLError:
+    """A service's refusal, raised from a query: the same code and message a mutation would return."""
+    if isinstance(error, PermissionDenied):
+        return GraphQLError(str(error), extensions={"code": "PERMISSION_DENIED", "field": field})
+    first = error.error_list[0] if not hasattr(error, "error_dict") else next(iter(error.error_dict.values()))[0]
+    message = first.message % first.params if first.params else first.message
+    return GraphQLError(str(message), extensions={"code": (first.code or "invalid").upper(), "field": field})

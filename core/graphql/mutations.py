@@ -1,5 +1,7 @@
 """The one way a mutation runs: permission, then the service in a transaction, errors as data."""
 
+from contextlib import nullcontext
+
 import graphene
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +23,8 @@ class BaseMutation(graphene.Mutation):
     _error_type = None
     _code_enum = None
     _permission_check = None
+    # False for a mutation that commits in steps of its own (one that calls a payment gateway).
+    _atomic = True
 
     @classmethod
     def __init_subclass_with_meta__(cls, error_type=None, code_enum=None, permission=None, _meta=None, **options):
@@ -42,7 +46,7 @@ class BaseMutation(graphene.Mutation):
                 [{"field": None, "code": "PERMISSION_DENIED", "message": _("You do not have permission to do this.")}]
             )
         try:
-            with transaction.atomic():
+            with transaction.atomic() if cls._atomic else nullcontext():
                 return cls.perform_mutation(root, info, **data)
         except ValidationError as exc:
             return cls._failure(errors_from_validation(exc, cls._code_enum))

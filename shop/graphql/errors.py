@@ -1,3 +1,5 @@
+import graphene
+
 from core.graphql.errors import error_code_enum, error_type
 
 ProductErrorCode = error_code_enum(
@@ -14,3 +16,29 @@ ProductErrorCode = error_code_enum(
     ),
 )
 ProductError = error_type("ProductError", ProductErrorCode)
+
+CheckoutErrorCode = error_code_enum(
+    "CheckoutErrorCode",
+    (
+        "INVALID_QUANTITY",
+        "INSUFFICIENT_STOCK",
+        "PRODUCT_UNAVAILABLE",
+        "TOO_MANY_LINES",
+        "INVALID_PHONE",
+        "CHECKOUT_COMPLETED",
+        "EMPTY_CHECKOUT",
+        "EMAIL_NOT_SET",
+        "SHIPPING_ADDRESS_NOT_SET",
+        "DELIVERY_METHOD_NOT_SET",
+        "PAYMENT_METHOD_UNAVAILABLE",
+        "PAYMENT_GATEWAY_ERROR",
+    ),
+)
+CheckoutError = error_type(
+    "CheckoutError",
+    CheckoutErrorCode,
+    lines=graphene.List(graphene.NonNull(graphene.ID), description="The checkout lines at fault, if any."),
+)
+
+OrderErrorCode = error_code_enum("OrderErrorCode", ("NOT_PAID", "ORDER_CLOSED", "INVALID_TRANSITION", "CANNOT_CANCEL"))
+OrderError = error_type("OrderError", OrderErrorCode)

@@ -1,0 +1,153 @@
+"""The double-entry ledger: every movement of money is a transaction whose entries sum to zero.
+
+Sign convention: a debit is a positive amount, a credit a negative one. Cash at a gateway is an
+asset (debited when a shopper pays); what the platform owes a farmer or cooperative is a liability
+(credited when their goods are paid for); the platform's fee is income. Why our own small ledger
+and not django-hordak: see docs/decisions.md (hordak enforces balance with PostgreSQL/MySQL
+triggers and does not run on the SQLite embedded default)."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+
+from core.money import FEN, allocate, has_at_most_two_places
+
+from .models import Account, AccountKind, Entry, LedgerTransaction
+
+PLATFORM_FEES = "income:platform-fees"
+
+
+class UnbalancedTransaction(ValueError):
+    pass
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+def _account(code: str, name: str, kind: str, **owner) -> Account:
+    account, _created = Account.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, **owner})
+    return account
+
+
+def cash_account(gateway: str) -> Account:
+    return _account(f"asset:cash:{gateway}", f"Cash received through {gateway}", AccountKind.ASSET)
+
+
+def fee_account() -> Account:
+    return _account(PLATFORM_FEES, "Platform fees", AccountKind.INCOME)
+
+
+def payable_account(seller) -> Account:
+    """What the platform owes one farmer or cooperative."""
+    from farmers.models import Farmer
+
+    if isinstance(seller, Farmer):
+        return _account(
+            f"liability:farmer:{seller.pk}", f"Payable to farmer {seller.pk}", AccountKind.LIABILITY, farmer=seller
+        )
+    return _account(
+        f"liability:cooperative:{seller.pk}",
+        f"Payable to cooperative {seller.pk}",
+        AccountKind.LIABILITY,
+        cooperative=seller,
+    )
+
+
+# --- Posting ----------------------------------------------------------------------------------
+
+
+def post(key: str, memo: str, entries: list[tuple[Account, Decimal]], order=None) -> LedgerTransaction:
+    """Book one balanced transaction, once: posting a key already booked returns the first booking.
+
+    Entries to the same account are merged, and zero entries dropped, so callers can state the
+    movement the way they think of it."""
+    merged: dict[int, tuple[Account, Decimal]] = {}
+    for account, amount in entries:
+        if not isinstance(amount, Decimal) or not has_at_most_two_places(amount):
+            raise UnbalancedTransaction(f"{key}: {amount!r} is not an amount in fen")
+        previous = merged.get(account.pk, (account, Decimal("0")))[1]
+        merged[account.pk] = (account, previous + amount)
+    lines = [(account, amount) for account, amount in merged.values() if amount != 0]
+    if sum((amount for _account, amount in lines), Decimal("0")) != 0:
+        raise UnbalancedTransaction(f"{key}: entries do not sum to zero: {lines}")
+    if not lines:
+        raise UnbalancedTransaction(f"{key}: nothing to book")
+    try:
+        with transaction.atomic():
+            booked = LedgerTransaction.objects.create(key=key, memo=memo[:255], order=order)
+    except IntegrityError:
+        return LedgerTransaction.objects.get(key=key)
+    Entry.objects.bulk_create(Entry(transaction=booked, account=account, amount=amount) for account, amount in lines)
+    return booked
+
+
+def fee_rate() -> Decimal:
+    return Decimal(str(settings.PLATFORM_FEE_PERCENT)) / 100
+
+
+def _seller_accounts(fulfilments) -> dict[int, Account]:
+    return {fulfilment.pk: payable_account(fulfilment.seller) for fulfilment in fulfilments}
+
+
+def book_payment(payment) -> None:
+    """A paid order: cash in; each seller is owed their goods and their parcel's shipping; then the
+    platform's fee moves from the sellers to the fee account, split over the lines in whole fen."""
+    order = payment.order
+    fulfilments = list(order.fulfilments.select_related("farmer", "cooperative"))
+    payables = _seller_accounts(fulfilments)
+    entries = [(cash_account(payment.gateway), payment.amount)]
+    entries += [(payables[fulfilment.pk], -fulfilment.total) for fulfilment in fulfilments]
+    post(f"payment:{payment.pk}", f"Order {order.number} paid", entries, order=order)
+
+    lines = list(order.lines.all())
+    total_fee = (order.subtotal * fee_rate()).quantize(FEN, rounding=ROUND_HALF_UP)
+    if total_fee <= 0 or not lines:
+        return
+    for line, fee in zip(lines, allocate(total_fee, [line.total for line in lines]), strict=True):
+        line.platform_fee = fee
+    type(lines[0]).objects.bulk_update(lines, ["platform_fee"])
+    entries = [(fee_account(), -total_fee)]
+    entries += [(payables[line.fulfilment_id], line.platform_fee) for line in lines]
+    post(f"fee:{payment.pk}", f"Platform fee on order {order.number}", entries, order=order)
+
+
+def book_refund(refund) -> None:
+    """Money back to the shopper: the refunded lines' value (less their fee, which the platform
+    gives back) comes off each seller's payable; a full refund also takes back the shipping."""
+    payment = refund.payment
+    order = payment.order
+    lines = list(refund.lines.all())
+    fulfilments = list(order.fulfilments.select_related("farmer", "cooperative"))
+    payables = _seller_accounts(fulfilments)
+    entries = [(cash_account(payment.gateway), -refund.amount)]
+    entries += [(payables[line.fulfilment_id], line.total) for line in lines]
+    if refund.includes_shipping:
+        entries += [(payables[fulfilment.pk], fulfilment.shipping_price) for fulfilment in fulfilments]
+    post(f"refund:{refund.pk}", f"Refund {refund.pk} on order {order.number}", entries, order=order)
+    fee_back = sum((line.platform_fee for line in lines), Decimal("0"))
+    if fee_back > 0:
+        entries = [(fee_account(), fee_back)]
+        entries += [(payables[line.fulfilment_id], -line.platform_fee) for line in lines]
+        post(f"fee-refund:{refund.pk}", f"Fee returned with refund {refund.pk}", entries, order=order)
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def balance(account: Account) -> Decimal:
+    """Debits minus credits; a liability or income account's balance is therefore negative."""
+    return account.entries.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def owed_to(seller) -> Decimal:
+    """What the platform owes this seller now (a positive amount)."""
+    return -balance(payable_account(seller))
+
+
+def unbalanced_transactions():
+    """Transactions whose entries do not sum to zero, or that have fewer than two: always empty."""
+    return LedgerTransaction.objects.annotate(total=Sum("entries__amount"), count=Count("entries")).filter(
+        ~Q(total=0) | Q(count__lt=2) | Q(total__isnull=True)
+    )

@@ -1,0 +1,116 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shop.models import Order, OrderLine, PaymentMethod
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting payment")
+    FAILED = "failed", _("Failed")
+    SUCCEEDED = "succeeded", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Payment(models.Model):
+    """The shopper's payment for one order, through one gateway. Its status only moves forward
+    (see `payments.services`), so a late or replayed gateway message cannot undo a later one."""
+
+    order = models.OneToOneField(Order, models.PROTECT, related_name="payment")
+    gateway = models.CharField(_("gateway"), max_length=10, choices=PaymentMethod.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="CNY")
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    stripe_payment_intent = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
+    client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    failure_message = models.CharField(_("why it failed"), max_length=255, blank=True)
+    reference = models.CharField(
+        _("reference"), max_length=80, blank=True, help_text=_("Bank transfer reference or receipt number.")
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    succeeded_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_gateway_display()} · {self.order.number}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from the order, so a retried start can never open a second charge."""
+        return f"shanhuo-order-{self.order.checkout_id}"
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount if self.status == PaymentStatus.SUCCEEDED else Decimal("0")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
+class Refund(models.Model):
+    """Money sent back: the whole rest of a payment, or chosen lines. Booked in the ledger when it succeeds."""
+
+    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    lines = models.ManyToManyField(OrderLine, blank=True, related_name="refunds")
+    includes_shipping = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    stripe_refund = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"{self.amount} · {self.get_status_display()}"
+
+
+class WebhookEvent(models.Model):
+    """Each gateway event once: the unique id makes a replayed or duplicated delivery a no-op."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,452 @@
+"""Checkout: the cart, its address and delivery, and its completion into an order.
+
+Completion is the one place stock is taken. Each variant's stock is decremented by a conditional
+UPDATE (`stock >= quantity`), in variant-ID order so two checkouts sharing variants cannot deadlock;
+the database row lock makes the check and the decrement one step, so no interleaving of any
+number of processes can sell a unit twice. The checkout row is locked first and the order carries
+the checkout's ID under a unique constraint, so a repeated or concurrent completion returns the
+order already made."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from graphql_relay import to_global_id
+
+from farmers.services import normalise_phone
+
+from . import services as catalog
+from .models import (
+    Checkout,
+    CheckoutLine,
+    Fulfilment,
+    Order,
+    OrderLine,
+    ShippingMethod,
+    Variant,
+)
+from .models.checkout import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
+from .regions import normalise_province
+from .selectors import visible_products
+from .shipping import parcel_price
+
+
+def _error(field: str | None, message, code: str, **params) -> ValidationError:
+    error = ValidationError(message, code=code, params=params or None)
+    return ValidationError({field: error}) if field else error
+
+
+# --- Access -----------------------------------------------------------------------------------
+
+
+def checkout_for(user, checkout_id) -> Checkout:
+    """A shopper's own checkout, or a guest checkout (reached by its unguessable ID alone)."""
+    checkout = Checkout.objects.select_related("shipping_method").filter(pk=checkout_id).first()
+    if checkout is None:
+        raise _error("id", _("No checkout with this ID."), "not_found")
+    if checkout.user_id is not None and not (user and user.is_authenticated and user.pk == checkout.user_id):
+        raise PermissionDenied(_("This checkout belongs to another account."))
+    return checkout
+
+
+def _ensure_open(checkout: Checkout) -> None:
+    if checkout.completed_at is not None:
+        raise _error(None, _("This checkout has become an order and can no longer change."), "checkout_completed")
+
+
+# --- Lines ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    variant: Variant
+    quantity: int
+
+
+def _clean_quantity(quantity) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise _error(
+            "quantity",
+            _("Choose a quantity from 1 to %(max)d."),
+            "invalid_quantity",
+            max=MAX_LINE_QUANTITY,
+        )
+    return quantity
+
+
+def _ensure_buyable(variants: list[Variant]) -> None:
+    """Only goods shoppers can see can be bought: published, priced, from a verified seller."""
+    product_ids = {variant.product_id for variant in variants}
+    visible = set(visible_products().filter(pk__in=product_ids).values_list("pk", flat=True))
+    hidden = [variant for variant in variants if variant.product_id not in visible]
+    if hidden:
+        raise _error(
+            "variantId",
+            _("%(names)s cannot be bought now."),
+            "product_unavailable",
+            names="、".join(sorted({variant.product.name for variant in hidden})),
+        )
+
+
+def _ensure_in_stock(wanted: dict[Variant, int], lines_by_variant: dict[int, CheckoutLine] | None = None) -> None:
+    short = [variant for variant, quantity in wanted.items() if quantity > variant.stock]
+    if short:
+        raise _insufficient_stock(short, lines_by_variant or {})
+
+
+def _insufficient_stock(variants: list[Variant], lines_by_variant: dict[int, CheckoutLine]) -> ValidationError:
+    names = "、".join(f"{variant.product.name} · {variant.name} ({variant.stock})" for variant in variants)
+    line_ids = [to_global_id("CheckoutLine", lines_by_variant[v.pk].pk) for v in variants if v.pk in lines_by_variant]
+    return _error(
+        "lines",
+        _("Not enough in stock (units left in brackets): %(names)s."),
+        "insufficient_stock",
+        names=names,
+        lines=line_ids,
+    )
+
+
+def _merged(requests: list[LineRequest]) -> dict[Variant, int]:
+    wanted: dict[Variant, int] = {}
+    for request in requests:
+        quantity = _clean_quantity(request.quantity)
+        match = next((variant for variant in wanted if variant.pk == request.variant.pk), request.variant)
+        wanted[match] = wanted.get(match, 0) + quantity
+    return wanted
+
+
+@transaction.atomic
+def create_checkout(user, *, email: str | None = None, lines: list[LineRequest] = ()) -> Checkout:
+    email = _clean_email(email) if email else (user.email if user and user.is_authenticated else "")
+    owner = user if user and user.is_authenticated else None
+    checkout = Checkout.objects.create(user=owner, email=email)
+    if lines:
+        add_lines(checkout, list(lines))
+    return checkout
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _error("email", _("Enter a valid email address."), "invalid") from None
+    return email
+
+
+@transaction.atomic
+def update_email(checkout: Checkout, email: str) -> Checkout:
+    _ensure_open(checkout)
+    checkout.email = _clean_email(email)
+    checkout.save(update_fields=["email", "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def add_lines(checkout: Checkout, requests: list[LineRequest]) -> Checkout:
+    """Add goods; a variant already in the cart has its quantity raised."""
+    _ensure_open(checkout)
+    if not requests:
+        raise _error("lines", _("Add at least one item."), "required")
+    wanted = _merged(requests)
+    _ensure_buyable(list(wanted))
+    existing = {line.variant_id: line for line in checkout.lines.all()}
+    totals = {
+        variant: quantity + (existing[variant.pk].quantity if variant.pk in existing else 0)
+        for variant, quantity in wanted.items()
+    }
+    if any(quantity > MAX_LINE_QUANTITY for quantity in totals.values()):
+        raise _error("quantity", _("Choose a quantity from 1 to %(max)d."), "invalid_quantity", max=MAX_LINE_QUANTITY)
+    new_variants = [variant for variant in totals if variant.pk not in existing]
+    if len(existing) + len(new_variants) > MAX_CHECKOUT_LINES:
+        raise _error("lines", _("A cart holds at most %(max)d items."), "too_many_lines", max=MAX_CHECKOUT_LINES)
+    _ensure_in_stock(totals, existing)
+    for variant, quantity in totals.items():
+        if variant.pk in existing:
+            CheckoutLine.objects.filter(pk=existing[variant.pk].pk).update(quantity=quantity)
+    CheckoutLine.objects.bulk_create(
+        CheckoutLine(checkout=checkout, variant=variant, quantity=totals[variant]) for variant in new_variants
+    )
+    checkout.save(update_fields=["updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) -> Checkout:
+    """Set quantities. A quantity of 0 is refused: removing is `delete_lines`, so a slip of the
+    thumb never empties a line."""
+    _ensure_open(checkout)
+    if not changes:
+        raise _error("lines", _("Name at least one line to change."), "required")
+    for line, quantity in changes:
+        if line.checkout_id != checkout.pk:
+            raise _error("lineId", _("This line is not in this checkout."), "not_found")
+        _clean_quantity(quantity)
+    lines = {line.pk: (line, quantity) for line, quantity in changes}
+    _ensure_in_stock(
+        {line.variant: quantity for line, quantity in lines.values()},
+        {line.variant_id: line for line, _quantity in lines.values()},
+    )
+    for line, quantity in lines.values():
+        CheckoutLine.objects.filter(pk=line.pk).update(quantity=quantity)
+    checkout.save(update_fields=["updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def delete_lines(checkout: Checkout, lines: list[CheckoutLine]) -> Checkout:
+    _ensure_open(checkout)
+    if any(line.checkout_id != checkout.pk for line in lines):
+        raise _error("linesIds", _("This line is not in this checkout."), "not_found")
+    CheckoutLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    checkout.save(update_fields=["updated_at"])
+    return checkout
+
+
+# --- Address and delivery ---------------------------------------------------------------------
+
+ADDRESS_LIMITS = {
+    field.name: field.max_length for field in Checkout._meta.fields if field.name in Checkout.ADDRESS_FIELDS
+}
+ADDRESS_LIMITS["phone"] = 30  # as typed (+86 138 0013 8000); stored as 11 digits
+
+
+def clean_address(values: dict) -> dict:
+    """All six parts are required; the province is one of the 31, the phone a mainland mobile."""
+    errors: dict[str, ValidationError] = {}
+    cleaned = {}
+    for name in Checkout.ADDRESS_FIELDS:
+        text = " ".join(str(values.get(name) or "").split())
+        if not text:
+            errors[name] = ValidationError(_("This part of the address is required."), code="required")
+        elif len(text) > ADDRESS_LIMITS[name]:
+            errors[name] = ValidationError(
+                _("At most %(max)d characters."), code="max_length", params={"max": ADDRESS_LIMITS[name]}
+            )
+        cleaned[name] = text
+    if "province" not in errors:
+        province = normalise_province(cleaned["province"])
+        if province is None:
+            errors["province"] = ValidationError(
+                _("Enter a mainland province, region or municipality, e.g. 广东省 or 北京市."), code="invalid"
+            )
+        cleaned["province"] = province
+    if "phone" not in errors:
+        phone = normalise_phone(cleaned["phone"])
+        if phone is None:
+            errors["phone"] = ValidationError(
+                _("Enter an 11-digit mainland mobile number, e.g. 13800138000."), code="invalid_phone"
+            )
+        cleaned["phone"] = phone
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def update_shipping_address(checkout: Checkout, values: dict) -> Checkout:
+    _ensure_open(checkout)
+    for name, value in clean_address(values).items():
+        setattr(checkout, name, value)
+    checkout.save(update_fields=[*Checkout.ADDRESS_FIELDS, "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def update_delivery_method(checkout: Checkout, method: ShippingMethod) -> Checkout:
+    _ensure_open(checkout)
+    if not method.is_active:
+        raise _error("deliveryMethodId", _("This delivery method is not offered."), "invalid")
+    checkout.shipping_method = method
+    checkout.save(update_fields=["shipping_method", "updated_at"])
+    return checkout
+
+
+# --- Totals -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Parcel:
+    """One seller's share of a checkout: shipped as one parcel."""
+
+    seller: object
+    lines: list[CheckoutLine] = field(default_factory=list)
+    subtotal: Decimal = Decimal("0.00")
+    weight_kg: Decimal = Decimal("0")
+    shipping_price: Decimal | None = None
+
+
+@dataclass
+class Totals:
+    parcels: list[Parcel]
+    subtotal: Decimal
+    shipping: Decimal | None
+    total: Decimal | None
+
+
+def lines_of(checkout: Checkout) -> list[CheckoutLine]:
+    """The lines with their goods and sellers, loaded once per checkout object."""
+    if not hasattr(checkout, "_loaded_lines"):
+        checkout._loaded_lines = list(
+            checkout.lines.select_related(
+                "variant__product__farmer",
+                "variant__product__cooperative",
+                "variant__product__village__county__province",
+            ).order_by("variant_id")
+        )
+    return checkout._loaded_lines
+
+
+def totals_of(checkout: Checkout) -> Totals:
+    parcels: dict[tuple, Parcel] = {}
+    for line in lines_of(checkout):
+        product = line.variant.product
+        key = ("farmer", product.farmer_id) if product.farmer_id else ("cooperative", product.cooperative_id)
+        parcel = parcels.setdefault(key, Parcel(seller=product.seller))
+        parcel.lines.append(line)
+        parcel.subtotal += line.variant.price * line.quantity
+        parcel.weight_kg += line.variant.weight_kg * line.quantity
+    method = checkout.shipping_method
+    if method is not None:
+        prefetch_related_objects([method], "rates")
+    for parcel in parcels.values():
+        parcel.shipping_price = parcel_price(method, parcel.weight_kg) if method else None
+    subtotal = sum((parcel.subtotal for parcel in parcels.values()), Decimal("0.00"))
+    shipping = sum((parcel.shipping_price for parcel in parcels.values()), Decimal("0.00")) if method else None
+    return Totals(list(parcels.values()), subtotal, shipping, subtotal + shipping if method else None)
+
+
+# --- Completion -------------------------------------------------------------------------------
+
+
+def complete_checkout(user, checkout: Checkout, payment_method: str) -> Order:
+    """Turn the checkout into an order (once), taking the stock, in one transaction; the caller
+    starts the payment after it commits, so no row stays locked while a gateway is called."""
+    from payments import gateways
+    from payments import services as payments
+
+    if payment_method not in gateways.available():
+        raise _error("paymentMethod", _("This payment method is not available."), "payment_method_unavailable")
+    try:
+        with transaction.atomic():
+            locked = Checkout.objects.select_for_update().select_related("shipping_method").get(pk=checkout.pk)
+            if locked.completed_at is not None:
+                return Order.objects.get(checkout_id=locked.pk)
+            order = _place_order(user, locked, payment_method)
+            payments.create_payment(order)
+            locked.completed_at = timezone.now()
+            locked.save(update_fields=["completed_at", "updated_at"])
+            return order
+    except IntegrityError:
+        # A concurrent completion on a database without row locks (SQLite) won the unique checkout_id.
+        order = Order.objects.filter(checkout_id=checkout.pk).first()
+        if order is None:
+            raise
+        return order
+
+
+def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
+    errors = {}
+    lines = lines_of(checkout)
+    if not lines:
+        errors["lines"] = ValidationError(_("The cart is empty."), code="empty_checkout")
+    if not checkout.email:
+        errors["email"] = ValidationError(_("Give an email address for the order."), code="email_not_set")
+    if not checkout.has_address:
+        errors["shippingAddress"] = ValidationError(_("Add a delivery address first."), code="shipping_address_not_set")
+    if checkout.shipping_method is None or not checkout.shipping_method.is_active:
+        errors["deliveryMethod"] = ValidationError(_("Choose a delivery method first."), code="delivery_method_not_set")
+    if errors:
+        raise ValidationError(errors)
+    _ensure_buyable([line.variant for line in lines])
+    return lines
+
+
+def _take_stock(lines: list[CheckoutLine]) -> None:
+    short = []
+    for line in sorted(lines, key=lambda line: line.variant_id):
+        taken = Variant.objects.filter(pk=line.variant_id, stock__gte=line.quantity).update(
+            stock=F("stock") - line.quantity
+        )
+        if not taken:
+            short.append(line)
+    if short:
+        fresh = {
+            variant.pk: variant.stock for variant in Variant.objects.filter(pk__in=[line.variant_id for line in short])
+        }
+        for line in short:
+            line.variant.stock = fresh.get(line.variant_id, 0)
+        raise _insufficient_stock([line.variant for line in short], {line.variant_id: line for line in short})
+    catalog.sync_in_stock({line.variant.product_id for line in lines})
+
+
+def _place_order(user, checkout: Checkout, payment_method: str) -> Order:
+    lines = _ready_for_completion(checkout)
+    _take_stock(lines)
+    totals = totals_of(checkout)
+    order = Order.objects.create(
+        checkout_id=checkout.pk,
+        user=checkout.user if checkout.user_id else (user if user and user.is_authenticated else None),
+        email=checkout.email,
+        payment_method=payment_method,
+        shipping_method_name=checkout.shipping_method.name,
+        subtotal=totals.subtotal,
+        shipping_total=totals.shipping,
+        total=totals.total,
+        **checkout.address_values(),
+    )
+    fulfilments = Fulfilment.objects.bulk_create(
+        Fulfilment(
+            order=order,
+            farmer=parcel.seller if parcel.lines[0].variant.product.farmer_id else None,
+            cooperative=None if parcel.lines[0].variant.product.farmer_id else parcel.seller,
+            village=parcel.lines[0].variant.product.village,
+            seller_name=parcel.seller.name,
+            subtotal=parcel.subtotal,
+            weight_kg=parcel.weight_kg,
+            shipping_price=parcel.shipping_price,
+        )
+        for parcel in totals.parcels
+    )
+    OrderLine.objects.bulk_create(
+        _order_line(order, fulfilment, line)
+        for parcel, fulfilment in zip(totals.parcels, fulfilments, strict=True)
+        for line in parcel.lines
+    )
+    return order
+
+
+def _order_line(order: Order, fulfilment: Fulfilment, line: CheckoutLine) -> OrderLine:
+    variant = line.variant
+    product = variant.product
+    village = product.village
+    return OrderLine(
+        order=order,
+        fulfilment=fulfilment,
+        variant=variant,
+        product_name=product.name,
+        variant_name=variant.name,
+        sku=variant.sku,
+        unit_price=variant.price,
+        quantity=line.quantity,
+        total=variant.price * line.quantity,
+        unit_weight_kg=variant.weight_kg,
+        farmer_id=product.farmer_id,
+        cooperative_id=product.cooperative_id,
+        village=village,
+        seller_name=product.seller.name,
+        village_name=f"{village.county.province.name}{village.county.name}{village.name}",
+    )
+
+
+def open_checkouts(user):
+    return (
+        Checkout.objects.filter(user=user, completed_at__isnull=True)
+        if user.is_authenticated
+        else Checkout.objects.none()
+    )

@@ -1,0 +1,57 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .address import MainlandAddress
+from .catalog import Variant
+from .shipping import ShippingMethod
+
+MAX_LINE_QUANTITY = 999
+MAX_CHECKOUT_LINES = 50
+
+
+class Checkout(MainlandAddress):
+    """A shopper's cart until it becomes an order. The primary key is a random UUID: a guest's
+    checkout is reached by its ID alone, so the ID must not be guessable."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="checkouts")
+    email = models.EmailField(_("email"), blank=True)
+    shipping_method = models.ForeignKey(
+        ShippingMethod, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("shipping method")
+    )
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("checkout")
+        verbose_name_plural = _("checkouts")
+
+    def __str__(self):
+        return str(self.id)
+
+
+class CheckoutLine(models.Model):
+    checkout = models.ForeignKey(Checkout, models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="+")
+    quantity = models.PositiveSmallIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LINE_QUANTITY)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "variant"], name="checkout_line_one_per_variant"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=MAX_LINE_QUANTITY), name="checkout_line_quantity"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.variant_id} × {self.quantity}"

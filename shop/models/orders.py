@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from farmers.models import Cooperative, Farmer, Village
+
+from .address import MainlandAddress
+from .catalog import Variant
+
+
+class OrderStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partly shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentMethod(models.TextChoices):
+    """How the shopper pays. Stripe is offered only when it is configured."""
+
+    STRIPE = "stripe", _("Card (Stripe)")
+    OFFLINE = "offline", _("Cash on delivery or bank transfer")
+
+
+class Order(MainlandAddress):
+    """What a completed checkout became: prices, names, sellers and villages are copied here, so
+    later edits to the catalog never change what a shopper bought."""
+
+    checkout_id = models.UUIDField(unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="orders")
+    email = models.EmailField(_("email"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.UNPAID, db_index=True
+    )
+    payment_method = models.CharField(_("payment method"), max_length=10, choices=PaymentMethod.choices)
+    shipping_method_name = models.CharField(_("shipping method"), max_length=40)
+    currency = models.CharField(max_length=3, default="CNY", editable=False)
+    subtotal = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
+    shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("shipping_total")), name="order_total_adds_up"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.pk:08d}" if self.pk else ""
+
+
+class FulfilmentStatus(models.TextChoices):
+    UNFULFILLED = "unfulfilled", _("To ship")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Fulfilment(models.Model):
+    """One seller's parcel of an order: each farmer (or cooperative) ships their own goods."""
+
+    order = models.ForeignKey(Order, models.CASCADE, related_name="fulfilments")
+    farmer = models.ForeignKey(Farmer, models.PROTECT, null=True, blank=True, related_name="fulfilments")
+    cooperative = models.ForeignKey(Cooperative, models.PROTECT, null=True, blank=True, related_name="fulfilments")
+    village = models.ForeignKey(Village, models.PROTECT, related_name="fulfilments")
+    seller_name = models.CharField(_("seller"), max_length=80)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=FulfilmentStatus.choices,
+        default=FulfilmentStatus.UNFULFILLED,
+        db_index=True,
+    )
+    subtotal = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=9, decimal_places=3)
+    shipping_price = models.DecimalField(_("shipping"), max_digits=10, decimal_places=2)
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(farmer__isnull=False, cooperative__isnull=True)
+                    | models.Q(farmer__isnull=True, cooperative__isnull=False)
+                ),
+                name="fulfilment_has_exactly_one_seller",
+            ),
+            models.UniqueConstraint(fields=["order", "farmer"], name="fulfilment_one_per_farmer"),
+            models.UniqueConstraint(fields=["order", "cooperative"], name="fulfilment_one_per_cooperative"),
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.seller_name}"
+
+    @property
+    def seller(self):
+        return self.farmer if self.farmer_id else self.cooperative
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.shipping_price
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, models.CASCADE, related_name="lines")
+    fulfilment = models.ForeignKey(Fulfilment, models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(Variant, models.SET_NULL, null=True, blank=True, related_name="+")
+    product_name = models.CharField(_("product"), max_length=120)
+    variant_name = models.CharField(_("unit"), max_length=40)
+    sku = models.CharField(_("SKU"), max_length=40, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    quantity = models.PositiveSmallIntegerField(_("quantity"))
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    unit_weight_kg = models.DecimalField(max_digits=7, decimal_places=3)
+    farmer = models.ForeignKey(Farmer, models.PROTECT, null=True, blank=True, related_name="+")
+    cooperative = models.ForeignKey(Cooperative, models.PROTECT, null=True, blank=True, related_name="+")
+    village = models.ForeignKey(Village, models.PROTECT, related_name="+")
+    seller_name = models.CharField(_("seller"), max_length=80)
+    village_name = models.CharField(_("village"), max_length=120)
+    # The platform's fee on this line, fixed when the payment is booked (payments.ledger).
+    platform_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_line_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} · {self.variant_name} × {self.quantity}"

@@ -1,0 +1,170 @@
+"""Orders after checkout: each seller ships their parcel; the order's status follows the parcels
+and the payment; a shopper or operator may cancel before anything ships, which returns the stock."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.graphql.permissions import authenticated
+from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
+
+from . import services as catalog
+from .models import Fulfilment, FulfilmentStatus, Order, OrderStatus, PaymentMethod, Variant
+
+logger = logging.getLogger(__name__)
+
+CLOSED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+CARRIER_MAX = Fulfilment._meta.get_field("carrier").max_length
+TRACKING_MAX = Fulfilment._meta.get_field("tracking_number").max_length
+
+
+def _error(field, message, code, **params) -> ValidationError:
+    error = ValidationError(message, code=code, params=params or None)
+    return ValidationError({field: error}) if field else error
+
+
+# --- Who may see and change what ---------------------------------------------------------------
+
+
+def can_ship(user, fulfilment: Fulfilment) -> bool:
+    """The seller: the farmer (or their cooperative's manager), the cooperative's manager, or staff."""
+    if fulfilment.farmer_id:
+        return can_act_for_farmer(user, fulfilment.farmer)
+    return can_act_for_cooperative(user, fulfilment.cooperative)
+
+
+def can_manage_order(user, order: Order) -> bool:
+    return authenticated(user) and (user.is_staff or (order.user_id is not None and order.user_id == user.pk))
+
+
+def orders_of(user):
+    if not authenticated(user):
+        return Order.objects.none()
+    return Order.objects.filter(user=user)
+
+
+def fulfilments_to_ship(user):
+    """The parcels this user ships: their own, their cooperative members', their cooperatives'."""
+    if not authenticated(user):
+        return Fulfilment.objects.none()
+    return Fulfilment.objects.filter(
+        Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
+    ).distinct()
+
+
+# --- Status -----------------------------------------------------------------------------------
+
+
+def refresh_status(order: Order) -> None:
+    """Derive the order's status from its parcels and payment; cancelled and refunded are final."""
+    if order.status in CLOSED:
+        return
+    states = [fulfilment.status for fulfilment in order.fulfilments.all()]
+    moved = [state for state in states if state in (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED)]
+    if states and all(state == FulfilmentStatus.DELIVERED for state in states):
+        status = OrderStatus.DELIVERED
+    elif states and len(moved) == len(states):
+        status = OrderStatus.SHIPPED
+    elif moved:
+        status = OrderStatus.PARTIALLY_SHIPPED
+    else:
+        status = OrderStatus.PAID if order.paid_at else OrderStatus.UNPAID
+    if status != order.status:
+        order.status = status
+        order.save(update_fields=["status"])
+
+
+def _locked(fulfilment: Fulfilment) -> tuple[Order, Fulfilment]:
+    order = Order.objects.select_for_update().get(pk=fulfilment.order_id)
+    return order, Fulfilment.objects.select_for_update().get(pk=fulfilment.pk)
+
+
+@transaction.atomic
+def ship_fulfilment(actor, fulfilment: Fulfilment, carrier: str, tracking_number: str) -> Fulfilment:
+    """Mark a parcel shipped. A card order must be paid first; an offline order may ship unpaid,
+    because with cash on delivery the courier collects the money."""
+    if not can_ship(actor, fulfilment):
+        raise PermissionDenied(_("You can only ship your own parcels."))
+    order, fulfilment = _locked(fulfilment)
+    if order.status in CLOSED:
+        raise _error(None, _("This order was cancelled or refunded."), "order_closed")
+    if order.paid_at is None and order.payment_method != PaymentMethod.OFFLINE:
+        raise _error(None, _("Wait until the order is paid."), "not_paid")
+    if fulfilment.status != FulfilmentStatus.UNFULFILLED:
+        raise _error(None, _("This parcel has already been shipped."), "invalid_transition")
+    errors = {}
+    carrier = " ".join((carrier or "").split())
+    tracking_number = "".join((tracking_number or "").split())
+    for name, value, limit in (("carrier", carrier, CARRIER_MAX), ("tracking_number", tracking_number, TRACKING_MAX)):
+        if not value:
+            errors[name] = ValidationError(_("This field is required."), code="required")
+        elif len(value) > limit:
+            errors[name] = ValidationError(_("At most %(max)d characters."), code="max_length", params={"max": limit})
+    if errors:
+        raise ValidationError(errors)
+    fulfilment.status = FulfilmentStatus.SHIPPED
+    fulfilment.carrier = carrier
+    fulfilment.tracking_number = tracking_number
+    fulfilment.shipped_at = timezone.now()
+    fulfilment.save()
+    refresh_status(order)
+    return fulfilment
+
+
+@transaction.atomic
+def deliver_fulfilment(actor, fulfilment: Fulfilment) -> Fulfilment:
+    """The parcel arrived: said by its seller, an operator, or the shopper who received it."""
+    order = fulfilment.order
+    if not (can_ship(actor, fulfilment) or can_manage_order(actor, order)):
+        raise PermissionDenied(_("You cannot change this parcel."))
+    order, fulfilment = _locked(fulfilment)
+    if fulfilment.status != FulfilmentStatus.SHIPPED:
+        raise _error(None, _("Only a shipped parcel can be delivered."), "invalid_transition")
+    fulfilment.status = FulfilmentStatus.DELIVERED
+    fulfilment.delivered_at = timezone.now()
+    fulfilment.save(update_fields=["status", "delivered_at"])
+    refresh_status(order)
+    return fulfilment
+
+
+def cancel_order(actor, order: Order) -> Order:
+    """Cancel before anything ships: the stock goes back, and money already paid is refunded."""
+    from payments import gateways
+    from payments import services as payments
+    from payments.models import Payment, PaymentStatus
+
+    if not can_manage_order(actor, order):
+        raise PermissionDenied(_("You can only cancel your own orders."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (OrderStatus.UNPAID, OrderStatus.PAID):
+            raise _error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel")
+        lines = sorted(order.lines.exclude(variant=None), key=lambda line: line.variant_id)
+        for line in lines:
+            Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
+        catalog.sync_in_stock(
+            set(Variant.objects.filter(pk__in=[line.variant_id for line in lines]).values_list("product_id", flat=True))
+        )
+        order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
+        order.status = OrderStatus.CANCELLED
+        order.cancelled_at = timezone.now()
+        order.save(update_fields=["status", "cancelled_at"])
+        payment = Payment.objects.select_for_update().get(order=order)
+        was_pending = payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+        if was_pending:
+            payment.status = PaymentStatus.CANCELLED
+            payment.save(update_fields=["status"])
+    if payment.status == PaymentStatus.SUCCEEDED:
+        payments.refund_payment(None, payment, reason="order cancelled")
+    elif was_pending:
+        try:
+            gateways.get(payment.gateway).cancel(payment)
+        except gateways.GatewayError:
+            # The order is cancelled either way; a payment that still arrives is refunded on arrival.
+            logger.warning("could not cancel payment %s at the gateway", payment.pk, exc_info=True)
+    order.refresh_from_db()
+    return order
