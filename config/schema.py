@@ -2,6 +2,7 @@
 
 import graphene
 
+from core.graphql.account_mutations import AccountMutations
 from core.graphql.fields import resolve_any_node
 from farmers.graphql.queries import FarmersQueries
 from payments.graphql.mutations import PaymentMutations
@@ -20,7 +21,9 @@ class Query(FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
         return resolve_any_node(info, id)
 
 
-class Mutation(ShopMutations, CheckoutMutations, OrderMutations, PaymentMutations, graphene.ObjectType):
+class Mutation(
+    AccountMutations, ShopMutations, CheckoutMutations, OrderMutations, PaymentMutations, graphene.ObjectType
+):
     pass
 
 

@@ -132,6 +132,8 @@ GRAPHENE = {"SCHEMA": "config.schema.schema", "RELAY_CONNECTION_MAX_LIMIT": 100}
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 20_000)
 GRAPHQL_MAX_QUERY_LENGTH = env_int("GRAPHQL_MAX_QUERY_LENGTH", 20_000)
+# Apps sign in with `tokenCreate` and send `Authorization: Bearer <token>`; tokens last 30 days.
+API_TOKEN_MAX_AGE = env_int("API_TOKEN_MAX_AGE", 30 * 24 * 3600)
 
 # --- Payments -------------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY only the offline method (cash on delivery, bank transfer) is offered.

@@ -3,7 +3,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -12,6 +12,8 @@ from graphene_django.views import HttpError
 from graphene_file_upload.django import FileUploadGraphQLView
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
+
+from core import api_tokens
 
 from .validation import limit_rules
 
@@ -56,6 +58,18 @@ class GraphQLView(FileUploadGraphQLView):
     """
 
     def dispatch(self, request, *args, **kwargs):
+        authorization = request.headers.get("Authorization", "")
+        if authorization:
+            # An app's token: not sent by browsers on their own, so no CSRF check is needed.
+            scheme, _space, token = authorization.partition(" ")
+            user = api_tokens.user_for(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                return JsonResponse(
+                    {"errors": [{"message": "Invalid or expired token.", "extensions": {"code": "INVALID_TOKEN"}}]},
+                    status=401,
+                )
+            request.user = user
+            request._dont_enforce_csrf_checks = True
         if (
             request.method == "POST"
             and request.user.is_authenticated

@@ -1,0 +1,85 @@
+"""Shopper sign-up and API tokens for apps."""
+
+import graphene
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from core import api_tokens, shoppers
+from core.ratelimit import LoginAttempt
+
+from .errors import error_code_enum, error_type
+from .mutations import BaseMutation
+
+AccountErrorCode = error_code_enum(
+    "AccountErrorCode",
+    (
+        "DUPLICATE_EMAIL",
+        "INVALID_CREDENTIALS",
+        "RATE_LIMITED",
+        "PASSWORD_TOO_SHORT",
+        "PASSWORD_TOO_COMMON",
+        "PASSWORD_ENTIRELY_NUMERIC",
+        "PASSWORD_TOO_SIMILAR",
+    ),
+)
+AccountError = error_type("AccountError", AccountErrorCode)
+
+
+class AccountMutation(BaseMutation):
+    class Meta:
+        abstract = True
+
+    _error_type = AccountError
+    _code_enum = AccountErrorCode
+
+
+class AccountRegisterInput(graphene.InputObjectType):
+    email = graphene.String(required=True)
+    password = graphene.String(required=True, description="At least 8 characters, not a common one.")
+
+
+class AccountRegister(AccountMutation):
+    """A shopper account; returns a token for the app to sign in with at once."""
+
+    token = graphene.String()
+    email = graphene.String()
+
+    class Arguments:
+        input = AccountRegisterInput(required=True)
+
+    @classmethod
+    def perform_mutation(cls, root, info, input):
+        user = shoppers.register_shopper(input["email"], input["password"])
+        return cls(token=api_tokens.issue(user), email=user.email, errors=[])
+
+
+class TokenCreate(AccountMutation):
+    """Sign in: send the token back as `Authorization: Bearer <token>`. Rate-limited like the
+    log-in page."""
+
+    token = graphene.String()
+
+    class Arguments:
+        email = graphene.String(required=True, description="Or a farmer's phone number, or a user name.")
+        password = graphene.String(required=True)
+
+    @classmethod
+    def perform_mutation(cls, root, info, email, password):
+        from farmers.services import normalise_phone
+
+        request = info.context
+        login_name = email.strip().lower() if "@" in email else normalise_phone(email) or email.strip()
+        attempt = LoginAttempt.begin(request, login_name)
+        if attempt.blocked:
+            raise ValidationError(_("Too many attempts. Please wait 15 minutes and try again."), code="rate_limited")
+        user = authenticate(request, username=login_name, password=password)
+        if user is None:
+            raise ValidationError(_("Wrong email, phone number or password."), code="invalid_credentials")
+        attempt.succeeded()
+        return cls(token=api_tokens.issue(user), errors=[])
+
+
+class AccountMutations(graphene.ObjectType):
+    account_register = AccountRegister.Field()
+    token_create = TokenCreate.Field()
