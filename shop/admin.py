@@ -5,7 +5,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Category, Product, ProductImage, Variant
+from .models import (
+    Category,
+    Checkout,
+    CheckoutLine,
+    Fulfilment,
+    Order,
+    OrderLine,
+    Product,
+    ProductImage,
+    ShippingMethod,
+    ShippingRate,
+    Variant,
+)
 
 
 @admin.register(Category)
@@ -145,3 +157,114 @@ class ProductImageAdmin(admin.ModelAdmin):
         "width",
         "height",
     ]
+
+
+# --- Shipping, checkouts, orders ----------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what shoppers did and paid: operators read them; changes go through the services
+    (cancel, ship, confirm payment, refund) so that stock, statuses and the ledger stay in step."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ShippingRateInline(admin.TabularInline):
+    model = ShippingRate
+    extra = 1
+    fields = ["max_weight_kg", "price"]
+
+
+@admin.register(ShippingMethod)
+class ShippingMethodAdmin(admin.ModelAdmin):
+    """The table parcels are priced from: each row is "parcels up to this weight cost this much"."""
+
+    list_display = ["name", "is_active", "extra_kg_price", "position"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    inlines = [ShippingRateInline]
+
+
+class CheckoutLineInline(admin.TabularInline):
+    model = CheckoutLine
+    extra = 0
+    fields = ["variant", "quantity"]
+    readonly_fields = fields
+
+
+@admin.register(Checkout)
+class CheckoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "email", "user", "completed_at", "updated_at"]
+    list_filter = [("completed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["id", "email", "user__username"]
+    inlines = [CheckoutLineInline]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["product_name", "variant_name", "unit_price", "quantity", "total", "seller_name", "village_name"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class FulfilmentInline(admin.TabularInline):
+    model = Fulfilment
+    extra = 0
+    fields = ["seller_name", "status", "subtotal", "shipping_price", "carrier", "tracking_number", "shipped_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["number", "email", "status", "payment_method", "total", "created_at", "paid_at"]
+    list_filter = ["status", "payment_method", "province"]
+    search_fields = ["id", "email", "recipient", "phone", "lines__product_name", "fulfilments__seller_name"]
+    date_hierarchy = "created_at"
+    inlines = [FulfilmentInline, OrderLineInline]
+    actions = ["confirm_offline_payment", "cancel_orders"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff  # the change page shows the order; its fields are read-only
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Order._meta.fields]
+
+    @admin.action(description=_("Confirm the offline payment was received"))
+    def confirm_offline_payment(self, request, queryset):
+        from payments import services as payments
+
+        for order in queryset.select_related("payment"):
+            try:
+                payments.confirm_offline_payment(request.user, order.payment)
+            except ValidationError as error:
+                self.message_user(request, f"{order.number}: {' '.join(error.messages)}", level="error")
+
+    @admin.action(description=_("Cancel (returns stock, refunds what was paid)"))
+    def cancel_orders(self, request, queryset):
+        from . import orders
+
+        for order in queryset:
+            try:
+                orders.cancel_order(request.user, order)
+            except ValidationError as error:
+                self.message_user(request, f"{order.number}: {' '.join(error.messages)}", level="error")
+
+
+@admin.register(Fulfilment)
+class FulfilmentAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "status", "carrier", "tracking_number", "shipped_at", "delivered_at"]
+    list_filter = ["status", "village__county__province"]
+    search_fields = ["seller_name", "tracking_number", "order__email"]

@@ -93,3 +93,25 @@ def _celery_eager_by_default():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _ledger_balances_after_every_test(request):
+    """Every scenario in the suite ends with a ledger whose transactions each sum to zero.
+
+    Runs only for tests that use the database, and checks before the database is rolled back or
+    flushed (requesting the db fixture here makes this teardown run first)."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    if connection.needs_rollback:
+        return  # the test ended inside a failed transaction: everything it wrote is being discarded
+    from payments.ledger import unbalanced_transactions
+
+    unbalanced = list(unbalanced_transactions().values_list("key", flat=True))
+    assert not unbalanced, f"ledger transactions that do not balance: {unbalanced}"

@@ -1,0 +1,79 @@
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from shop.admin import ReadOnlyAdmin
+
+from . import services
+from .models import Account, Entry, LedgerTransaction, Payment, Refund, WebhookEvent
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    fields = ["amount", "status", "includes_shipping", "reason", "created_by", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "gateway", "status", "amount", "refunded_amount", "succeeded_at"]
+    list_filter = ["gateway", "status"]
+    search_fields = ["order__id", "order__email", "stripe_payment_intent", "reference"]
+    inlines = [RefundInline]
+    actions = ["refund_in_full"]
+
+    @admin.action(description=_("Refund in full"))
+    def refund_in_full(self, request, queryset):
+        for payment in queryset:
+            try:
+                services.refund_payment(request.user, payment, reason="refunded by an operator")
+            except ValidationError as error:
+                self.message_user(request, f"{payment}: {' '.join(error.messages)}", level="error")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "payment", "status", "includes_shipping", "created_at"]
+    list_filter = ["status", "includes_shipping"]
+    search_fields = ["payment__order__email", "stripe_refund", "reason"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "outcome", "received_at"]
+    list_filter = ["type", "outcome"]
+    search_fields = ["event_id", "type"]
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    extra = 0
+    fields = ["account", "amount"]
+    readonly_fields = fields
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["key", "memo", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["key", "memo"]
+    inlines = [EntryInline]
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind", "balance"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name", "farmer__name", "cooperative__name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(total=Sum("entries__amount"))
+
+    @admin.display(description=_("balance (debit +, credit −)"))
+    def balance(self, obj):
+        return obj.total or 0
