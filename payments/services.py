@@ -5,6 +5,7 @@ follow a failure, never the reverse), each change under a row lock, so webhooks 
 late or out of order leave the same result as the real sequence. Gateways are called outside
 database transactions, with idempotency keys derived from our own rows."""
 
+import logging
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,8 @@ from shop.models import Order, OrderLine, OrderStatus, PaymentMethod
 
 from . import gateways, ledger
 from .models import Payment, PaymentStatus, Refund, RefundStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _error(field, message, code, **params) -> ValidationError:
@@ -70,10 +73,16 @@ def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirme
     ledger.book_payment(payment)
     if order.status == OrderStatus.CANCELLED:
         # Paid while being cancelled: the money goes straight back.
-        transaction.on_commit(
-            lambda: refund_payment(None, Payment.objects.get(pk=payment_id), reason="order cancelled")
-        )
+        transaction.on_commit(lambda: _refund_cancelled(payment_id))
     return True
+
+
+def _refund_cancelled(payment_id: int) -> None:
+    try:
+        refund_payment(None, Payment.objects.get(pk=payment_id), reason="order cancelled")
+    except (ValidationError, gateways.GatewayError):
+        # Stays visible: a paid payment on a cancelled order, for an operator to refund.
+        logger.exception("could not refund payment %s of a cancelled order", payment_id)
 
 
 @transaction.atomic

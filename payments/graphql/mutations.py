@@ -24,8 +24,8 @@ class PaymentMutation(BaseMutation):
 
 
 def _payment_of(order_id) -> Payment:
-    order = get_by_global_id(Order.objects.all(), order_id, "Order", "id")
-    return Payment.objects.select_related("order").get(order=order)
+    order = get_by_global_id(Order.objects.select_related("payment"), order_id, "Order", "id")
+    return order.payment
 
 
 class OrderPaymentConfirm(PaymentMutation):
