@@ -547,6 +547,7 @@ def delete_demo_data() -> dict[str, int]:
     files = _image_files(ProductImage.objects.filter(product__in=products))
     counts = {"products": products.count(), "farmers": Farmer.objects.filter(village__in=villages).count()}
     farmer_users = list(Farmer.objects.filter(village__in=villages, user__isnull=False).values_list("user", flat=True))
+    _delete_demo_orders(villages)
     products.delete()
     Farmer.objects.filter(village__in=villages).delete()
     get_user_model().objects.filter(pk__in=farmer_users).delete()
@@ -561,6 +562,23 @@ def delete_demo_data() -> dict[str, int]:
     get_user_model().objects.filter(username__startswith=DEMO_USER_PREFIX).delete()
     transaction.on_commit(lambda: _delete_files(files))
     return counts
+
+
+def _delete_demo_orders(villages) -> None:
+    """Orders placed on demo goods go with the demo, with their payments and ledger records: they
+    would otherwise hold the demo farmers in place. Never do this to real orders."""
+    from payments.models import Account, Entry, LedgerTransaction, Payment, Refund
+    from shop.models import Order
+
+    orders = Order.objects.filter(fulfilments__village__in=villages).distinct()
+    transactions = LedgerTransaction.objects.filter(order__in=orders)
+    Entry.objects.filter(transaction__in=transactions).delete()
+    transactions.delete()
+    Refund.objects.filter(payment__order__in=orders).delete()
+    Payment.objects.filter(order__in=orders).delete()
+    Order.objects.filter(pk__in=list(orders.values_list("pk", flat=True))).delete()
+    sellers = Account.objects.filter(Q(farmer__village__in=villages) | Q(cooperative__village__in=villages))
+    sellers.delete()
 
 
 def _image_files(images) -> list[tuple[object, str]]:

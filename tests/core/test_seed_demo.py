@@ -158,3 +158,39 @@ def test_demo_farmers_log_in_with_their_phone_and_reset_removes_their_accounts(c
     call_command("seed_demo", "--products", "600", "--reset")
     assert get_user_model().objects.count() == users_before, "the old farmers' accounts went with them"
     assert Farmer.objects.filter(user__isnull=False).count() == accounts
+
+
+def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
+    """Shoppers trying the demo place orders, which point at demo farmers; a reset must not trip over them."""
+    from payments import ledger
+    from payments import services as payments
+    from payments.models import Account, LedgerTransaction
+    from shop import checkout
+    from shop.models import Order, ShippingMethod
+    from tests import factories
+
+    call_command("seed_demo", "--products", "600")
+    variant = (
+        Product.objects.filter(is_published=True, in_stock=True, farmer__verification_state="verified")
+        .first()
+        .variants.filter(stock__gt=0)
+        .first()
+    )
+    cart = checkout.create_checkout(None, email="guest@example.cn", lines=[checkout.LineRequest(variant, 1)])
+    address = {
+        "province": "北京",
+        "city": "北京市",
+        "district": "海淀区",
+        "street": "中关村大街1号",
+        "recipient": "李娜",
+        "phone": "13800138000",
+    }
+    checkout.update_shipping_address(cart, address)
+    checkout.update_delivery_method(cart, ShippingMethod.objects.first())
+    order = checkout.complete_checkout(None, cart, "offline")
+    payments.confirm_offline_payment(factories.staff_user(), order.payment)
+    assert LedgerTransaction.objects.filter(order=order).exists()
+    call_command("seed_demo", "--products", "600", "--reset")
+    assert not Order.objects.filter(pk=order.pk).exists()
+    assert not Account.objects.filter(farmer__isnull=False).exclude(farmer__in=Farmer.objects.all()).exists()
+    assert not ledger.unbalanced_transactions().exists()
