@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from shop.admin import ReadOnlyAdmin
 
-from . import services
+from . import ledger, services
 from .models import Account, Entry, LedgerTransaction, Payment, Refund, WebhookEvent
 
 
@@ -72,8 +71,8 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["code", "name", "farmer__name", "cooperative__name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(total=Sum("entries__amount"))
+        return super().get_queryset(request).annotate(fen=ledger.fen_sum("entries__amount"))
 
     @admin.display(description=_("balance (debit +, credit −)"))
     def balance(self, obj):
-        return obj.total or 0
+        return ledger.from_fen(obj.fen)

@@ -10,7 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, IntegerField, Q, Sum
+from django.db.models.functions import Cast, Round
 
 from core.money import FEN, allocate, has_at_most_two_places
 
@@ -136,9 +137,19 @@ def book_refund(refund) -> None:
 # --- Reading ----------------------------------------------------------------------------------
 
 
+def fen_sum(path: str) -> Sum:
+    """A sum of amounts in whole fen (an integer). SQLite adds decimals as binary floats, so a plain
+    Sum of 174.80 − 94.80 − 80.00 there is 1.4e-14, not zero; integers add exactly everywhere."""
+    return Sum(Cast(Round(F(path) * 100), IntegerField()))
+
+
+def from_fen(fen: int | None) -> Decimal:
+    return (Decimal(fen or 0) / 100).quantize(FEN)
+
+
 def balance(account: Account) -> Decimal:
     """Debits minus credits; a liability or income account's balance is therefore negative."""
-    return account.entries.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return from_fen(account.entries.aggregate(fen=fen_sum("amount"))["fen"])
 
 
 def owed_to(seller) -> Decimal:
@@ -148,6 +159,6 @@ def owed_to(seller) -> Decimal:
 
 def unbalanced_transactions():
     """Transactions whose entries do not sum to zero, or that have fewer than two: always empty."""
-    return LedgerTransaction.objects.annotate(total=Sum("entries__amount"), count=Count("entries")).filter(
+    return LedgerTransaction.objects.annotate(total=fen_sum("entries__amount"), count=Count("entries")).filter(
         ~Q(total=0) | Q(count__lt=2) | Q(total__isnull=True)
     )

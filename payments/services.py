@@ -10,12 +10,11 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.graphql.permissions import staff
-from shop.models import Order, OrderLine, OrderStatus, PaymentMethod
+from shop.models import FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod
 
 from . import gateways, ledger
 from .models import Payment, PaymentStatus, Refund, RefundStatus
@@ -193,7 +192,9 @@ def finish_refund(refund_id: int, status: str, remote_id: str | None = None) -> 
         return True
     refund.lines.update(refunded_at=timezone.now())
     ledger.book_refund(refund)
-    settled = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))["total"]
+    settled = ledger.from_fen(
+        payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(fen=ledger.fen_sum("amount"))["fen"]
+    )
     if settled == payment.amount:
         payment.status = PaymentStatus.REFUNDED
         payment.save(update_fields=["status"])
@@ -201,4 +202,6 @@ def finish_refund(refund_id: int, status: str, remote_id: str | None = None) -> 
     if refund.includes_shipping and order.status != OrderStatus.CANCELLED:
         order.status = OrderStatus.REFUNDED
         order.save(update_fields=["status"])
+        # Nothing is left to send for: parcels not yet shipped are called off.
+        order.fulfilments.filter(status=FulfilmentStatus.UNFULFILLED).update(status=FulfilmentStatus.CANCELLED)
     return True
