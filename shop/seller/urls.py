@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import orders, views
 
 app_name = "seller"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("products/<int:pk>/publish/", views.product_publish, name="product_publish"),
     path("products/<int:pk>/unpublish/", views.product_unpublish, name="product_unpublish"),
     path("variants/<int:pk>/", views.variant_update, name="variant_update"),
+    path("orders/", orders.orders, name="orders"),
+    path("orders/parcels/<int:pk>/ship/", orders.order_ship, name="order_ship"),
+    path("orders/parcels/<int:pk>/deliver/", orders.order_deliver, name="order_deliver"),
 ]
