@@ -50,7 +50,11 @@ def start_payment(payment: Payment) -> Payment:
 
 @transaction.atomic
 def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirmed_by=None, reference: str = "") -> bool:
-    """The money arrived. Books the payment once; False when it was already recorded."""
+    """The money arrived. Books the payment once; False when it was already recorded.
+
+    Locks the order before the payment, in the same order as `shop.orders.cancel_order`, so a
+    webhook and a cancellation arriving together cannot deadlock."""
+    order = Order.objects.select_for_update().get(payment__pk=payment_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return False
@@ -63,7 +67,6 @@ def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirme
     payment.confirmed_by = confirmed_by
     payment.reference = reference[:80]
     payment.save()
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
     order.paid_at = now
     order.save(update_fields=["paid_at"])
     from shop.orders import refresh_status
@@ -141,11 +144,11 @@ def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None
         taken = _taken_lines(payment)
         if lines is not None:
             if not lines:
-                raise _error("lines", _("Choose the lines to refund."), "required")
+                raise _error("linesIds", _("Choose the lines to refund."), "required")
             if any(line.order_id != payment.order_id for line in lines):
-                raise _error("lines", _("These lines are not in this order."), "invalid")
+                raise _error("linesIds", _("These lines are not in this order."), "invalid")
             if any(line.pk in taken for line in lines):
-                raise _error("lines", _("Some of these lines are already refunded."), "already_refunded")
+                raise _error("linesIds", _("Some of these lines are already refunded."), "already_refunded")
             includes_shipping = False
         else:
             lines = [line for line in payment.order.lines.all() if line.pk not in taken]

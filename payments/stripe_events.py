@@ -3,9 +3,14 @@
 Every event is stored once by its id before it is handled, in the same transaction: a replayed or
 duplicated delivery finds the id taken and changes nothing, and a handler that fails rolls the id
 back so Stripe's retry is handled afresh. Events that arrive out of order are safe because the
-services only move a payment or refund forward."""
+services only move a payment or refund forward.
+
+The body has been signed with our endpoint secret, but it is still read defensively: a field of an
+unexpected type is treated as missing, never as a reason to fail. Text containing NUL characters,
+which PostgreSQL cannot store, counts as missing too, and is replaced in the stored copy."""
 
 import logging
+import uuid
 
 from django.db import IntegrityError, transaction
 
@@ -17,21 +22,86 @@ from .models import Payment, Refund, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+EVENT_ID_MAX = WebhookEvent._meta.get_field("event_id").max_length
+EVENT_TYPE_MAX = WebhookEvent._meta.get_field("type").max_length
+
+
+def is_event(body) -> bool:
+    """A Stripe (v1, snapshot) event as far as we rely on it: an id and a type we can store, and
+    the object it is about."""
+    if not isinstance(body, dict):
+        return False
+    event_id, event_type, data = body.get("id"), body.get("type"), body.get("data")
+    return (
+        isinstance(event_id, str)
+        and 0 < len(event_id) <= EVENT_ID_MAX
+        and "\x00" not in event_id
+        and isinstance(event_type, str)
+        and 0 < len(event_type) <= EVENT_TYPE_MAX
+        and "\x00" not in event_type
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    )
+
+
+def _text(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) and "\x00" not in value else ""
+
+
+def _storable(value):
+    """The event as PostgreSQL's jsonb can hold it: NUL characters replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _metadata(obj: dict) -> dict:
+    value = obj.get("metadata")
+    return value if isinstance(value, dict) else {}
+
 
 def _find_payment(intent: dict) -> Payment | None:
-    payment = Payment.objects.filter(stripe_payment_intent=intent.get("id")).first()
+    intent_id = _text(intent, "id")
+    payment = Payment.objects.filter(stripe_payment_intent=intent_id).first() if intent_id else None
     if payment is None:
         # The webhook can beat our own write of the intent's id; the metadata names the payment.
-        payment_id = str((intent.get("metadata") or {}).get("payment", ""))
-        payment = Payment.objects.filter(pk=int(payment_id)).first() if payment_id.isdigit() else None
+        # Its checkout UUID must match too: payment numbers repeat across databases (staging, a
+        # developer's) that receive the same Stripe account's events.
+        metadata = _metadata(intent)
+        payment_id, checkout = _text(metadata, "payment"), _text(metadata, "checkout")
+        payment = (
+            Payment.objects.filter(pk=int(payment_id), order__checkout_id=checkout, stripe_payment_intent=None).first()
+            if payment_id.isdigit() and _is_uuid(checkout)
+            else None
+        )
     return payment
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _find_refund(refund: dict) -> Refund | None:
-    found = Refund.objects.filter(stripe_refund=refund.get("id")).first()
+    refund_id = _text(refund, "id")
+    found = Refund.objects.filter(stripe_refund=refund_id).first() if refund_id else None
     if found is None:
-        refund_id = str((refund.get("metadata") or {}).get("refund", ""))
-        found = Refund.objects.filter(pk=int(refund_id)).first() if refund_id.isdigit() else None
+        # As for payments: our refund's number, but only on the PaymentIntent it refunds.
+        number = _text(_metadata(refund), "refund")
+        intent = _text(refund, "payment_intent")
+        found = (
+            Refund.objects.filter(pk=int(number), payment__stripe_payment_intent=intent, stripe_refund=None).first()
+            if number.isdigit() and intent
+            else None
+        )
     return found
 
 
@@ -40,13 +110,10 @@ def _intent_succeeded(intent: dict) -> str:
     if payment is None:
         return "unknown payment"
     received = intent.get("amount_received", intent.get("amount"))
-    if received != to_fen(payment.amount) or str(intent.get("currency", "")).upper() != payment.currency:
+    currency = _text(intent, "currency").upper()
+    if isinstance(received, bool) or received != to_fen(payment.amount) or currency != payment.currency:
         logger.error(
-            "Stripe intent %s: %s %s received for payment %s",
-            intent.get("id"),
-            received,
-            intent.get("currency"),
-            payment.pk,
+            "Stripe intent %s: %s %s received for payment %s", intent.get("id"), received, currency, payment.pk
         )
         return "amount mismatch"
     return "paid" if services.record_succeeded(payment.pk) else "already paid"
@@ -56,7 +123,8 @@ def _intent_failed(intent: dict) -> str:
     payment = _find_payment(intent)
     if payment is None:
         return "unknown payment"
-    message = (intent.get("last_payment_error") or {}).get("message", "")
+    error = intent.get("last_payment_error")
+    message = _text(error, "message") if isinstance(error, dict) else ""
     return "failed" if services.record_failed(payment.pk, message) else "no change"
 
 
@@ -64,10 +132,10 @@ def _refund_changed(refund: dict) -> str:
     found = _find_refund(refund)
     if found is None:
         return "unknown refund"
-    status = REFUND_STATUSES.get(refund.get("status"), None)
+    status = REFUND_STATUSES.get(_text(refund, "status"))
     if status is None:
         return "no change"
-    return "refund " + status if services.finish_refund(found.pk, status, refund.get("id")) else "no change"
+    return "refund " + status if services.finish_refund(found.pk, status, _text(refund, "id") or None) else "no change"
 
 
 HANDLERS = {
@@ -81,12 +149,13 @@ HANDLERS = {
 
 
 def handle(event: dict) -> str:
-    """Store the event once and act on it; returns what happened, for the log and the record."""
-    handler = HANDLERS.get(event.get("type"))
+    """Store the event once and act on it; returns what happened, for the log and the record.
+    `event` has passed `is_event`."""
+    handler = HANDLERS.get(event["type"])
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = WebhookEvent.objects.create(event_id=event["id"], type=event.get("type", ""), payload=event)
+                record = WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=_storable(event))
         except IntegrityError:
             return "duplicate"
         outcome = handler(event["data"]["object"]) if handler else "ignored"

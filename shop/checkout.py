@@ -334,7 +334,9 @@ def complete_checkout(user, checkout: Checkout, payment_method: str) -> Order:
         raise _error("paymentMethod", _("This payment method is not available."), "payment_method_unavailable")
     try:
         with transaction.atomic():
-            locked = Checkout.objects.select_for_update().select_related("shipping_method").get(pk=checkout.pk)
+            # of=("self",): PostgreSQL cannot lock the nullable side of the shipping method's outer join.
+            checkouts = Checkout.objects.select_for_update(of=("self",)).select_related("shipping_method")
+            locked = checkouts.get(pk=checkout.pk)
             if locked.completed_at is not None:
                 return Order.objects.get(checkout_id=locked.pk)
             order = _place_order(user, locked, payment_method)

@@ -11,6 +11,7 @@ from core.graphql.ids import decode_id, get_by_global_id
 from core.graphql.mutations import BaseMutation
 from payments import gateways
 from payments import services as payments
+from payments.models import PaymentStatus
 
 from .. import checkout as service
 from ..models import CheckoutLine, ShippingMethod, Variant
@@ -203,7 +204,8 @@ class CheckoutComplete(CheckoutMutation):
                 code="payment_gateway_error",
                 params={"reason": str(error)},
             ) from error
-        return cls(order=order, client_secret=payment.client_secret or None, errors=[])
+        payable = payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+        return cls(order=order, client_secret=(payment.client_secret or None) if payable else None, errors=[])
 
 
 class CheckoutMutations(graphene.ObjectType):

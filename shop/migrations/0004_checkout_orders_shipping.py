@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.expressions
+import django.db.models.functions
 import uuid
 from decimal import Decimal
 from django.conf import settings
@@ -168,7 +169,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total', django.db.models.expressions.CombinedExpression(models.F('subtotal'), '+', models.F('shipping_total')))), name='order_total_adds_up'),
+            constraint=models.CheckConstraint(condition=models.Q(('total', django.db.models.functions.Round(django.db.models.expressions.CombinedExpression(models.F('subtotal'), '+', models.F('shipping_total')), 2))), name='order_total_adds_up'),
         ),
         migrations.AddConstraint(
             model_name='fulfilment',

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from farmers.models import Cooperative, Farmer, Village
@@ -53,7 +54,9 @@ class Order(MainlandAddress):
         verbose_name_plural = _("orders")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(total=models.F("subtotal") + models.F("shipping_total")), name="order_total_adds_up"
+                # Rounded: SQLite adds decimals as floats (39.90 + 6.80 = 46.699999999999996).
+                condition=models.Q(total=Round(models.F("subtotal") + models.F("shipping_total"), 2)),
+                name="order_total_adds_up",
             ),
         ]
 

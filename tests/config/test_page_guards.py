@@ -72,6 +72,9 @@ def test_pages_in_chinese_have_no_english_left(client):
     product = f.product(
         seller=farmer, name="猕猴桃", category_=f.category(name="猕猴桃", parent=f.category(name="水果"))
     )
+    from tests.shop.buying import place_order
+
+    place_order([(product.variants.first(), 1)])  # so the parcels page lists a parcel with its address
     pages = {
         None: [
             "/",
@@ -84,6 +87,7 @@ def test_pages_in_chinese_have_no_english_left(client):
             reverse("seller:products"),
             reverse("seller:product_new"),
             reverse("seller:product_edit", args=[product.pk]),
+            reverse("seller:orders"),
         ],
         officer: [reverse("ngo:pending"), reverse("ngo:farmer", args=[farmer.pk])],
     }
