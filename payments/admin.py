@@ -2,20 +2,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from shop.admin import ReadOnlyAdmin
+from shop.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import ledger, services
 from .models import Account, Entry, LedgerTransaction, Payment, Refund, WebhookEvent
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
-    extra = 0
     fields = ["amount", "status", "includes_shipping", "reason", "created_by", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
@@ -49,11 +44,9 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ["event_id", "type"]
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = Entry
-    extra = 0
     fields = ["account", "amount"]
-    readonly_fields = fields
 
 
 @admin.register(LedgerTransaction)

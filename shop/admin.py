@@ -192,11 +192,19 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     inlines = [ShippingRateInline]
 
 
-class CheckoutLineInline(admin.TabularInline):
-    model = CheckoutLine
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CheckoutLineInline(ReadOnlyInline):
+    model = CheckoutLine
     fields = ["variant", "quantity"]
-    readonly_fields = fields
 
 
 @admin.register(Checkout)
@@ -207,24 +215,14 @@ class CheckoutAdmin(ReadOnlyAdmin):
     inlines = [CheckoutLineInline]
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = ["product_name", "variant_name", "unit_price", "quantity", "total", "seller_name", "village_name"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class FulfilmentInline(admin.TabularInline):
+class FulfilmentInline(ReadOnlyInline):
     model = Fulfilment
-    extra = 0
     fields = ["seller_name", "status", "subtotal", "shipping_price", "carrier", "tracking_number", "shipped_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

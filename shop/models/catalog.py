@@ -40,6 +40,17 @@ def private_storage():
     return _private_storage
 
 
+def exactly_one_seller(name: str) -> models.CheckConstraint:
+    """Goods, and parcels of them, belong to a farmer or to a cooperative: never both, never neither."""
+    return models.CheckConstraint(
+        condition=(
+            models.Q(farmer__isnull=False, cooperative__isnull=True)
+            | models.Q(farmer__isnull=True, cooperative__isnull=False)
+        ),
+        name=name,
+    )
+
+
 class Category(models.Model):
     """Two levels: a top category (水果 fruit) and its subcategories (柑橘 citrus)."""
 
@@ -109,15 +120,7 @@ class Product(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(farmer__isnull=False, cooperative__isnull=True)
-                    | models.Q(farmer__isnull=True, cooperative__isnull=False)
-                ),
-                name="product_has_exactly_one_seller",
-            ),
-        ]
+        constraints = [exactly_one_seller("product_has_exactly_one_seller")]
         indexes = [models.Index(fields=["is_published", "min_price"])]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from farmers.models import Cooperative, Farmer, Village
 
 from .address import MainlandAddress
-from .catalog import Variant
+from .catalog import Variant, exactly_one_seller
 
 
 class OrderStatus(models.TextChoices):
@@ -103,13 +103,7 @@ class Fulfilment(models.Model):
         verbose_name = _("fulfilment")
         verbose_name_plural = _("fulfilments")
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(farmer__isnull=False, cooperative__isnull=True)
-                    | models.Q(farmer__isnull=True, cooperative__isnull=False)
-                ),
-                name="fulfilment_has_exactly_one_seller",
-            ),
+            exactly_one_seller("fulfilment_has_exactly_one_seller"),
             models.UniqueConstraint(fields=["order", "farmer"], name="fulfilment_one_per_farmer"),
             models.UniqueConstraint(fields=["order", "cooperative"], name="fulfilment_one_per_cooperative"),
         ]

@@ -27,18 +27,11 @@ from shop.checkout import (
 from shop.models import Fulfilment, FulfilmentStatus, Order, OrderStatus, ShippingMethod
 from shop.orders import cancel_order
 from tests import factories as f
+from tests.shop.buying import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("seller:orders")
-ADDRESS = {
-    "province": "广东省",
-    "city": "广州市",
-    "district": "天河区",
-    "street": "天河路 100 号",
-    "recipient": "李雷",
-    "phone": "13800138000",
-}
 
 
 # --- Helpers ------------------------------------------------------------------------------------
