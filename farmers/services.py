@@ -94,6 +94,13 @@ def normalise_phone(value) -> str | None:
     return text if MAINLAND_MOBILE.fullmatch(text) else None
 
 
+def login_name(typed: str) -> str:
+    """The user name someone means by what they typed at a log-in: a shopper's email address
+    (lower-cased, see core.shoppers), a farmer's phone number in any usual format, or a user name."""
+    typed = (typed or "").strip()
+    return typed.lower() if "@" in typed else normalise_phone(typed) or typed
+
+
 def clean_farmer_phone(value) -> str:
     phone = normalise_phone(value)
     if phone is None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import field_error
 from core.graphql.permissions import staff
 from shop.models import FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod
 
@@ -20,11 +21,6 @@ from . import gateways, ledger
 from .models import Payment, PaymentStatus, Refund, RefundStatus
 
 logger = logging.getLogger(__name__)
-
-
-def _error(field, message, code, **params) -> ValidationError:
-    error = ValidationError(message, code=code, params=params or None)
-    return ValidationError({field: error}) if field else error
 
 
 def create_payment(order: Order) -> Payment:
@@ -59,7 +55,7 @@ def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirme
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return False
     if amount is not None and amount != payment.amount:
-        raise _error(None, _("The amount received does not match the order."), "amount_mismatch")
+        raise field_error(None, _("The amount received does not match the order."), "amount_mismatch")
     now = timezone.now()
     payment.status = PaymentStatus.SUCCEEDED
     payment.succeeded_at = now
@@ -103,9 +99,9 @@ def confirm_offline_payment(actor, payment: Payment, reference: str = "") -> Pay
     if not staff(actor):
         raise PermissionDenied(_("Only operators confirm offline payments."))
     if payment.gateway != PaymentMethod.OFFLINE:
-        raise _error(None, _("Card payments are confirmed by the card network, not by hand."), "invalid")
+        raise field_error(None, _("Card payments are confirmed by the card network, not by hand."), "invalid")
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-        raise _error(None, _("This payment is already confirmed."), "already_paid")
+        raise field_error(None, _("This payment is already confirmed."), "already_paid")
     record_succeeded(payment.pk, confirmed_by=actor, reference=reference or "")
     payment.refresh_from_db()
     return payment
@@ -140,15 +136,15 @@ def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
         if payment.status != PaymentStatus.SUCCEEDED:
-            raise _error(None, _("Only a paid order can be refunded."), "not_paid")
+            raise field_error(None, _("Only a paid order can be refunded."), "not_paid")
         taken = _taken_lines(payment)
         if lines is not None:
             if not lines:
-                raise _error("linesIds", _("Choose the lines to refund."), "required")
+                raise field_error("linesIds", _("Choose the lines to refund."), "required")
             if any(line.order_id != payment.order_id for line in lines):
-                raise _error("linesIds", _("These lines are not in this order."), "invalid")
+                raise field_error("linesIds", _("These lines are not in this order."), "invalid")
             if any(line.pk in taken for line in lines):
-                raise _error("linesIds", _("Some of these lines are already refunded."), "already_refunded")
+                raise field_error("linesIds", _("Some of these lines are already refunded."), "already_refunded")
             includes_shipping = False
         else:
             lines = [line for line in payment.order.lines.all() if line.pk not in taken]
@@ -157,9 +153,9 @@ def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None
         if includes_shipping:
             amount += payment.order.shipping_total
         if amount <= 0:
-            raise _error(None, _("Nothing is left to refund."), "nothing_to_refund")
+            raise field_error(None, _("Nothing is left to refund."), "nothing_to_refund")
         if payment.refunded_amount + amount > payment.amount:
-            raise _error(None, _("This would refund more than was paid."), "invalid")
+            raise field_error(None, _("This would refund more than was paid."), "invalid")
         refund = Refund.objects.create(
             payment=payment, amount=amount, includes_shipping=includes_shipping, reason=reason[:255], created_by=actor
         )
@@ -170,7 +166,9 @@ def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None
         outcome = gateways.get(payment.gateway).refund(refund)
     except gateways.GatewayError as error:
         finish_refund(refund.pk, RefundStatus.FAILED)
-        raise _error(None, _("The payment service refused the refund: %(reason)s"), "gateway_error", reason=str(error))
+        raise field_error(
+            None, _("The payment service refused the refund: %(reason)s"), "gateway_error", reason=str(error)
+        )
     finish_refund(refund.pk, outcome.status, outcome.remote_id)
     refund.refresh_from_db()
     return refund

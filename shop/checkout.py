@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from graphql_relay import to_global_id
 
+from core.errors import field_error
 from farmers.services import normalise_phone
 
 from . import services as catalog
@@ -35,12 +36,6 @@ from .regions import normalise_province
 from .selectors import visible_products
 from .shipping import parcel_price
 
-
-def _error(field: str | None, message, code: str, **params) -> ValidationError:
-    error = ValidationError(message, code=code, params=params or None)
-    return ValidationError({field: error}) if field else error
-
-
 # --- Access -----------------------------------------------------------------------------------
 
 
@@ -48,7 +43,7 @@ def checkout_for(user, checkout_id) -> Checkout:
     """A shopper's own checkout, or a guest checkout (reached by its unguessable ID alone)."""
     checkout = Checkout.objects.select_related("shipping_method").filter(pk=checkout_id).first()
     if checkout is None:
-        raise _error("id", _("No checkout with this ID."), "not_found")
+        raise field_error("id", _("No checkout with this ID."), "not_found")
     if checkout.user_id is not None and not (user and user.is_authenticated and user.pk == checkout.user_id):
         raise PermissionDenied(_("This checkout belongs to another account."))
     return checkout
@@ -56,7 +51,7 @@ def checkout_for(user, checkout_id) -> Checkout:
 
 def _ensure_open(checkout: Checkout) -> None:
     if checkout.completed_at is not None:
-        raise _error(None, _("This checkout has become an order and can no longer change."), "checkout_completed")
+        raise field_error(None, _("This checkout has become an order and can no longer change."), "checkout_completed")
 
 
 # --- Lines ------------------------------------------------------------------------------------
@@ -70,7 +65,7 @@ class LineRequest:
 
 def _clean_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise _error(
+        raise field_error(
             "quantity",
             _("Choose a quantity from 1 to %(max)d."),
             "invalid_quantity",
@@ -85,7 +80,7 @@ def _ensure_buyable(variants: list[Variant]) -> None:
     visible = set(visible_products().filter(pk__in=product_ids).values_list("pk", flat=True))
     hidden = [variant for variant in variants if variant.product_id not in visible]
     if hidden:
-        raise _error(
+        raise field_error(
             "variantId",
             _("%(names)s cannot be bought now."),
             "product_unavailable",
@@ -102,7 +97,7 @@ def _ensure_in_stock(wanted: dict[Variant, int], lines_by_variant: dict[int, Che
 def _insufficient_stock(variants: list[Variant], lines_by_variant: dict[int, CheckoutLine]) -> ValidationError:
     names = "、".join(f"{variant.product.name} · {variant.name} ({variant.stock})" for variant in variants)
     line_ids = [to_global_id("CheckoutLine", lines_by_variant[v.pk].pk) for v in variants if v.pk in lines_by_variant]
-    return _error(
+    return field_error(
         "lines",
         _("Not enough in stock (units left in brackets): %(names)s."),
         "insufficient_stock",
@@ -112,12 +107,12 @@ def _insufficient_stock(variants: list[Variant], lines_by_variant: dict[int, Che
 
 
 def _merged(requests: list[LineRequest]) -> dict[Variant, int]:
-    wanted: dict[Variant, int] = {}
+    variants: dict[int, Variant] = {}
+    quantities: dict[int, int] = {}
     for request in requests:
-        quantity = _clean_quantity(request.quantity)
-        match = next((variant for variant in wanted if variant.pk == request.variant.pk), request.variant)
-        wanted[match] = wanted.get(match, 0) + quantity
-    return wanted
+        variants.setdefault(request.variant.pk, request.variant)
+        quantities[request.variant.pk] = quantities.get(request.variant.pk, 0) + _clean_quantity(request.quantity)
+    return {variants[pk]: quantity for pk, quantity in quantities.items()}
 
 
 @transaction.atomic
@@ -135,7 +130,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise _error("email", _("Enter a valid email address."), "invalid") from None
+        raise field_error("email", _("Enter a valid email address."), "invalid") from None
     return email
 
 
@@ -152,7 +147,7 @@ def add_lines(checkout: Checkout, requests: list[LineRequest]) -> Checkout:
     """Add goods; a variant already in the cart has its quantity raised."""
     _ensure_open(checkout)
     if not requests:
-        raise _error("lines", _("Add at least one item."), "required")
+        raise field_error("lines", _("Add at least one item."), "required")
     wanted = _merged(requests)
     _ensure_buyable(list(wanted))
     existing = {line.variant_id: line for line in checkout.lines.all()}
@@ -160,11 +155,11 @@ def add_lines(checkout: Checkout, requests: list[LineRequest]) -> Checkout:
         variant: quantity + (existing[variant.pk].quantity if variant.pk in existing else 0)
         for variant, quantity in wanted.items()
     }
-    if any(quantity > MAX_LINE_QUANTITY for quantity in totals.values()):
-        raise _error("quantity", _("Choose a quantity from 1 to %(max)d."), "invalid_quantity", max=MAX_LINE_QUANTITY)
+    for quantity in totals.values():
+        _clean_quantity(quantity)
     new_variants = [variant for variant in totals if variant.pk not in existing]
     if len(existing) + len(new_variants) > MAX_CHECKOUT_LINES:
-        raise _error("lines", _("A cart holds at most %(max)d items."), "too_many_lines", max=MAX_CHECKOUT_LINES)
+        raise field_error("lines", _("A cart holds at most %(max)d items."), "too_many_lines", max=MAX_CHECKOUT_LINES)
     _ensure_in_stock(totals, existing)
     for variant, quantity in totals.items():
         if variant.pk in existing:
@@ -182,10 +177,10 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
     thumb never empties a line."""
     _ensure_open(checkout)
     if not changes:
-        raise _error("lines", _("Name at least one line to change."), "required")
+        raise field_error("lines", _("Name at least one line to change."), "required")
     for line, quantity in changes:
         if line.checkout_id != checkout.pk:
-            raise _error("lineId", _("This line is not in this checkout."), "not_found")
+            raise field_error("lineId", _("This line is not in this checkout."), "not_found")
         _clean_quantity(quantity)
     lines = {line.pk: (line, quantity) for line, quantity in changes}
     _ensure_in_stock(
@@ -202,7 +197,7 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
 def delete_lines(checkout: Checkout, lines: list[CheckoutLine]) -> Checkout:
     _ensure_open(checkout)
     if any(line.checkout_id != checkout.pk for line in lines):
-        raise _error("linesIds", _("This line is not in this checkout."), "not_found")
+        raise field_error("linesIds", _("This line is not in this checkout."), "not_found")
     CheckoutLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     checkout.save(update_fields=["updated_at"])
     return checkout
@@ -261,7 +256,7 @@ def update_shipping_address(checkout: Checkout, values: dict) -> Checkout:
 def update_delivery_method(checkout: Checkout, method: ShippingMethod) -> Checkout:
     _ensure_open(checkout)
     if not method.is_active:
-        raise _error("deliveryMethodId", _("This delivery method is not offered."), "invalid")
+        raise field_error("deliveryMethodId", _("This delivery method is not offered."), "invalid")
     checkout.shipping_method = method
     checkout.save(update_fields=["shipping_method", "updated_at"])
     return checkout
@@ -331,7 +326,7 @@ def complete_checkout(user, checkout: Checkout, payment_method: str) -> Order:
     from payments import services as payments
 
     if payment_method not in gateways.available():
-        raise _error("paymentMethod", _("This payment method is not available."), "payment_method_unavailable")
+        raise field_error("paymentMethod", _("This payment method is not available."), "payment_method_unavailable")
     try:
         with transaction.atomic():
             # of=("self",): PostgreSQL cannot lock the nullable side of the shipping method's outer join.

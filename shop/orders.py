@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import field_error
 from core.graphql.permissions import authenticated
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
@@ -20,11 +21,6 @@ logger = logging.getLogger(__name__)
 CLOSED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 CARRIER_MAX = Fulfilment._meta.get_field("carrier").max_length
 TRACKING_MAX = Fulfilment._meta.get_field("tracking_number").max_length
-
-
-def _error(field, message, code, **params) -> ValidationError:
-    error = ValidationError(message, code=code, params=params or None)
-    return ValidationError({field: error}) if field else error
 
 
 # --- Who may see and change what ---------------------------------------------------------------
@@ -91,11 +87,11 @@ def ship_fulfilment(actor, fulfilment: Fulfilment, carrier: str, tracking_number
         raise PermissionDenied(_("You can only ship your own parcels."))
     order, fulfilment = _locked(fulfilment)
     if order.status in CLOSED:
-        raise _error(None, _("This order was cancelled or refunded."), "order_closed")
+        raise field_error(None, _("This order was cancelled or refunded."), "order_closed")
     if order.paid_at is None and order.payment_method != PaymentMethod.OFFLINE:
-        raise _error(None, _("Wait until the order is paid."), "not_paid")
+        raise field_error(None, _("Wait until the order is paid."), "not_paid")
     if fulfilment.status != FulfilmentStatus.UNFULFILLED:
-        raise _error(None, _("This parcel has already been shipped."), "invalid_transition")
+        raise field_error(None, _("This parcel has already been shipped."), "invalid_transition")
     errors = {}
     carrier = " ".join((carrier or "").split())
     tracking_number = "".join((tracking_number or "").split())
@@ -123,7 +119,7 @@ def deliver_fulfilment(actor, fulfilment: Fulfilment) -> Fulfilment:
         raise PermissionDenied(_("You cannot change this parcel."))
     order, fulfilment = _locked(fulfilment)
     if fulfilment.status != FulfilmentStatus.SHIPPED:
-        raise _error(None, _("Only a shipped parcel can be delivered."), "invalid_transition")
+        raise field_error(None, _("Only a shipped parcel can be delivered."), "invalid_transition")
     fulfilment.status = FulfilmentStatus.DELIVERED
     fulfilment.delivered_at = timezone.now()
     fulfilment.save(update_fields=["status", "delivered_at"])
@@ -142,13 +138,11 @@ def cancel_order(actor, order: Order) -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status not in (OrderStatus.UNPAID, OrderStatus.PAID):
-            raise _error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel")
-        lines = sorted(order.lines.exclude(variant=None), key=lambda line: line.variant_id)
+            raise field_error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel")
+        lines = sorted(order.lines.exclude(variant=None).select_related("variant"), key=lambda line: line.variant_id)
         for line in lines:
             Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
-        catalog.sync_in_stock(
-            set(Variant.objects.filter(pk__in=[line.variant_id for line in lines]).values_list("product_id", flat=True))
-        )
+        catalog.sync_in_stock({line.variant.product_id for line in lines})
         order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
         order.status = OrderStatus.CANCELLED
         order.cancelled_at = timezone.now()

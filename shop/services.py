@@ -13,6 +13,7 @@ from django.db.models import Max, Min
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core.errors import field_error
 from core.images import ImageRejected, check_upload
 from core.money import FEN, has_at_most_two_places, parse_amount
 from farmers.models import Cooperative, Farmer
@@ -24,10 +25,6 @@ MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 10_000_000
 PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published", "publish_when_verified")
 VARIANT_FIELDS = ("name", "sku", "price", "stock", "weight_kg")
-
-
-def field_error(field: str, message, code: str, **params) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code, params=params or None)})
 
 
 # --- Permissions ------------------------------------------------------------------------------

@@ -66,10 +66,10 @@ class TokenCreate(AccountMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, email, password):
-        from farmers.services import normalise_phone
+        from farmers.services import login_name as typed_login_name
 
         request = info.context
-        login_name = email.strip().lower() if "@" in email else normalise_phone(email) or email.strip()
+        login_name = typed_login_name(email)
         attempt = LoginAttempt.begin(request, login_name)
         if attempt.blocked:
             raise ValidationError(_("Too many attempts. Please wait 15 minutes and try again."), code="rate_limited")

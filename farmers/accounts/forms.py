@@ -203,8 +203,7 @@ class LogInForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username and password:
-            # A shopper's user name is their email address, lower-cased (core.shoppers).
-            login_name = username.strip().lower() if "@" in username else services.normalise_phone(username) or username
+            login_name = services.login_name(username)
             attempt = LoginAttempt.begin(self.request, login_name)
             if attempt.blocked:
                 self.rate_limited = True

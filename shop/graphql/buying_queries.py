@@ -9,7 +9,6 @@ from core.graphql.permissions import authenticated
 
 from .. import checkout as checkout_service
 from .. import orders
-from ..models import FulfilmentStatus
 from ..shipping import active_methods
 from .checkout_mutations import decode_checkout_id
 from .checkout_types import CheckoutType, ShippingMethodType
@@ -72,7 +71,7 @@ class BuyingQueries(graphene.ObjectType):
             orders.fulfilments_to_ship(info.context.user).select_related("order").order_by("-order__created_at", "-id")
         )
         if status is not None:
-            parcels = parcels.filter(status=FulfilmentStatus(status.value if hasattr(status, "value") else status))
+            parcels = parcels.filter(status=status.value)  # graphene 3 passes enum members
         return parcels
 
     @staticmethod

@@ -6,6 +6,7 @@ from payments import gateways
 
 from .. import checkout as checkout_service
 from ..models import Checkout, CheckoutLine, Order, PaymentMethod, ShippingMethod, ShippingRate
+from ..shipping import active_methods
 from .address import AddressType, address_of
 from .types import VariantType
 
@@ -140,8 +141,6 @@ class CheckoutType(DjangoObjectType):
 
     @staticmethod
     def resolve_available_delivery_methods(root, info):
-        from ..shipping import active_methods
-
         return active_methods()
 
     @staticmethod
