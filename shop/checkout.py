@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from graphql_relay import to_global_id
 
 from core.errors import field_error
+from farmers.models import Farmer
 from farmers.services import normalise_phone
 
 from . import services as catalog
@@ -400,8 +401,8 @@ def _place_order(user, checkout: Checkout, payment_method: str) -> Order:
     fulfilments = Fulfilment.objects.bulk_create(
         Fulfilment(
             order=order,
-            farmer=parcel.seller if parcel.lines[0].variant.product.farmer_id else None,
-            cooperative=None if parcel.lines[0].variant.product.farmer_id else parcel.seller,
+            farmer=parcel.seller if isinstance(parcel.seller, Farmer) else None,
+            cooperative=None if isinstance(parcel.seller, Farmer) else parcel.seller,
             village=parcel.lines[0].variant.product.village,
             seller_name=parcel.seller.name,
             subtotal=parcel.subtotal,
