@@ -98,8 +98,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Read now so deployments set it; the search app uses it (Elasticsearch when set).
+# --- Search ---------------------------------------------------------------------------------
+# Elasticsearch when set; otherwise the database backend of the default connection.
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
+# Indices are named <prefix>-products-<version>, served through the alias <prefix>-products.
+ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "shanhuo")
+ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 5)
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

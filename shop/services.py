@@ -20,6 +20,7 @@ from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
 from .models import MAX_IMAGES_PER_PRODUCT, MAX_VARIANTS_PER_PRODUCT, ImageStatus, Product, ProductImage, Variant
+from .signals import products_changed
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 10_000_000
@@ -340,5 +341,7 @@ def sync_in_stock(product_ids) -> None:
 
     available = Exists(Variant.objects.filter(product=OuterRef("pk"), stock__gt=0))
     products = Product.objects.filter(pk__in=list(product_ids))
-    products.filter(in_stock=True).exclude(available).update(in_stock=False)
-    products.filter(in_stock=False).filter(available).update(in_stock=True)
+    sold_out = products.filter(in_stock=True).exclude(available).update(in_stock=False)
+    back = products.filter(in_stock=False).filter(available).update(in_stock=True)
+    if sold_out or back:
+        products_changed.send(sender=Product, product_ids=list(product_ids))

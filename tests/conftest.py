@@ -2,6 +2,7 @@
 with the reason, except under CI (CI=true), where a missing service is a failure."""
 
 import json
+import logging
 import os
 import uuid
 
@@ -86,7 +87,7 @@ def gql(client):
 
 @pytest.fixture(autouse=True)
 def _celery_eager_by_default():
-    """Tasks run in-process unless a test starts a real worker (see `celery_worker_on_redis`)."""
+    """Tasks run in-process unless a test starts a real worker (see `celery_on_redis`)."""
     from config.celery import app
 
     before = app.conf.task_always_eager
@@ -115,3 +116,33 @@ def _ledger_balances_after_every_test(request):
 
     unbalanced = list(unbalanced_transactions().values_list("key", flat=True))
     assert not unbalanced, f"ledger transactions that do not balance: {unbalanced}"
+
+
+@pytest.fixture
+def celery_on_redis(require_redis):
+    """Eager off, broker on Redis, a queue nobody else listens to; all put back afterwards."""
+    import redis
+
+    from config.celery import app
+    from tests.celery_worker import drop_broker_connections
+
+    queue = f"test-worker-{uuid.uuid4().hex}"
+    saved = {key: app.conf[key] for key in ("broker_url", "task_default_queue")}
+    root = logging.getLogger()
+    root_handlers, root_level = root.handlers[:], root.level  # the worker's logging setup replaces them
+
+    app.conf.task_always_eager = False  # conftest's autouse fixture puts it back
+    app.conf.broker_url = require_redis
+    app.conf.task_default_queue = queue
+    drop_broker_connections()
+    broker = redis.Redis.from_url(require_redis)
+    try:
+        yield queue, broker
+    finally:
+        app.conf.update(saved)
+        drop_broker_connections()
+        root.handlers[:], root.level = root_handlers, root_level
+        stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
+        if stale:
+            broker.delete(*stale)
+        broker.close()

@@ -16,16 +16,11 @@ Run locally with:
         .venv/bin/python -m pytest tests/shop/test_image_task_worker.py -q
 """
 
-import json
-import logging
 import threading
 import time
-import uuid
 from pathlib import Path
 
-import kombu.pools
 import pytest
-import redis
 from celery import signals
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
@@ -36,61 +31,14 @@ from config.celery import app
 from shop import services
 from shop.models import ImageStatus
 from tests import factories
+from tests.celery_worker import unacked_messages, waiting_messages
 from tests.core.test_images import assert_bare_jpeg, phone_jpeg
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 WAIT_SECONDS = 30
+IMAGE_TASK = "shop.tasks.process_product_image"
 SIZES = ("original", "small", "medium", "large")
-
-
-def _drop_broker_connections():
-    """Forget pooled broker connections and cached queue declarations (rebuilt on next use), so the
-    changed `broker_url` and queue take effect now and do not outlive the test.
-
-    kombu keeps its pools in a process-wide registry keyed by broker URL: closing a pool without
-    `kombu.pools.reset()` would hand the closed pool to the next eager task ("Acquire on closed pool").
-    """
-    kombu.pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-    for cached in ("queues", "default_queue", "router"):
-        app.amqp.__dict__.pop(cached, None)
-
-
-@pytest.fixture
-def celery_on_redis(require_redis):
-    """Eager off, broker on Redis, a queue nobody else listens to; all put back afterwards."""
-    queue = f"test-images-{uuid.uuid4().hex}"
-    saved = {key: app.conf[key] for key in ("broker_url", "task_default_queue")}
-    root = logging.getLogger()
-    root_handlers, root_level = root.handlers[:], root.level  # the worker's logging setup replaces them
-
-    app.conf.task_always_eager = False  # conftest's autouse fixture puts it back
-    app.conf.broker_url = require_redis
-    app.conf.task_default_queue = queue
-    _drop_broker_connections()
-    broker = redis.Redis.from_url(require_redis)
-    try:
-        yield queue, broker
-    finally:
-        app.conf.update(saved)
-        _drop_broker_connections()
-        root.handlers[:], root.level = root_handlers, root_level
-        stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
-        if stale:
-            broker.delete(*stale)
-        broker.close()
-
-
-def waiting_messages(broker, queue: str) -> int:
-    # kombu keeps one Redis list per queue (and per priority step, as `queue\x06\x16N`).
-    return sum(broker.llen(key) for key in broker.scan_iter(match=f"{queue}*") if broker.type(key) == b"list")
-
-
-def unacked_messages(broker, queue: str) -> int:
-    # Delivered but not yet acknowledged: kombu's `unacked` hash, each entry [message, exchange, routing key].
-    return sum(json.loads(entry)[2] == queue for entry in broker.hvals("unacked"))
 
 
 def test_uploaded_photo_is_processed_by_a_real_worker(celery_on_redis):
@@ -101,9 +49,9 @@ def test_uploaded_photo_is_processed_by_a_real_worker(celery_on_redis):
 
     with transaction.atomic():
         image = services.add_product_image(farmer.user, product, SimpleUploadedFile("p.jpg", phone_jpeg()))
-        assert waiting_messages(broker, queue) == 0, "enqueued before the commit"
+        assert waiting_messages(broker, queue, IMAGE_TASK) == 0, "enqueued before the commit"
     # Committed: the message waits in Redis, and nothing has run in this process.
-    assert waiting_messages(broker, queue) == 1
+    assert waiting_messages(broker, queue, IMAGE_TASK) == 1
     image.refresh_from_db()
     assert image.status == ImageStatus.PENDING
     raw = Path(settings.PRIVATE_MEDIA_ROOT) / image.raw_upload.name
@@ -112,7 +60,7 @@ def test_uploaded_photo_is_processed_by_a_real_worker(celery_on_redis):
     runs = []
 
     def record(sender=None, task_id=None, task=None, state=None, **kwargs):
-        if task is not None and task.name == "shop.tasks.process_product_image":
+        if task is not None and task.name == IMAGE_TASK:
             request = task.request
             queue_name = (request.delivery_info or {}).get("routing_key")
             runs.append(

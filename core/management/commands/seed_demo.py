@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from core import demo
+from search import indexing
 
 
 class Command(BaseCommand):
@@ -48,7 +49,10 @@ class Command(BaseCommand):
                 result = demo.seed_demo(seed=seed, products=products)
         except ProtectedError as exc:
             raise CommandError(f"Cannot delete the demo data, other records still refer to it: {exc}") from exc
+        # Bulk-inserted goods sent no signals: index the whole catalogue once it is committed.
+        indexed = indexing.rebuild()
         self._report(result, seed, time.monotonic() - started)
+        self.stdout.write(f"  {indexed.documents} products in the search index ({indexed.index})")
 
     def _report(self, result, seed, seconds):
         counts = demo.demo_counts()

@@ -1,0 +1,258 @@
+"""Text analysis shared by every backend: the same tokens are indexed and searched for whether the
+engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods on each.
+
+- Chinese is segmented with jieba (search mode when indexing, so long words also yield their
+  parts), using `dictionary/user_dict.txt` for produce and place names jieba splits badly.
+- Names also yield their single characters, so one- and two-character queries match inside a
+  word (橙 finds 赣南脐橙) and a word segmented differently matches as a phrase of characters.
+- Pinyin (full, initials and syllables) is computed with pypinyin, so "tudou", "td" and
+  "tu dou" find 土豆.
+- Synonyms come from `dictionary/synonyms.txt` and are expanded at query time.
+"""
+
+import functools
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+from pypinyin import Style, lazy_pinyin
+
+DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionary"
+USER_DICT = DICTIONARY_DIR / "user_dict.txt"
+SYNONYMS = DICTIONARY_DIR / "synonyms.txt"
+
+# Longer input is refused rather than cut, so the shopper knows the words past it were not used.
+MAX_QUERY_LENGTH = 100
+# A query of more words than this only narrows to nothing; the rest are dropped.
+MAX_QUERY_TERMS = 12
+
+_CJK_RANGES = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2EBEF),
+)
+_NON_WORD = re.compile(r"[^\w]+|_+")
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _CJK_RANGES)
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(char) for char in text)
+
+
+_lock = threading.Lock()
+jieba.setLogLevel(logging.WARNING)
+
+
+@functools.cache
+def _tokenizer() -> jieba.Tokenizer:
+    """jieba's own tokenizer, loaded once a process, with our dictionary of produce and places."""
+    with _lock:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.load_userdict(_user_dict_lines())
+        return tokenizer
+
+
+def _user_dict_lines():
+    """The user dictionary without its comment lines (jieba would read them as words)."""
+    lines = USER_DICT.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def normalise(text: str) -> str:
+    """Full-width letters and digits to ASCII (ｔｕｄｏｕ, １２), lower case, one kind of space."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def english_stem(word: str) -> str:
+    """Plural to singular, just enough that "potatoes" finds what "potato" does."""
+    if not word.isascii() or len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("oes", "ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "sis")):
+        return word[:-1]
+    return word
+
+
+def _clean(token: str) -> list[str]:
+    """A segment as index tokens: only letters and digits, ASCII words stemmed."""
+    return [english_stem(part) for part in _NON_WORD.split(token) if part]
+
+
+def segment(text: str) -> list[str]:
+    """Words of a query, in order (jieba's accurate mode)."""
+    words = []
+    for piece in _tokenizer().cut(normalise(text)):
+        words.extend(_clean(piece))
+    return words
+
+
+def segment_for_index(text: str) -> list[str]:
+    """Words of a text to index (jieba's search mode: long words also give their parts)."""
+    words = []
+    for piece in _tokenizer().cut_for_search(normalise(text)):
+        words.extend(_clean(piece))
+    return words
+
+
+def characters(text: str) -> list[str]:
+    """The Chinese characters of a text, in order: the unigrams that short queries match."""
+    return [char for char in normalise(text) if is_cjk(char)]
+
+
+@functools.lru_cache(maxsize=50_000)
+def word_pinyin(word: str) -> tuple[str, ...]:
+    """The pinyin tokens of one Chinese word: its syllables, then the whole word, then its initials.
+    Syllables come first and in order so that "tu dou" can match as a phrase."""
+    if not has_cjk(word):
+        return ()
+    syllables = [s for s in lazy_pinyin(word, errors="ignore") if s.isascii() and s.isalpha()]
+    if not syllables:
+        return ()
+    initials = "".join(s[0] for s in lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore") if s)
+    tokens = list(syllables) if len(syllables) > 1 else []
+    tokens.append("".join(syllables))
+    if len(syllables) > 1 and initials.isalpha():
+        tokens.append(initials)
+    # Stemmed like any other ASCII token, so a query's "hbjs" meets the index's.
+    return tuple(english_stem(token) for token in tokens)
+
+
+def pinyin_tokens(text: str) -> list[str]:
+    """Pinyin of a text's words in search mode, so the parts of a compound (小土豆) are spelled too."""
+    tokens = []
+    for word in segment_for_index(text):
+        tokens.extend(word_pinyin(word))
+    return tokens
+
+
+# --- Synonyms ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Each entry (a word, or a phrase as a tuple of tokens) → every entry of its groups."""
+
+    groups: dict[tuple[str, ...], frozenset[tuple[str, ...]]]
+    longest: int
+    by_pinyin: dict[str, frozenset[tuple[str, ...]]]
+
+    def lookup(self, phrase: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+        return self.groups.get(phrase, frozenset())
+
+
+@functools.cache
+def synonyms() -> Synonyms:
+    groups: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for raw in SYNONYMS.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        entries = {tuple(segment(entry)) for entry in line.split(",")}
+        entries.discard(())
+        for entry in entries:
+            groups.setdefault(entry, set()).update(entries)
+    frozen = {entry: frozenset(group) for entry, group in groups.items()}
+    by_pinyin: dict[str, set[tuple[str, ...]]] = {}
+    for entry, group in frozen.items():
+        if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 1:
+            # A synonym spelled in full pinyin ("malingshu") finds 土豆 goods too. Not its initials:
+            # "td" stands for too many words to pull in a whole group.
+            by_pinyin.setdefault("".join(lazy_pinyin(entry[0])), set()).update(group)
+    return Synonyms(
+        groups=frozen,
+        longest=max((len(entry) for entry in frozen), default=1),
+        by_pinyin={key: frozenset(value) for key, value in by_pinyin.items()},
+    )
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word the shopper typed. It matches when any alternative does; an alternative is a
+    phrase: a tuple of tokens that must stand next to each other (one token: a single word)."""
+
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+    prefix: bool = False  # the last word while typing: its tokens may be the start of longer ones
+
+
+@dataclass(frozen=True)
+class AnalysedQuery:
+    text: str
+    terms: tuple[Term, ...]
+
+    @property
+    def is_blank(self) -> bool:
+        """Nothing typed: browse everything (with facets)."""
+        return not self.text
+
+    @property
+    def matches_nothing(self) -> bool:
+        """Something typed but nothing searchable in it (only punctuation or emoji)."""
+        return bool(self.text) and not self.terms
+
+    def tokens(self) -> set[str]:
+        return {token for term in self.terms for alternative in term.alternatives for token in alternative}
+
+
+class QueryTooLong(ValueError):
+    pass
+
+
+def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
+    """Break what the shopper typed into terms (all must match), each with its alternatives:
+    the word, its characters as a phrase, its synonyms, and for pinyin the Chinese words it spells.
+
+    With `prefix`, the last term also matches words it is the start of (autocomplete)."""
+    cleaned = " ".join(normalise(text).split())
+    if len(cleaned) > MAX_QUERY_LENGTH:
+        raise QueryTooLong(MAX_QUERY_LENGTH)
+    words = segment(cleaned)
+    table = synonyms()
+    terms: list[Term] = []
+    index = 0
+    while index < len(words) and len(terms) < MAX_QUERY_TERMS:
+        # The longest run of words that is a synonym entry ("navel orange") is one term.
+        span = 1
+        for length in range(min(table.longest, len(words) - index), 1, -1):
+            if table.lookup(tuple(words[index : index + length])):
+                span = length
+                break
+        phrase = tuple(words[index : index + span])
+        index += span
+        terms.append(_term(phrase, table))
+    if prefix and terms and index >= len(words):
+        last = terms[-1]
+        terms[-1] = Term(last.text, last.alternatives, prefix=True)
+    return AnalysedQuery(text=cleaned, terms=tuple(terms))
+
+
+def _term(phrase: tuple[str, ...], table: Synonyms) -> Term:
+    alternatives: list[tuple[str, ...]] = []
+
+    def add(alternative: tuple[str, ...]):
+        if alternative and alternative not in alternatives:
+            alternatives.append(alternative)
+
+    entries = {phrase} | table.lookup(phrase)
+    if len(phrase) == 1 and phrase[0].isascii():
+        entries |= table.by_pinyin.get(phrase[0], frozenset())
+    for entry in sorted(entries, key=lambda e: (e != phrase, e)):
+        add(entry)
+        if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 1:
+            add(tuple(characters(entry[0])))
+    return Term(text=" ".join(phrase), alternatives=tuple(alternatives))

@@ -1,0 +1,85 @@
+"""The one interface every search engine is driven through (the shape of Wagtail's modelsearch)."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..analysis import AnalysedQuery, analyse_query
+from ..query import MAX_PAGE_SIZE, MAX_WINDOW, SORTS, Page, SearchFilters, SearchResults, Suggestion
+
+
+class SearchUnavailable(Exception):
+    """The engine did not answer (Elasticsearch down or timing out): callers say so, never 500."""
+
+
+@dataclass
+class RebuildReport:
+    documents: int
+    seconds: float
+    index: str  # what now serves searches: an index name, or a table
+
+
+class SearchBackend(ABC):
+    """Backends index and find documents of `search.documents`; they never decide visibility
+    (only visible goods are indexed) and never touch the shop's own tables except to read."""
+
+    name = "base"
+
+    def index(self, document: dict) -> None:
+        self.bulk_index([document])
+
+    def delete(self, product_id: int) -> None:
+        self.delete_many([product_id])
+
+    @abstractmethod
+    def bulk_index(self, documents: Iterable[dict]) -> int:
+        """Add or replace documents; returns how many were written."""
+
+    @abstractmethod
+    def delete_many(self, product_ids: Iterable[int]) -> None:
+        """Remove documents; ids that are not indexed are ignored."""
+
+    @abstractmethod
+    def rebuild(self, documents: Iterable[dict]) -> RebuildReport:
+        """Replace the whole index with these documents, searches answering throughout."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every document (tests and resets)."""
+
+    def search(
+        self,
+        text: str,
+        filters: SearchFilters | None = None,
+        facets: bool = True,
+        sort: str = "relevance",
+        page: Page | None = None,
+    ) -> SearchResults:
+        """Raises `analysis.QueryTooLong`, or ValueError for a sort or page outside the contract."""
+        query = analyse_query(text)
+        page = page or Page()
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}")
+        if page.offset < 0 or not 0 <= page.limit <= MAX_PAGE_SIZE or page.offset + page.limit > MAX_WINDOW:
+            raise ValueError("page outside the search window")
+        if query.matches_nothing:
+            return SearchResults(total=0, hits=[], facets={})
+        return self._search(query, filters or SearchFilters(), facets, sort, page)
+
+    @abstractmethod
+    def _search(
+        self, query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page
+    ) -> SearchResults:
+        """Hits ordered in stock first, then by `sort` (relevance: best first; ties by newest id).
+        Facet counts are taken under all filters but the facet's own."""
+
+    def autocomplete(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Product names for what is being typed: the last word may be the start of a longer one."""
+        query = analyse_query(prefix, prefix=True)
+        if not query.terms:
+            return []
+        return self._autocomplete(query, limit)
+
+    @abstractmethod
+    def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
+        """Distinct product names of the best matches, in stock first."""

@@ -1,0 +1,360 @@
+"""The database backends: the index is the `search_entry` table of a Django database, matched by a
+PostgreSQL `tsvector` or an SQLite FTS5 table. One SQL statement answers a search: the matching
+rows are taken once (a materialised CTE), then the page of hits, the total and every facet's
+counts are read from them.
+
+SQL is composed here from constants (columns, sort orders, price buckets) only; every value that
+comes from a shopper (the query's tokens, filter ids) is a bound parameter."""
+
+# ruff: noqa: S608
+
+import time
+from collections.abc import Iterable
+from itertools import islice
+
+from django.db import connections, transaction
+
+from ..analysis import AnalysedQuery, Term
+from ..highlight import highlights
+from ..models import SearchEntry
+from ..query import FACETS, PRICE_RANGES, FacetCount, Page, SearchFilters, SearchHit, SearchResults, Suggestion
+from .base import RebuildReport, SearchBackend
+
+BATCH_SIZE = 500
+ENTRY_FIELDS = [f.name for f in SearchEntry._meta.concrete_fields if f.name not in ("product_id", "vector")]
+FACET_COLUMNS = {"category": "category_id", "province": "province_id", "county": "county_id", "village": "village_id"}
+ORDER = {
+    "relevance": "score DESC, product_id DESC",
+    "price_asc": "min_price ASC, product_id DESC",
+    "price_desc": "min_price DESC, product_id DESC",
+    "newest": "created_at DESC, product_id DESC",
+}
+_PRICE_BUCKET = (
+    "CASE "
+    + " ".join(f"WHEN min_price < {int(r.high)} THEN '{r.key}'" for r in PRICE_RANGES if r.high is not None)
+    + f" ELSE '{PRICE_RANGES[-1].key}' END"
+)
+
+
+def _batches(items: Iterable, size: int = BATCH_SIZE):
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _conditions(filters: SearchFilters) -> tuple[list[str], list]:
+    """WHERE conditions (on the matched rows' columns) and their parameters."""
+    sql, params = [], []
+    if filters.category is not None:
+        sql.append("(category_id = %s OR top_category_id = %s)")
+        params += [filters.category, filters.category]
+    for facet in ("province", "county", "village"):
+        value = getattr(filters, facet)
+        if value is not None:
+            sql.append(f"{FACET_COLUMNS[facet]} = %s")
+            params.append(value)
+    if filters.price is not None:
+        price_range = next(r for r in PRICE_RANGES if r.key == filters.price)
+        if price_range.low is not None:
+            sql.append("min_price >= %s")
+            params.append(int(price_range.low))
+        if price_range.high is not None:
+            sql.append("min_price < %s")
+            params.append(int(price_range.high))
+    if filters.in_stock is not None:
+        sql.append("in_stock = %s")
+        params.append(filters.in_stock)
+    return sql, params
+
+
+def _where(filters: SearchFilters) -> tuple[str, list]:
+    sql, params = _conditions(filters)
+    return ("WHERE " + " AND ".join(sql)) if sql else "", params
+
+
+class DatabaseBackend(SearchBackend):
+    """What PostgreSQL and SQLite share; each says how to match (`_match`) and how to keep the
+    text index (`_write_text`, `_delete_text`)."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+
+    # --- Writing ------------------------------------------------------------------------------
+
+    def bulk_index(self, documents: Iterable[dict]) -> int:
+        written = 0
+        for batch in _batches(documents):
+            with transaction.atomic(using=self.using):
+                self._write(batch)
+            written += len(batch)
+        return written
+
+    def _write(self, batch: list[dict]) -> None:
+        entries = [self._entry(document) for document in batch]
+        SearchEntry.objects.using(self.using).bulk_create(
+            entries,
+            update_conflicts=True,
+            unique_fields=["product_id"],
+            update_fields=[*ENTRY_FIELDS, "vector"],
+        )
+        self._write_text(batch)
+
+    def _entry(self, document: dict) -> SearchEntry:
+        entry = SearchEntry(product_id=document["id"], **{name: document[name] for name in ENTRY_FIELDS})
+        entry.vector = self._vector(document)
+        return entry
+
+    def _vector(self, document: dict) -> str | None:
+        return None
+
+    def _write_text(self, batch: list[dict]) -> None:
+        pass
+
+    def _delete_text(self, product_ids: list[int] | None) -> None:
+        pass
+
+    def delete_many(self, product_ids: Iterable[int]) -> None:
+        for batch in _batches(product_ids):
+            with transaction.atomic(using=self.using):
+                SearchEntry.objects.using(self.using).filter(product_id__in=batch).delete()
+                self._delete_text(batch)
+
+    def clear(self) -> None:
+        with transaction.atomic(using=self.using):
+            SearchEntry.objects.using(self.using).all().delete()
+            self._delete_text(None)
+
+    def rebuild(self, documents: Iterable[dict]) -> RebuildReport:
+        """In one transaction: searches keep seeing the old index until the new one commits."""
+        started = time.monotonic()
+        with transaction.atomic(using=self.using):
+            SearchEntry.objects.using(self.using).all().delete()
+            self._delete_text(None)
+            count = 0
+            for batch in _batches(documents):
+                self._write(batch)
+                count += len(batch)
+        self._after_rebuild()
+        return RebuildReport(documents=count, seconds=time.monotonic() - started, index=SearchEntry._meta.db_table)
+
+    def _after_rebuild(self) -> None:
+        pass
+
+    # --- Reading ------------------------------------------------------------------------------
+
+    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
+        """SQL selecting the matching entries' columns and a `score` (higher is better)."""
+        raise NotImplementedError
+
+    def _search(
+        self, query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page
+    ) -> SearchResults:
+        results = self._run(self._match(query), filters, facets, sort, page)
+        if results.total == 0 and not query.is_blank:
+            near = self._near_match(query)
+            if near is not None:
+                results = self._run(near, filters, facets, sort, page)
+        self._highlight(results.hits, query)
+        return results
+
+    def _near_match(self, query: AnalysedQuery) -> tuple[str, list] | None:
+        """A second try for a query that found nothing, where the engine can match approximately."""
+        return None
+
+    def _run(self, match, filters: SearchFilters, facets: bool, sort: str, page: Page) -> SearchResults:
+        match_sql, params = match
+        where, where_params = _where(filters)
+        order = f"in_stock DESC, {ORDER[sort]}"
+        parts = [
+            f"SELECT * FROM (SELECT 'hit' AS kind, CAST(product_id AS TEXT) AS k, "
+            f"row_number() OVER (ORDER BY {order}) AS n, score FROM m {where} ORDER BY {order} "
+            f"LIMIT %s OFFSET %s) AS hits",
+            f"SELECT 'total', CAST(NULL AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where}",
+        ]
+        params = [*params, *where_params, page.limit, page.offset, *where_params]
+        if facets:
+            for facet in FACETS:
+                facet_where, facet_params = _where(filters.without(facet))
+                key = _PRICE_BUCKET if facet == "price" else FACET_COLUMNS[facet]
+                parts.append(
+                    f"SELECT '{facet}', CAST({key} AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) "
+                    f"FROM m {facet_where} GROUP BY {key}"
+                )
+                params += facet_params
+        sql = f"WITH m AS MATERIALIZED ({match_sql}) " + " UNION ALL ".join(parts)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return _results(rows, facets)
+
+    def _highlight(self, hits: list[SearchHit], query: AnalysedQuery) -> None:
+        if not hits or query.is_blank:
+            return
+        texts = {
+            product_id: {"name": name, "description": description}
+            for product_id, name, description in SearchEntry.objects.using(self.using)
+            .filter(product_id__in=[hit.product_id for hit in hits])
+            .values_list("product_id", "name", "description")
+        }
+        for hit in hits:
+            hit.highlights = highlights(texts.get(hit.product_id, {}), query)
+
+    def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
+        results = self._run(self._match(query), SearchFilters(), False, "relevance", Page(0, limit * 3))
+        names = dict(
+            SearchEntry.objects.using(self.using)
+            .filter(product_id__in=[hit.product_id for hit in results.hits])
+            .values_list("product_id", "name")
+        )
+        suggestions, seen = [], set()
+        for hit in results.hits:
+            name = names.get(hit.product_id)
+            if name and name not in seen:
+                seen.add(name)
+                suggestions.append(Suggestion(text=name, product_id=hit.product_id))
+        return suggestions[:limit]
+
+
+def _results(rows, facets: bool) -> SearchResults:
+    hits, total, counts = [], 0, {facet: [] for facet in FACETS} if facets else {}
+    for kind, key, n, score in rows:
+        if kind == "hit":
+            hits.append((n, SearchHit(product_id=int(key), score=score)))
+        elif kind == "total":
+            total = n
+        elif key is not None:
+            counts[kind].append(FacetCount(value=key, count=n))
+    order = {r.key: i for i, r in enumerate(PRICE_RANGES)}
+    for facet, values in counts.items():
+        if facet == "price":
+            values.sort(key=lambda c: order.get(c.value, len(order)))
+        else:
+            values.sort(key=lambda c: (-c.count, int(c.value)))
+    return SearchResults(total=total, hits=[hit for _, hit in sorted(hits, key=lambda pair: pair[0])], facets=counts)
+
+
+_COLUMNS = (
+    "e.product_id, e.category_id, e.top_category_id, e.province_id, e.county_id, e.village_id, "
+    "e.min_price, e.in_stock, e.created_at"
+)
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+# Field → tsvector weight: ts_rank counts A (the name) highest and D (the description) lowest.
+_WEIGHTS = (("title", "A"), ("keywords", "B"), ("pinyin", "C"), ("body", "D"))
+_MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_text(document: dict) -> str:
+    """The document's tokens as a tsvector literal with positions and weights. Fields are apart by
+    a gap, so a phrase never matches across the end of one and the start of the next."""
+    positions: dict[str, list[str]] = {}
+    position = 1
+    for field, weight in _WEIGHTS:
+        for token in document[field].split():
+            positions.setdefault(token, []).append(f"{min(position, _MAX_POSITION)}{weight}")
+            position += 1
+        position += 2
+    return " ".join(f"{_lexeme(token)}:{','.join(marks[:256])}" for token, marks in positions.items())
+
+
+def tsquery_text(query: AnalysedQuery) -> str:
+    """All terms (&), each any of its alternatives (|), an alternative a phrase (<->)."""
+    return " & ".join(_tsquery_term(term) for term in query.terms)
+
+
+def _tsquery_term(term: Term) -> str:
+    alternatives = []
+    for alternative in term.alternatives:
+        tokens = [_lexeme(token) for token in alternative]
+        if term.prefix:
+            tokens[-1] += ":*"
+        alternatives.append(tokens[0] if len(tokens) == 1 else "(" + " <-> ".join(tokens) + ")")
+    return "(" + " | ".join(alternatives) + ")"
+
+
+class PostgresBackend(DatabaseBackend):
+    name = "postgresql"
+
+    def _vector(self, document: dict) -> str:
+        return tsvector_text(document)
+
+    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
+        if query.is_blank:
+            return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
+        # ts_rank's weights for D, C, B, A: the name counts ten times the description.
+        return (
+            f"SELECT {_COLUMNS}, ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.vector, q) AS score "
+            "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q",
+            [tsquery_text(query)],
+        )
+
+    def _near_match(self, query: AnalysedQuery) -> tuple[str, list] | None:
+        """Typing slips ("tudo", "gannan qichen"): pg_trgm word similarity against the name and its
+        pinyin. Needs three characters; a two-character Chinese word has no trigram of its own."""
+        text = " ".join(term.text for term in query.terms)  # cleaned words: no NUL, no punctuation
+        if len(text.replace(" ", "")) < 3:
+            return None
+        return (
+            f"SELECT {_COLUMNS}, greatest(word_similarity(%s, e.name), word_similarity(%s, e.pinyin)) AS score "
+            "FROM search_entry e WHERE %s <%% e.name OR %s <%% e.pinyin",
+            [text] * 4,
+        )
+
+    def _after_rebuild(self) -> None:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute("ANALYZE search_entry")
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+# bm25 weights of the FTS5 columns title, keywords, pinyin, body.
+_BM25 = "bm25(search_fts, 10.0, 4.0, 2.0, 1.0)"
+
+
+def _fts_phrase(tokens: tuple[str, ...], prefix: bool) -> str:
+    phrase = '"' + " ".join(token.replace('"', '""') for token in tokens) + '"'
+    return phrase + "*" if prefix else phrase
+
+
+def fts_query_text(query: AnalysedQuery) -> str:
+    return " AND ".join(
+        "(" + " OR ".join(_fts_phrase(alternative, term.prefix) for alternative in term.alternatives) + ")"
+        for term in query.terms
+    )
+
+
+class SqliteBackend(DatabaseBackend):
+    name = "sqlite"
+
+    def _write_text(self, batch: list[dict]) -> None:
+        ids = [document["id"] for document in batch]
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})", ids)
+            cursor.executemany(
+                "INSERT INTO search_fts (rowid, title, keywords, pinyin, body) VALUES (%s, %s, %s, %s, %s)",
+                [(d["id"], d["title"], d["keywords"], d["pinyin"], d["body"]) for d in batch],
+            )
+
+    def _delete_text(self, product_ids: list[int] | None) -> None:
+        with connections[self.using].cursor() as cursor:
+            if product_ids is None:
+                cursor.execute("DELETE FROM search_fts")
+            else:
+                cursor.execute(
+                    f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(product_ids))})", product_ids
+                )
+
+    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
+        if query.is_blank:
+            return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
+        # bm25 is lower for better matches; negated so that every backend sorts score descending.
+        return (
+            f"SELECT {_COLUMNS}, -{_BM25} AS score FROM search_fts "
+            "JOIN search_entry e ON e.product_id = search_fts.rowid WHERE search_fts MATCH %s",
+            [fts_query_text(query)],
+        )

@@ -1,0 +1,50 @@
+from django.db import models
+
+
+class TsVectorField(models.TextField):
+    """A PostgreSQL `tsvector` written from its text form (`'土豆':1A 'tudou':9C`), which the
+    PostgreSQL backend composes itself, so no text-search parser re-splits our tokens. On SQLite
+    the column is plain text and unused: that backend keeps an FTS5 table instead."""
+
+    def db_type(self, connection):
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s::tsvector" if connection.vendor == "postgresql" else "%s"
+
+
+class SearchEntry(models.Model):
+    """One visible product as the database backends index it: the document's facet values, and
+    its text (name and description for highlights; tokens in `vector` or the FTS5 table)."""
+
+    product_id = models.BigIntegerField(primary_key=True)
+    name = models.TextField()
+    description = models.TextField(blank=True)
+    title = models.TextField(blank=True)
+    keywords = models.TextField(blank=True)
+    pinyin = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    vector = TsVectorField(null=True)
+    category_id = models.BigIntegerField()
+    top_category_id = models.BigIntegerField()
+    province_id = models.BigIntegerField()
+    county_id = models.BigIntegerField()
+    village_id = models.BigIntegerField()
+    min_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    in_stock = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        # No foreign key to the product: the index may live in another database, and a deleted
+        # product is removed from the index by the sync task, like any other engine's document.
+        db_table = "search_entry"
+        indexes = [
+            models.Index(fields=["category_id"], name="search_entry_category"),
+            models.Index(fields=["top_category_id"], name="search_entry_top_category"),
+            models.Index(fields=["province_id"], name="search_entry_province"),
+            models.Index(fields=["county_id"], name="search_entry_county"),
+            models.Index(fields=["village_id"], name="search_entry_village"),
+        ]
+
+    def __str__(self):
+        return self.name
