@@ -6,6 +6,7 @@ from core.graphql.account_mutations import AccountMutations
 from core.graphql.fields import resolve_any_node
 from farmers.graphql.queries import FarmersQueries
 from payments.graphql.mutations import PaymentMutations
+from search.graphql.queries import SearchQueries
 from shop.graphql.buying_queries import BuyingQueries
 from shop.graphql.checkout_mutations import CheckoutMutations
 from shop.graphql.mutations import ShopMutations
@@ -13,7 +14,7 @@ from shop.graphql.order_mutations import OrderMutations
 from shop.graphql.queries import ShopQueries
 
 
-class Query(FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
+class Query(SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
     node = graphene.Field(graphene.relay.Node, id=graphene.ID(required=True), description="Any object by global ID.")
 
     @staticmethod

@@ -13,6 +13,7 @@ urlpatterns = [
     path("ngo/", include("farmers.ngo.urls")),
     path("farmer/", include("shop.seller.urls")),
     path("payments/", include("payments.urls")),
+    path("search/", include("search.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 import graphene
 from graphql import GraphQLError
 
@@ -5,6 +7,10 @@ from core.graphql.connection import ConnectionField
 from core.graphql.fields import decode_node_id, node_or_error
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
+from search import services as search_services
+from search.analysis import QueryTooLong
+from search.backends import SearchUnavailable
+from search.graphql.queries import too_long, unavailable
 
 from .. import selectors
 from ..services import MAX_PRICE
@@ -47,6 +53,10 @@ class ShopQueries(graphene.ObjectType):
         ProductType,
         filter=ProductFilterInput(),
         sort_by=ProductSortingInput(),
+        search=graphene.String(
+            description="Only products matching this search (as `search` finds them), best match first "
+            "unless `sortBy` is given. Matches beyond the best 1,000 are left out."
+        ),
         description="Products shoppers can buy: published, priced, sold by verified farmers or cooperatives.",
     )
     product = graphene.Field(
@@ -55,8 +65,13 @@ class ShopQueries(graphene.ObjectType):
     categories = graphene.List(graphene.NonNull(CategoryType), required=True, description="Top-level categories.")
 
     @staticmethod
-    def resolve_products(root, info, filter=None, sort_by=None, **_page):
+    def resolve_products(root, info, filter=None, sort_by=None, search=None, **_page):
         products = selectors.filter_products(selectors.visible_products(), **_filter_args(filter or {}))
+        if search is not None and search.strip():
+            ids = _matching_ids(search)
+            products = products.filter(pk__in=ids)
+            if not sort_by:
+                return InOrderOf(products, ids)
         if sort_by:
             # graphene 3 hands enum inputs over as enum members.
             products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
@@ -79,6 +94,44 @@ class ShopQueries(graphene.ObjectType):
     @staticmethod
     def resolve_categories(root, info):
         return selectors.top_categories()
+
+
+def _matching_ids(text: str) -> list[int]:
+    try:
+        return search_services.matching_product_ids(text)
+    except QueryTooLong:
+        raise too_long("search") from None
+    except SearchUnavailable:
+        raise unavailable() from None
+
+
+class InOrderOf(Sequence):
+    """Products in the order of a list of ids (best match first), loaded a page at a time.
+
+    The ids the filters keep are read in one query and ordered here: ordering up to 1,000 rows
+    by their place in a list is slow in SQL (a CASE, or a string search, per row), and only the
+    page asked for is loaded, with everything its cards show."""
+
+    def __init__(self, products, ids: list[int], kept: list[int] | None = None):
+        self.products = products
+        if kept is None:
+            found = set(products.filter(pk__in=ids).values_list("pk", flat=True))
+            kept = [pk for pk in ids if pk in found]
+        self.ids = kept
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return InOrderOf(self.products, [], self.ids[index])
+        return list(self)[index]
+
+    def __iter__(self):
+        if not self.ids:
+            return iter(())
+        loaded = selectors.with_catalog_relations(self.products.filter(pk__in=self.ids)).in_bulk()
+        return (loaded[pk] for pk in self.ids if pk in loaded)
 
 
 def _filter_args(data) -> dict:

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
+from search import indexing
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -75,11 +76,14 @@ def test_pages_in_chinese_have_no_english_left(client):
     from tests.shop.buying import place_order
 
     place_order([(product.variants.first(), 1)])  # so the parcels page lists a parcel with its address
+    indexing.index_products([product.pk])  # so the search page shows a result with its facets
     pages = {
         None: [
             "/",
             reverse("shop:product", args=[product.slug]),
             reverse("shop:village", args=[village.slug]),
+            reverse("search:page") + "?q=猕猴桃",
+            reverse("search:page") + f"?q=%22&category={product.category_id}&price=bogus&page=9",
             reverse("accounts:login"),
             reverse("accounts:signup"),
         ],

@@ -1,0 +1,507 @@
+"""The Elasticsearch backend (official client 9.x and its `elasticsearch.dsl`).
+
+Chinese is matched twice over: on our own pre-segmented token fields (jieba words and single
+characters, pinyin, synonyms, all from `search.analysis`, indexed as they are by a whitespace
+analyzer), which is what makes results agree with the database backends, and on `name` and
+`description` with the built-in `cjk` analyzer (bigrams, no plugin), which adds Elasticsearch's
+own highlighting. Nothing the shopper types ever reaches a query parser: every clause is a
+`multi_match` phrase of tokens that analysis has already cleaned to letters and digits.
+
+Indices are versioned (`<prefix>-products-<UTC timestamp>`) and served through the alias
+`<prefix>-products`; a rebuild loads a new index and moves the alias in one `_aliases` request, so
+searches keep answering from the old index until the new one is complete."""
+
+import html
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import chain
+
+from django.conf import settings
+from django.utils.html import escape
+from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch.dsl import (
+    A,
+    Agg,
+    Boolean,
+    Date,
+    Index,
+    Keyword,
+    Long,
+    Mapping,
+    Q,
+    ScaledFloat,
+    Search,
+    Text,
+    analyzer,
+)
+from elasticsearch.dsl.query import Query
+
+from ..analysis import AnalysedQuery, Term, has_cjk
+from ..highlight import SNIPPET_LENGTH, highlight
+from ..query import (
+    FACETS,
+    PRICE_RANGES,
+    PRICE_RANGES_BY_KEY,
+    FacetCount,
+    Page,
+    SearchFilters,
+    SearchHit,
+    SearchResults,
+    Suggestion,
+)
+from .base import RebuildReport, SearchBackend, SearchUnavailable
+
+logger = logging.getLogger(__name__)
+
+# --- Mapping ----------------------------------------------------------------------------------
+
+# Our token fields arrive segmented and lower-cased: split on spaces and index them as they are.
+TOKENS_ANALYZER = analyzer("shanhuo_tokens", tokenizer="whitespace", filter=["lowercase"])
+TOKEN_FIELDS = ("title", "keywords", "pinyin", "body")
+FACET_FIELDS = {"category": "category_id", "province": "province_id", "county": "county_id", "village": "village_id"}
+KEYWORD_FIELDS = ("category_id", "top_category_id", "province_id", "county_id", "village_id")
+
+
+def mapping() -> Mapping:
+    m = Mapping()
+    # Unknown fields are kept in _source but not indexed: a new document field never breaks writes.
+    m.meta("dynamic", False)
+    m.field("id", Long())  # the product id as a number, for the final tie-break (never sort on _id)
+    m.field("name", Text(analyzer="cjk"))
+    m.field("description", Text(analyzer="cjk"))
+    for name in TOKEN_FIELDS:
+        m.field(name, Text(analyzer=TOKENS_ANALYZER))
+    for name in KEYWORD_FIELDS:
+        m.field(name, Keyword())  # ids as terms: exact filters and terms aggregations
+    m.field("min_price", ScaledFloat(scaling_factor=100))
+    m.field("in_stock", Boolean())
+    m.field("created_at", Date())
+    return m
+
+
+# While a new index is loaded nobody searches it: no refreshes, no replicas to copy to.
+LOADING_SETTINGS = {"number_of_replicas": 0, "refresh_interval": "-1"}
+# Serving: the default refresh, and a replica wherever the cluster has a second node for it.
+LIVE_SETTINGS = {"auto_expand_replicas": "0-1"}
+RESTORE_SETTINGS = {"index": {"refresh_interval": None, **LIVE_SETTINGS}}
+
+
+def index_body(loading: bool = False) -> dict:
+    """Settings (with the analyzer) and mappings of a new index."""
+    index = Index("products")
+    index.settings(**(LOADING_SETTINGS if loading else LIVE_SETTINGS))
+    index.mapping(mapping())
+    return index.to_dict()
+
+
+def index_version() -> str:
+    """Sortable, and distinct for two rebuilds within the same second."""
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+# Field boosts: the product's own name counts most; category, place and pinyin words next.
+TITLE_BOOST = 4
+KEYWORDS_BOOST = 2
+PINYIN_BOOST = 2
+BODY_BOOST = 1
+# The cjk-analysed name and description (Chinese alternatives only).
+NAME_BOOST = 3
+DESCRIPTION_BOOST = 1
+# A synonym (or the Chinese a pinyin query spells) matches, but below the word as typed.
+SYNONYM_BOOST = 0.5
+
+TOKEN_FIELD_BOOSTS = (
+    f"title^{TITLE_BOOST}",
+    f"keywords^{KEYWORDS_BOOST}",
+    f"pinyin^{PINYIN_BOOST}",
+    f"body^{BODY_BOOST}",
+)
+CJK_FIELD_BOOSTS = (f"name^{NAME_BOOST}", f"description^{DESCRIPTION_BOOST}")
+
+# Terms aggregation size: more places or categories than this in one result list are not shown.
+FACET_SIZE = 50
+MARK = ("<mark>", "</mark>")
+
+SORT_ORDERS = {
+    "relevance": [{"_score": {"order": "desc"}}],
+    "price_asc": [{"min_price": {"order": "asc"}}],
+    "price_desc": [{"min_price": {"order": "desc"}}],
+    "newest": [{"created_at": {"order": "desc"}}],
+}
+IN_STOCK_FIRST = {"in_stock": {"order": "desc"}}
+# Equal otherwise: the newest product (the highest id) first, as on every backend.
+TIE_BREAK = {"id": {"order": "desc"}}
+
+# Rebuilds and bulk loads may take longer than a shopper waits for a search.
+WRITE_TIMEOUT = 120
+BULK_CHUNK = 500
+
+
+def _is_chinese(alternative: tuple[str, ...]) -> bool:
+    return all(has_cjk(token) for token in alternative)
+
+
+def _is_own(alternative: tuple[str, ...], term: Term) -> bool:
+    """The word as typed (or its characters), as against a synonym or a word its pinyin spells."""
+    return "".join(alternative) == "".join(term.text.split())
+
+
+def term_query(term: Term) -> Query:
+    """Any alternative of the term: a phrase of our tokens, and for Chinese the same words on the
+    cjk-analysed name and description (a phrase of bigrams, so as strict as our tokens). What the
+    shopper typed counts more than its synonyms, so 土豆 ranks goods named 土豆 first."""
+    kind = "phrase_prefix" if term.prefix else "phrase"
+
+    def clause(text: str, fields: tuple[str, ...], own: bool) -> Query:
+        extra = {} if own else {"boost": SYNONYM_BOOST}
+        return Q("multi_match", query=text, type=kind, fields=list(fields), **extra)
+
+    clauses = [clause(" ".join(alt), TOKEN_FIELD_BOOSTS, _is_own(alt, term)) for alt in term.alternatives]
+    seen = set()
+    for alternative in term.alternatives:
+        text = "".join(alternative)
+        # One character has no bigram to match: our `title` characters already find it.
+        if _is_chinese(alternative) and len(text) > 1 and text not in seen:
+            seen.add(text)
+            clauses.append(clause(text, CJK_FIELD_BOOSTS, _is_own(alternative, term)))
+    return Q("bool", should=clauses, minimum_should_match=1)
+
+
+def match_query(query: AnalysedQuery) -> Query:
+    """All terms must match; blank matches everything."""
+    if query.is_blank:
+        return Q("match_all")
+    return Q("bool", must=[term_query(term) for term in query.terms])
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def filter_clauses(filters: SearchFilters) -> list[Query]:
+    clauses = []
+    if filters.category is not None:
+        value = str(filters.category)
+        clauses.append(
+            Q("bool", should=[Q("term", category_id=value), Q("term", top_category_id=value)], minimum_should_match=1)
+        )
+    for facet in ("province", "county", "village"):
+        value = getattr(filters, facet)
+        if value is not None:
+            clauses.append(Q("term", **{FACET_FIELDS[facet]: str(value)}))
+    if filters.price is not None:
+        price_range = PRICE_RANGES_BY_KEY.get(filters.price)
+        if price_range is None:
+            raise ValueError(f"unknown price range {filters.price!r}")
+        bounds = {}
+        if price_range.low is not None:
+            bounds["gte"] = _number(price_range.low)
+        if price_range.high is not None:
+            bounds["lt"] = _number(price_range.high)
+        clauses.append(Q("range", min_price=bounds))
+    if filters.in_stock is not None:
+        clauses.append(Q("term", in_stock=filters.in_stock))
+    return clauses
+
+
+def filter_query(filters: SearchFilters) -> Query | None:
+    clauses = filter_clauses(filters)
+    return Q("bool", filter=clauses) if clauses else None
+
+
+def facet_aggregation(facet: str) -> Agg:
+    if facet == "price":
+        ranges = []
+        for price_range in PRICE_RANGES:
+            bucket = {"key": price_range.key}
+            if price_range.low is not None:
+                bucket["from"] = _number(price_range.low)
+            if price_range.high is not None:
+                bucket["to"] = _number(price_range.high)
+            ranges.append(bucket)
+        return A("range", field="min_price", ranges=ranges)
+    return A("terms", field=FACET_FIELDS[facet], size=FACET_SIZE)
+
+
+def build_search(query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page) -> Search:
+    """Filters go in `post_filter`, so that each facet's aggregation can count under all filters
+    but its own (its `filter` aggregation) while the hits obey them all."""
+    search = Search().query(match_query(query)).extra(track_total_hits=True)
+    post_filter = filter_query(filters)
+    if post_filter is not None:
+        search = search.post_filter(post_filter)
+    if facets:
+        for facet in FACETS:
+            others = filter_query(filters.without(facet)) or Q("match_all")
+            search.aggs.bucket(facet, "filter", filter=others).bucket("values", facet_aggregation(facet))
+    search = search.sort(IN_STOCK_FIRST, *SORT_ORDERS[sort], TIE_BREAK)
+    search = search.source(["name", "description"])
+    if not query.is_blank:
+        search = search.highlight_options(pre_tags=[MARK[0]], post_tags=[MARK[1]], encoder="html")
+        search = search.highlight("name", number_of_fragments=0)
+        search = search.highlight("description", fragment_size=SNIPPET_LENGTH, number_of_fragments=1)
+    return search[page.offset : page.offset + page.limit]
+
+
+def build_autocomplete(query: AnalysedQuery, limit: int) -> Search:
+    """More hits than names wanted: several products may share a name."""
+    search = Search().query(match_query(query)).extra(track_total_hits=False)
+    search = search.sort(IN_STOCK_FIRST, *SORT_ORDERS["relevance"], TIE_BREAK).source(["name"])
+    return search[: limit * 3]
+
+
+# --- Responses --------------------------------------------------------------------------------
+
+_TAGS = re.compile("(" + "|".join(re.escape(tag) for tag in MARK) + ")")
+
+
+def _normalised(fragment: str) -> str:
+    """Elasticsearch's fragment escaped as Django escapes (Lucene also escapes "/"), neighbouring
+    marks (overlapping bigrams) made one, as the Python highlighter gives them."""
+    parts = _TAGS.split(fragment)
+    html_text = "".join(part if part in MARK else escape(html.unescape(part)) for part in parts)
+    return html_text.replace(MARK[1] + MARK[0], "")
+
+
+def _with_ellipses(fragment: str, text: str) -> str:
+    """A description fragment marked like the Python snippet: … where text was left out."""
+    plain = html.unescape(_TAGS.sub("", fragment))
+    start = text.find(plain)
+    if start == -1 or not plain:
+        return fragment
+    return ("…" if start > 0 else "") + fragment + ("…" if start + len(plain) < len(text) else "")
+
+
+def hit_highlights(hit: dict, query: AnalysedQuery) -> dict[str, str]:
+    """Elasticsearch's highlights where it has them; otherwise the Python highlighter's, which also
+    sees what matched through pinyin, synonyms and our own segmentation."""
+    if query.is_blank:
+        return {}
+    source = hit.get("_source") or {}
+    found = hit.get("highlight") or {}
+    result = {}
+    for field, snippet in (("name", False), ("description", True)):
+        text = source.get(field) or ""
+        fragments = found.get(field)
+        if fragments:
+            fragment = _normalised(fragments[0])
+            result[field] = _with_ellipses(fragment, text) if snippet else fragment
+        else:
+            marked = highlight(text, query, snippet=snippet)
+            if marked:
+                result[field] = marked
+    return result
+
+
+def facet_counts(aggregations: dict) -> dict[str, list[FacetCount]]:
+    counts = {}
+    for facet in FACETS:
+        buckets = aggregations.get(facet, {}).get("values", {}).get("buckets", [])
+        values = [FacetCount(value=str(b["key"]), count=b["doc_count"]) for b in buckets if b["doc_count"] > 0]
+        if facet == "price":
+            order = {price_range.key: i for i, price_range in enumerate(PRICE_RANGES)}
+            values.sort(key=lambda c: order.get(c.value, len(order)))
+        else:
+            values.sort(key=lambda c: (-c.count, int(c.value)))
+        counts[facet] = values
+    return counts
+
+
+def results(body: dict, query: AnalysedQuery, facets: bool) -> SearchResults:
+    hits = [
+        SearchHit(product_id=int(hit["_id"]), score=hit.get("_score"), highlights=hit_highlights(hit, query))
+        for hit in body["hits"]["hits"]
+    ]
+    return SearchResults(
+        total=body["hits"]["total"]["value"],
+        hits=hits,
+        facets=facet_counts(body.get("aggregations", {})) if facets else {},
+    )
+
+
+# --- The backend ------------------------------------------------------------------------------
+
+
+def make_client(url: str, **options) -> Elasticsearch:
+    """A client whose requests give up after ELASTICSEARCH_TIMEOUT seconds: a search that waits
+    longer is better answered with "search is unavailable". One retry, on another connection."""
+    return Elasticsearch(
+        url,
+        request_timeout=settings.ELASTICSEARCH_TIMEOUT,
+        max_retries=1,
+        retry_on_timeout=False,
+        **options,
+    )
+
+
+def _unavailable(error: Exception) -> bool:
+    if isinstance(error, ApiError):
+        return error.meta.status >= 500 or error.meta.status == 429
+    return isinstance(error, TransportError)  # connection refused, timeouts, TLS
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(self, url: str | None, index_prefix: str, client: Elasticsearch | None = None):
+        self.url = url
+        self.alias = f"{index_prefix}-products"
+        self._client = client
+        self._lock = threading.Lock()
+        self._alias_ready = False
+
+    @property
+    def client(self) -> Elasticsearch:
+        """Built on first use: choosing the backend never opens a connection."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = make_client(self.url)
+        return self._client
+
+    def _writer(self) -> Elasticsearch:
+        return self.client.options(request_timeout=max(WRITE_TIMEOUT, settings.ELASTICSEARCH_TIMEOUT))
+
+    def new_index_name(self) -> str:
+        return f"{self.alias}-{index_version()}"
+
+    # --- Writing ------------------------------------------------------------------------------
+
+    def bulk_index(self, documents: Iterable[dict]) -> int:
+        documents = iter(documents)
+        first = next(documents, None)
+        if first is None:
+            return 0
+        self._ensure_alias()
+        actions = ({"_index": self.alias, "_id": str(d["id"]), "_source": d} for d in chain([first], documents))
+        written, _ = helpers.bulk(
+            self._writer(), actions, chunk_size=BULK_CHUNK, refresh="wait_for", require_alias=True
+        )
+        return written
+
+    def delete_many(self, product_ids: Iterable[int]) -> None:
+        ids = [str(product_id) for product_id in product_ids]
+        if not ids:
+            return
+        self._ensure_alias()
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": product_id} for product_id in ids)
+        # 404: not indexed (any more), which is what we wanted.
+        helpers.bulk(
+            self._writer(), actions, chunk_size=BULK_CHUNK, refresh="wait_for", require_alias=True, ignore_status=404
+        )
+
+    def clear(self) -> None:
+        self._ensure_alias()
+        self._writer().delete_by_query(index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed")
+
+    def rebuild(self, documents: Iterable[dict]) -> RebuildReport:
+        """Load a new index, then move the alias to it in one request: searches read the old index
+        until the moment the new one is complete, then the new one."""
+        started = time.monotonic()
+        client = self._writer()
+        name = self.new_index_name()
+        client.indices.create(index=name, **index_body(loading=True))
+        count = 0
+        try:
+
+            def actions():
+                nonlocal count
+                for document in documents:
+                    count += 1
+                    yield {"_index": name, "_id": str(document["id"]), "_source": document}
+
+            helpers.bulk(client, actions(), chunk_size=BULK_CHUNK, max_retries=3)
+            client.indices.put_settings(index=name, settings=RESTORE_SETTINGS)
+            client.indices.refresh(index=name)
+            old = self._point_alias(name)
+        except BaseException:
+            self._discard(name)
+            raise
+        self._alias_ready = True
+        if old:
+            try:
+                client.indices.delete(index=old, ignore_unavailable=True)
+            except (ApiError, TransportError):
+                # Search already reads the new index; the old one only takes disk until the next rebuild.
+                logger.exception("could not delete the old search indices %s", old)
+        return RebuildReport(documents=count, seconds=time.monotonic() - started, index=name)
+
+    def _discard(self, name: str) -> None:
+        """Drop a half-built index; the alias never pointed at it."""
+        try:
+            self._writer().options(ignore_status=404).indices.delete(index=name)
+        except (ApiError, TransportError):
+            logger.exception("could not delete the unfinished search index %s", name)
+
+    def _holders(self) -> tuple[list[str], bool]:
+        """The indices the alias points at, and whether a concrete index has the alias's name."""
+        response = self._writer().options(ignore_status=404).indices.get_alias(index=self.alias)
+        if response.meta.status == 404:
+            return [], False
+        names = list(response.body)
+        return sorted(name for name in names if name != self.alias), self.alias in names
+
+    def _point_alias(self, name: str, holders: tuple[list[str], bool] | None = None) -> list[str]:
+        """One `_aliases` request, applied atomically; returns the indices the alias left."""
+        old, concrete = holders if holders is not None else self._holders()
+        actions = [{"remove": {"index": index, "alias": self.alias}} for index in old]
+        if concrete:
+            # Only a write without the alias creates this (with guessed mappings): replace it.
+            logger.warning("replacing the index %s by an alias; rebuild the search index", self.alias)
+            actions.append({"remove_index": {"index": self.alias}})
+        actions.append({"add": {"index": name, "alias": self.alias}})
+        self._writer().indices.update_aliases(actions=actions)
+        return old
+
+    def _ensure_alias(self) -> None:
+        """Writes go through the alias (and require it): before the first rebuild, an empty index
+        is created behind it."""
+        if self._alias_ready:
+            return
+        holders = self._holders()
+        if not holders[0]:
+            name = self.new_index_name()
+            self._writer().indices.create(index=name, **index_body())
+            self._point_alias(name, holders)
+        self._alias_ready = True
+
+    # --- Reading ------------------------------------------------------------------------------
+
+    def _execute(self, search: Search) -> dict | None:
+        """The response body, or None when no index exists yet."""
+        try:
+            return search.using(self.client).index(self.alias).execute().to_dict()
+        except NotFoundError as error:
+            if error.error == "index_not_found_exception":
+                return None
+            raise
+        except (ApiError, TransportError) as error:
+            if _unavailable(error):
+                raise SearchUnavailable(str(error)) from error
+            raise
+
+    def _search(
+        self, query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page
+    ) -> SearchResults:
+        body = self._execute(build_search(query, filters, facets, sort, page))
+        if body is None:
+            return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACETS} if facets else {})
+        return results(body, query, facets)
+
+    def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
+        body = self._execute(build_autocomplete(query, limit))
+        suggestions, seen = [], set()
+        for hit in body["hits"]["hits"] if body else []:
+            name = (hit.get("_source") or {}).get("name")
+            if name and name not in seen:
+                seen.add(name)
+                suggestions.append(Suggestion(text=name, product_id=int(hit["_id"])))
+        return suggestions[:limit]

@@ -1,0 +1,117 @@
+"""Searching the catalog for shoppers: the backend finds, this module turns hits into products
+that are visible right now, with facet labels. GraphQL and the search page both call it."""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import get_language
+
+from farmers.models import County, Province, Village
+from shop.models import Category, Product
+from shop.selectors import visible_products, with_catalog_relations
+
+from .backends import get_backend
+from .query import FACETS, MAX_PAGE_SIZE, PRICE_RANGES, PRICE_RANGES_BY_KEY, Page, SearchFilters
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class ProductSearchPage:
+    total: int
+    products: list[Product]
+    highlights: dict[int, dict[str, str]]  # product id → field → HTML
+    facets: dict[str, list[FacetOption]] = field(default_factory=dict)
+
+
+def search_products(
+    text: str,
+    filters: SearchFilters | None = None,
+    sort: str = "relevance",
+    page: Page | None = None,
+    facets: bool = True,
+) -> ProductSearchPage:
+    """Raises `analysis.QueryTooLong` and ValueError (bad sort or page) for the caller to report.
+
+    Hits are re-read through `visible_products()`, so goods hidden a moment ago (unpublished, seller
+    suspended) never show even while the index is still being updated behind the commit."""
+    filters = filters or SearchFilters()
+    results = get_backend().search(text, filters, facets=facets, sort=sort, page=page or Page())
+    ids = [hit.product_id for hit in results.hits]
+    found = {p.pk: p for p in with_catalog_relations(visible_products().filter(pk__in=ids))}
+    products = [found[pk] for pk in ids if pk in found]
+    return ProductSearchPage(
+        total=results.total,
+        products=products,
+        highlights={hit.product_id: hit.highlights for hit in results.hits if hit.product_id in found},
+        facets=_labelled(results.facets, filters) if facets else {},
+    )
+
+
+# `products(search:)` takes the best this many: a list to filter and sort, not to page through
+# the whole catalogue (that is what `search` is for).
+MATCHING_LIMIT = 1000
+
+
+def matching_product_ids(text: str, limit: int = MATCHING_LIMIT) -> list[int]:
+    """The best matches' ids, best first: for lists that filter and sort the catalog themselves."""
+    backend = get_backend()
+    ids: list[int] = []
+    while len(ids) < limit:
+        size = min(MAX_PAGE_SIZE, limit - len(ids))
+        results = backend.search(text, facets=False, page=Page(offset=len(ids), limit=size))
+        ids.extend(hit.product_id for hit in results.hits)
+        if len(results.hits) < size:
+            break
+    return ids
+
+
+@dataclass
+class ProductSuggestion:
+    text: str
+    product: Product
+
+
+def suggest(prefix: str, limit: int = 8) -> list[ProductSuggestion]:
+    """Names completing what is being typed, each with its product (loaded in one query); goods
+    hidden since they were indexed are left out. Raises `analysis.QueryTooLong`."""
+    suggestions = get_backend().autocomplete(prefix, limit=limit)
+    ids = [suggestion.product_id for suggestion in suggestions]
+    products = with_catalog_relations(visible_products().filter(pk__in=ids)).in_bulk()
+    return [ProductSuggestion(s.text, products[s.product_id]) for s in suggestions if s.product_id in products]
+
+
+_FACET_MODELS = {"category": Category, "province": Province, "county": County, "village": Village}
+
+
+def _display_name(obj) -> str:
+    english = (get_language() or "").startswith("en")
+    return obj.name_en if english and getattr(obj, "name_en", "") else obj.name
+
+
+def _labelled(facets, filters: SearchFilters) -> dict[str, list[FacetOption]]:
+    labelled = {}
+    for name in FACETS:
+        counts = facets.get(name, [])
+        selected = getattr(filters, name)
+        if name == "price":
+            labels = {r.key: str(r.label) for r in PRICE_RANGES}
+            options = [
+                FacetOption(c.value, labels[c.value], c.count, c.value == selected)
+                for c in counts
+                if c.value in PRICE_RANGES_BY_KEY
+            ]
+        else:
+            objects = _FACET_MODELS[name].objects.in_bulk([int(c.value) for c in counts])
+            options = [
+                FacetOption(c.value, _display_name(objects[int(c.value)]), c.count, str(selected) == c.value)
+                for c in counts
+                if int(c.value) in objects
+            ]
+        labelled[name] = options
+    return labelled

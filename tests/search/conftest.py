@@ -1,0 +1,169 @@
+"""Fixtures of the search behaviour suite: one catalog a test module, and every search backend
+reachable in the run, each with that catalog indexed.
+
+- SQLite always: in the default database when that is SQLite, else in the in-memory
+  `search_sqlite` database that `config.settings_test` adds beside PostgreSQL.
+- PostgreSQL when the default database is PostgreSQL; otherwise its tests skip, and fail on CI
+  (`require`), where PostgreSQL is part of every run.
+- Elasticsearch when ELASTICSEARCH_URL is set and the server answers a ping, in indices of a
+  prefix unique to the run, deleted afterwards. It skips plainly otherwise, on CI too: no
+  Elasticsearch server can run there.
+
+The catalog is written once a module inside a transaction on every database, rolled back when
+the module ends; each test runs in a savepoint inside it (pytest-django's own per-test
+transaction), so whatever a test changes, in the shop or in a database index, is undone after
+it. An Elasticsearch index is not undone by a rollback, so tests that change the catalog use
+`private_index`, which gives Elasticsearch an index of the test's own.
+"""
+
+import uuid
+from contextlib import ExitStack
+
+import pytest
+from django.conf import settings
+from django.db import connections, transaction
+from django.test.utils import override_settings
+
+from search import indexing
+from search.backends import backend_for
+from tests.conftest import require
+from tests.search.behaviour_catalog import Catalog, build_catalog
+
+BACKENDS = ("sqlite", "postgresql", "elasticsearch")
+
+
+def _default_vendor() -> str:
+    return connections["default"].vendor
+
+
+def elasticsearch_reachable(url: str | None) -> bool:
+    if not url:
+        return False
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError, Elasticsearch
+
+    try:
+        client = Elasticsearch(url, request_timeout=3)
+    except ValueError:  # not a URL the client understands
+        return False
+    try:
+        return bool(client.ping())
+    except (ApiError, TransportError):
+        return False
+    finally:
+        client.close()
+
+
+def _drop_elasticsearch_indices(url: str, prefix: str) -> None:
+    """Delete by name: servers refuse wildcard deletes (`action.destructive_requires_name`)."""
+    from elasticsearch import Elasticsearch, NotFoundError
+
+    client = Elasticsearch(url, request_timeout=10)
+    try:
+        names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True, expand_wildcards="all"))
+        if names:
+            client.indices.delete(index=",".join(names))
+    except NotFoundError:
+        pass
+    finally:
+        client.close()
+
+
+class _ElasticsearchIndices:
+    """Backends on the test server, each in indices of a fresh prefix; all dropped at the end."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.prefixes: list[str] = []
+
+    def backend(self):
+        prefix = f"test-{uuid.uuid4().hex[:12]}"
+        self.prefixes.append(prefix)
+        with override_settings(ELASTICSEARCH_URL=self.url, ELASTICSEARCH_INDEX_PREFIX=prefix):
+            backend = backend_for("elasticsearch")
+        backend.test_prefix = prefix
+        return backend
+
+    def drop(self, backend=None):
+        prefixes = [backend.test_prefix] if backend is not None else list(self.prefixes)
+        for prefix in prefixes:
+            _drop_elasticsearch_indices(self.url, prefix)
+            self.prefixes.remove(prefix)
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_indices():
+    url = settings.SEARCH_TEST_ELASTICSEARCH_URL
+    if not elasticsearch_reachable(url):
+        yield None
+        return
+    indices = _ElasticsearchIndices(url)
+    yield indices
+    indices.drop()
+
+
+@pytest.fixture(scope="module")
+def behaviour_catalog(django_db_setup, django_db_blocker) -> Catalog:
+    """The behaviour catalog, written once for the module and rolled back after it."""
+    with django_db_blocker.unblock(), ExitStack() as stack:
+        aliases = list(connections)
+        for alias in aliases:
+            stack.enter_context(transaction.atomic(using=alias))
+        built = build_catalog()
+        try:
+            yield built
+        finally:
+            for alias in aliases:
+                transaction.set_rollback(True, using=alias)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def search_backend(request, elasticsearch_indices):
+    """A backend of each kind reachable in this run (see the module docstring)."""
+    name = request.param
+    if name == "sqlite":
+        return backend_for("sqlite", using="default" if _default_vendor() == "sqlite" else "search_sqlite")
+    if name == "postgresql":
+        require(_default_vendor() == "postgresql", "the PostgreSQL backend needs DATABASE_URL=postgres://...")
+        return backend_for("postgresql", using="default")
+    if elasticsearch_indices is None:
+        url = settings.SEARCH_TEST_ELASTICSEARCH_URL
+        pytest.skip(
+            f"Elasticsearch at {url} does not answer"
+            if url
+            else "Elasticsearch: set ELASTICSEARCH_URL (docker compose up elasticsearch) to run against it"
+        )
+    return elasticsearch_indices.backend()
+
+
+def build_index(backend, catalog: Catalog) -> None:
+    """Clear, rebuild from the catalog, then index every product by id, hidden ones included:
+    both ways of indexing must leave exactly the visible goods in the index."""
+    backend.clear()
+    indexing.rebuild(backend=backend)
+    indexing.index_products(sorted(product.pk for product in catalog.products.values()), backend=backend)
+
+
+@pytest.fixture(scope="module")
+def indexed(behaviour_catalog, search_backend, django_db_blocker):
+    """The backend with the module's catalog indexed; tests using it must not change the catalog."""
+    with django_db_blocker.unblock():
+        build_index(search_backend, behaviour_catalog)
+    return search_backend
+
+
+@pytest.fixture
+def private_index(behaviour_catalog, search_backend, elasticsearch_indices):
+    """A backend with the catalog indexed that the test may change: on the database backends the
+    module's index (the test's savepoint undoes the changes), on Elasticsearch an index of the
+    test's own, dropped after the test."""
+    if search_backend.name != "elasticsearch":
+        build_index(search_backend, behaviour_catalog)
+        yield search_backend
+        return
+    backend = elasticsearch_indices.backend()
+    try:
+        build_index(backend, behaviour_catalog)
+        yield backend
+    finally:
+        elasticsearch_indices.drop(backend)
