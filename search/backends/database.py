@@ -73,7 +73,7 @@ def _where(filters: SearchFilters) -> tuple[str, list]:
 
 
 class DatabaseBackend(SearchBackend):
-    """What PostgreSQL and SQLite share; each says how to match (`_match`) and how to keep the
+    """What PostgreSQL and SQLite share; each says how to match (`_match_text`) and how to keep the
     text index (`_write_text`, `_delete_text`)."""
 
     def __init__(self, using: str = "default"):
@@ -144,6 +144,11 @@ class DatabaseBackend(SearchBackend):
 
     def _match(self, query: AnalysedQuery) -> tuple[str, list]:
         """SQL selecting the matching entries' columns and a `score` (higher is better)."""
+        if query.is_blank:
+            return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
+        return self._match_text(query)
+
+    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
         raise NotImplementedError
 
     def _search(
@@ -283,9 +288,7 @@ class PostgresBackend(DatabaseBackend):
     def _vector(self, document: dict) -> str:
         return tsvector_text(document)
 
-    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
-        if query.is_blank:
-            return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
+    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
         # ts_rank's weights for D, C, B, A: the name counts ten times the description.
         return (
             f"SELECT {_COLUMNS}, ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.vector, q) AS score "
@@ -349,9 +352,7 @@ class SqliteBackend(DatabaseBackend):
                     f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(product_ids))})", product_ids
                 )
 
-    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
-        if query.is_blank:
-            return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
+    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
         # bm25 is lower for better matches; negated so that every backend sorts score descending.
         return (
             f"SELECT {_COLUMNS}, -{_BM25} AS score FROM search_fts "
