@@ -361,6 +361,15 @@ def test_relevance_puts_a_name_match_above_a_description_match(shop):
     assert ranked[-1] == "mini_potato", "sold out goods come last whatever their relevance"
 
 
+def test_goods_named_with_the_word_typed_come_before_synonyms(shop):
+    # Typed 土豆: the 土豆 in stock first, then 马铃薯 and 洋芋; typed 洋芋, the other way round.
+    ranked = [k for k in shop.ordered("土豆") if ITEMS_BY_KEY[k].in_stock]
+    assert ranked[0] == "huize_potato", ranked
+    ranked = [k for k in shop.ordered("洋芋") if ITEMS_BY_KEY[k].in_stock]
+    assert ranked[0] == "liangshan_potato", ranked
+    assert ranked.index("huize_potato") > ranked.index("liangshan_potato")
+
+
 def test_a_sort_outside_the_contract_is_refused(shop):
     with pytest.raises(ValueError):
         shop.backend.search("土豆", sort="cheapest")
