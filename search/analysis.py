@@ -3,14 +3,16 @@ engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods o
 
 - Chinese is segmented with jieba (search mode when indexing, so long words also yield their
   parts), using `dictionary/user_dict.txt` for produce and place names jieba splits badly.
-- Names also yield their single characters, so one- and two-character queries match inside a
-  word (橙 finds 赣南脐橙) and a word segmented differently matches as a phrase of characters.
+- Names also yield their single characters and their bigrams, so one- and two-character queries
+  match inside a word (橙 and 脐橙 find 赣南脐橙) and a longer word segmented differently in a name
+  still matches through its bigrams.
 - Pinyin (full, initials and syllables) is computed with pypinyin, so "tudou", "td" and
   "tu dou" find 土豆.
 - Synonyms come from `dictionary/synonyms.txt` and are expanded at query time.
 """
 
 import functools
+import itertools
 import logging
 import re
 import threading
@@ -107,8 +109,21 @@ def segment_for_index(text: str) -> list[str]:
 
 
 def characters(text: str) -> list[str]:
-    """The Chinese characters of a text, in order: the unigrams that short queries match."""
+    """The Chinese characters of a text, in order: the unigrams that one-character queries match."""
     return [char for char in normalise(text) if is_cjk(char)]
+
+
+def bigrams(text: str) -> list[str]:
+    """Each pair of neighbouring Chinese characters (赣南脐橙: 赣南 南脐 脐橙), as Elasticsearch's
+    cjk analyzer makes them: a word segmented differently in a name still matches through them."""
+    pairs, run = [], []
+    for char in normalise(text) + " ":
+        if is_cjk(char):
+            run.append(char)
+            continue
+        pairs.extend(a + b for a, b in itertools.pairwise(run))
+        run = []
+    return pairs
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -183,7 +198,9 @@ def synonyms() -> Synonyms:
 @dataclass(frozen=True)
 class Term:
     """One word the shopper typed. It matches when any alternative does; an alternative is a
-    phrase: a tuple of tokens that must stand next to each other (one token: a single word)."""
+    tuple of tokens that must all be there (one token: a single word; several: the bigrams of a
+    Chinese word, or the words of an English phrase). Elasticsearch asks for them as a phrase;
+    the database backends, to keep their index exact and fast, only for all of them."""
 
     text: str
     alternatives: tuple[tuple[str, ...], ...]
@@ -215,7 +232,7 @@ class QueryTooLong(ValueError):
 
 def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
     """Break what the shopper typed into terms (all must match), each with its alternatives:
-    the word, its characters as a phrase, its synonyms, and for pinyin the Chinese words it spells.
+    the word, its bigrams, its synonyms, and for pinyin the Chinese words it spells.
 
     With `prefix`, the last term also matches words it is the start of (autocomplete)."""
     cleaned = " ".join(normalise(text).split())
@@ -253,6 +270,6 @@ def _term(phrase: tuple[str, ...], table: Synonyms) -> Term:
         entries |= table.by_pinyin.get(phrase[0], frozenset())
     for entry in sorted(entries, key=lambda e: (e != phrase, e)):
         add(entry)
-        if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 1:
-            add(tuple(characters(entry[0])))
+        if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 2:
+            add(tuple(bigrams(entry[0])))
     return Term(text=" ".join(phrase), alternatives=tuple(alternatives))

@@ -1,11 +1,12 @@
 """Index documents: what a backend stores of a product. Built here once, the same for every backend."""
 
+import functools
 from collections.abc import Iterable, Iterator
 
 from shop.models import Product
 from shop.selectors import visible_products
 
-from .analysis import characters, pinyin_tokens, segment, segment_for_index
+from .analysis import bigrams, characters, pinyin_tokens, segment, segment_for_index
 
 
 def indexable_products():
@@ -13,13 +14,22 @@ def indexable_products():
     return visible_products().select_related("category__parent", "village__county__province", "cooperative")
 
 
+@functools.lru_cache(maxsize=4096)
+def _place_tokens(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Keyword and pinyin tokens of a category, place or cooperative name. A few hundred names are
+    shared by every product, so each is analysed once a process, not once a product."""
+    keywords = segment_for_index(name) + bigrams(name) + characters(name)
+    return tuple(keywords), tuple(pinyin_tokens(name))
+
+
 def document(product: Product) -> dict:
     """One product as plain data. Token fields are space-separated, already segmented and
     lower-cased, so every engine indexes them by splitting on spaces:
 
-    - `title`: the name's words, then its single characters;
+    - `title`: the name's words, then its bigrams, then its single characters;
     - `keywords`: category, place and cooperative names, Chinese and English;
     - `pinyin`: pinyin of the name, category and places (syllables, whole words, initials);
+    - `name_pinyin`: the name's pinyin alone (for near matches of a misspelt pinyin);
     - `body`: the description's words.
     """
     category = product.category
@@ -33,23 +43,24 @@ def document(product: Product) -> dict:
         chinese_names.append(product.cooperative.name)
     english_names = [c.name_en for c in categories] + [p.name_en for p in places]
 
-    keywords = []
+    name_pinyin = pinyin_tokens(product.name)
+    keywords, pinyin = [], list(name_pinyin)
     for name in chinese_names:
-        keywords += segment_for_index(name) + characters(name)
+        name_keywords, name_pinyin_tokens = _place_tokens(name)
+        keywords += name_keywords
+        pinyin += name_pinyin_tokens
     for name in english_names:
         keywords += segment(name)
 
-    pinyin = []
-    for text in [product.name, *chinese_names]:
-        pinyin += pinyin_tokens(text)
-
+    name = product.name
     return {
         "id": product.pk,
-        "name": product.name,
+        "name": name,
         "description": product.description,
-        "title": " ".join(segment_for_index(product.name) + characters(product.name)),
+        "title": " ".join(segment_for_index(name) + bigrams(name) + characters(name)),
         "keywords": " ".join(keywords),
         "pinyin": " ".join(pinyin),
+        "name_pinyin": " ".join(name_pinyin),
         "body": " ".join(segment_for_index(product.description)),
         "category_id": category.pk,
         "top_category_id": category.parent_id or category.pk,

@@ -8,7 +8,7 @@ from .analysis import AnalysedQuery, _tokenizer, english_stem, normalise, word_p
 SNIPPET_LENGTH = 80
 
 
-def _spans(text: str, query: AnalysedQuery) -> list[tuple[int, int]]:
+def _spans(text: str, query: AnalysedQuery, snippet: bool) -> list[tuple[int, int]]:
     lowered = normalise(text)
     if len(lowered) != len(text):  # NFKC changed the length: match on the text as it is
         lowered = text.lower()
@@ -31,7 +31,8 @@ def _spans(text: str, query: AnalysedQuery) -> list[tuple[int, int]]:
             if not literal.isascii() or _word_bounded(lowered, start, end):
                 spans.append((start, end))
             start = lowered.find(literal, end)
-    if ascii_tokens or prefixes:
+    # Pinyin is indexed for names only: a description is never matched through it.
+    if (ascii_tokens or prefixes) and not snippet:
         position = 0
         for word in _tokenizer().cut(lowered):
             end = position + len(word)
@@ -76,7 +77,7 @@ def highlight(text: str, query: AnalysedQuery, snippet: bool = False) -> str | N
     With `snippet`, only about SNIPPET_LENGTH characters around the first match, with ellipses."""
     if not text or not query.terms:
         return None
-    spans = _spans(text, query)
+    spans = _spans(text, query, snippet)
     if not spans:
         return None
     start, end = 0, len(text)

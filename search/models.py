@@ -14,17 +14,17 @@ class TsVectorField(models.TextField):
 
 
 class SearchEntry(models.Model):
-    """One visible product as the database backends index it: the document's facet values, and
-    its text (name and description for highlights; tokens in `vector` or the FTS5 table)."""
+    """One visible product as the database backends index it: the document's facet values, its
+    name and description (for highlights), and its tokens (in the vectors, or SQLite's FTS5 table)."""
 
     product_id = models.BigIntegerField(primary_key=True)
     name = models.TextField()
     description = models.TextField(blank=True)
-    title = models.TextField(blank=True)
-    keywords = models.TextField(blank=True)
-    pinyin = models.TextField(blank=True)
-    body = models.TextField(blank=True)
+    name_pinyin = models.TextField(blank=True)  # near matches of a misspelt pinyin (pg_trgm)
+    # PostgreSQL: every token, matched through a GIN index; and the name, category, place and
+    # pinyin tokens alone, small enough to stay in the row, which ranking reads.
     vector = TsVectorField(null=True)
+    title_vector = TsVectorField(null=True)
     category_id = models.BigIntegerField()
     top_category_id = models.BigIntegerField()
     province_id = models.BigIntegerField()
@@ -44,6 +44,8 @@ class SearchEntry(models.Model):
             models.Index(fields=["province_id"], name="search_entry_province"),
             models.Index(fields=["county_id"], name="search_entry_county"),
             models.Index(fields=["village_id"], name="search_entry_village"),
+            # Browsing everything, in stock first and newest first, reads this in order.
+            models.Index(fields=["in_stock", "product_id"], name="search_entry_browse"),
         ]
 
     def __str__(self):

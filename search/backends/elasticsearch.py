@@ -1,7 +1,7 @@
 """The Elasticsearch backend (official client 9.x and its `elasticsearch.dsl`).
 
-Chinese is matched twice over: on our own pre-segmented token fields (jieba words and single
-characters, pinyin, synonyms, all from `search.analysis`, indexed as they are by a whitespace
+Chinese is matched twice over: on our own pre-segmented token fields (jieba words, bigrams and
+single characters, pinyin, synonyms, all from `search.analysis`, indexed as they are by a whitespace
 analyzer), which is what makes results agree with the database backends, and on `name` and
 `description` with the built-in `cjk` analyzer (bigrams, no plugin), which adds Elasticsearch's
 own highlighting. Nothing the shopper types ever reaches a query parser: every clause is a
@@ -42,7 +42,7 @@ from elasticsearch.dsl import (
 )
 from elasticsearch.dsl.query import Query
 
-from ..analysis import AnalysedQuery, Term, has_cjk
+from ..analysis import AnalysedQuery, Term, bigrams, has_cjk
 from ..highlight import SNIPPET_LENGTH, highlight
 from ..query import (
     FACETS,
@@ -149,9 +149,19 @@ def _is_chinese(alternative: tuple[str, ...]) -> bool:
     return all(has_cjk(token) for token in alternative)
 
 
+def _text(alternative: tuple[str, ...]) -> str:
+    """The text an alternative stands for: the word its bigrams were made of (冰糖 糖心: 冰糖心), else
+    its tokens run together (Chinese is written without spaces)."""
+    if len(alternative) > 1 and all(len(token) == 2 for token in alternative):
+        word = alternative[0][0] + "".join(token[1] for token in alternative)
+        if tuple(bigrams(word)) == alternative:
+            return word
+    return "".join(alternative)
+
+
 def _is_own(alternative: tuple[str, ...], term: Term) -> bool:
-    """The word as typed (or its characters), as against a synonym or a word its pinyin spells."""
-    return "".join(alternative) == "".join(term.text.split())
+    """The word as typed (or its bigrams), as against a synonym or a word its pinyin spells."""
+    return _text(alternative) == "".join(term.text.split())
 
 
 def term_query(term: Term) -> Query:
@@ -167,7 +177,8 @@ def term_query(term: Term) -> Query:
     clauses = [clause(" ".join(alt), TOKEN_FIELD_BOOSTS, _is_own(alt, term)) for alt in term.alternatives]
     seen = set()
     for alternative in term.alternatives:
-        text = "".join(alternative)
+        # The cjk analyzer makes a word's bigrams itself: a word and its bigrams are one clause there.
+        text = _text(alternative)
         # One character has no bigram to match: our `title` characters already find it.
         if _is_chinese(alternative) and len(text) > 1 and text not in seen:
             seen.add(text)

@@ -8,7 +8,7 @@ POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX search_entry_vector ON search_entry USING gin (vector)",
     "CREATE INDEX search_entry_name_trgm ON search_entry USING gin (name gin_trgm_ops)",
-    "CREATE INDEX search_entry_pinyin_trgm ON search_entry USING gin (pinyin gin_trgm_ops)",
+    "CREATE INDEX search_entry_pinyin_trgm ON search_entry USING gin (name_pinyin gin_trgm_ops)",
 ]
 POSTGRES_REVERSE = [
     "DROP INDEX IF EXISTS search_entry_pinyin_trgm",

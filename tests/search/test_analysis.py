@@ -13,6 +13,7 @@ from search.analysis import (
     MAX_QUERY_TERMS,
     QueryTooLong,
     analyse_query,
+    bigrams,
     characters,
     english_stem,
     normalise,
@@ -194,11 +195,18 @@ def test_a_synonym_spelled_in_pinyin_finds_the_chinese_group():
 # --- Queries --------------------------------------------------------------------------------------
 
 
-def test_a_chinese_word_is_one_term_with_its_characters_and_synonyms():
+def test_a_chinese_word_is_one_term_with_its_bigrams_and_synonyms():
     (term,) = analyse_query("土豆").terms
     assert term.alternatives[0] == ("土豆",), "the word as typed comes first"
-    assert {("土", "豆"), ("马铃薯",), ("洋芋",), ("potato",)} <= set(term.alternatives)
+    assert {("马铃薯",), ("马铃", "铃薯"), ("洋芋",), ("potato",)} <= set(term.alternatives)
     assert not term.prefix
+    (term,) = analyse_query("冰糖心").terms
+    assert term.alternatives == (("冰糖心",), ("冰糖", "糖心"))
+
+
+def test_bigrams_are_neighbouring_chinese_characters_within_a_run():
+    assert bigrams("赣南脐橙 Navel 冰糖心10斤") == ["赣南", "南脐", "脐橙", "冰糖", "糖心"]
+    assert bigrams("橙") == []
 
 
 def test_words_apart_are_terms_that_must_all_match():

@@ -143,9 +143,10 @@ def document(product_id, **fields):
         "id": product_id,
         "name": "赣南脐橙",
         "description": "果园直发",
-        "title": "赣南 脐橙 赣南脐橙 赣 南 脐 橙",
+        "title": "赣南 脐橙 赣南脐橙 赣南 南脐 脐橙 赣 南 脐 橙",
         "keywords": "水果 fruit 江西 jiangxi",
-        "pinyin": "gan nan ganan gn qi cheng qicheng qc",
+        "pinyin": "gan nan gannan gn qi cheng qicheng qc jiang xi jiangxi jx",
+        "name_pinyin": "gan nan gannan gn qi cheng qicheng qc",
         "body": "果园 直发",
         "category_id": 3,
         "top_category_id": 1,
@@ -191,7 +192,8 @@ def test_chinese_word_whole_request(backend, recorder):
     recorder.respond(search_response())
     backend.search("赣南脐橙")
     assert sent_search(recorder) == {
-        "query": all_of(any_of(tokens("赣南脐橙"), tokens("赣 南 脐 橙"), cjk("赣南脐橙"))),
+        # Its bigrams count as the word itself; on the cjk fields the word is already its bigrams.
+        "query": all_of(any_of(tokens("赣南脐橙"), tokens("赣南 南脐 脐橙"), cjk("赣南脐橙"))),
         "aggs": facet_aggs(),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": ["name", "description"],
@@ -210,13 +212,11 @@ def test_pinyin_matches_our_pinyin_tokens_and_the_chinese_words_it_spells(backen
             tokens("tudou"),
             synonym(tokens("potato")),
             synonym(tokens("土豆")),
-            synonym(tokens("土 豆")),
             synonym(tokens("山药蛋")),
-            synonym(tokens("山 药 蛋")),
+            synonym(tokens("山药 药蛋")),
             synonym(tokens("洋芋")),
-            synonym(tokens("洋 芋")),
             synonym(tokens("马铃薯")),
-            synonym(tokens("马 铃 薯")),
+            synonym(tokens("马铃 铃薯")),
             synonym(cjk("土豆")),
             synonym(cjk("山药蛋")),
             synonym(cjk("洋芋")),
@@ -233,22 +233,21 @@ def test_pinyin_initials_are_one_token(backend, recorder):
 
 def test_synonyms_are_alternatives_of_one_term(backend, recorder):
     recorder.respond(search_response())
-    backend.search("土豆", facets=False)
+    backend.search("马铃薯", facets=False)
+    # The word typed and its bigrams count in full, every synonym (and its bigrams) at half.
     assert sent_search(recorder)["query"] == all_of(
         any_of(
-            tokens("土豆"),
-            tokens("土 豆"),
+            tokens("马铃薯"),
+            tokens("马铃 铃薯"),
             synonym(tokens("potato")),
+            synonym(tokens("土豆")),
             synonym(tokens("山药蛋")),
-            synonym(tokens("山 药 蛋")),
+            synonym(tokens("山药 药蛋")),
             synonym(tokens("洋芋")),
-            synonym(tokens("洋 芋")),
-            synonym(tokens("马铃薯")),
-            synonym(tokens("马 铃 薯")),
-            cjk("土豆"),
+            cjk("马铃薯"),
+            synonym(cjk("土豆")),
             synonym(cjk("山药蛋")),
             synonym(cjk("洋芋")),
-            synonym(cjk("马铃薯")),
         )
     )
 
@@ -257,7 +256,7 @@ def test_english_phrase_and_its_chinese_synonym(backend, recorder):
     recorder.respond(search_response())
     backend.search("Navel Oranges", facets=False)
     assert sent_search(recorder)["query"] == all_of(
-        any_of(tokens("navel orange"), synonym(tokens("脐橙")), synonym(tokens("脐 橙")), synonym(cjk("脐橙")))
+        any_of(tokens("navel orange"), synonym(tokens("脐橙")), synonym(cjk("脐橙")))
     )
 
 
@@ -269,9 +268,7 @@ def test_single_character_has_no_bigram_clause_of_its_own(backend, recorder):
             tokens("橙"),
             synonym(tokens("orange")),
             synonym(tokens("橙子")),
-            synonym(tokens("橙 子")),
             synonym(tokens("甜橙")),
-            synonym(tokens("甜 橙")),
             synonym(cjk("橙子")),
             synonym(cjk("甜橙")),
         )
@@ -282,8 +279,8 @@ def test_every_word_must_match(backend, recorder):
     recorder.respond(search_response())
     backend.search("脐橙 云南", facets=False)
     assert sent_search(recorder)["query"] == all_of(
-        any_of(tokens("脐橙"), tokens("脐 橙"), synonym(tokens("navel orange")), cjk("脐橙")),
-        any_of(tokens("云南"), tokens("云 南"), cjk("云南")),
+        any_of(tokens("脐橙"), synonym(tokens("navel orange")), cjk("脐橙")),
+        any_of(tokens("云南"), cjk("云南")),
     )
 
 
@@ -347,7 +344,7 @@ def test_filters_in_post_filter_and_each_facet_counted_under_the_others(backend,
         price={"bool": {"filter": [CATEGORY, PROVINCE, COUNTY, VILLAGE, IN_STOCK]}},
     )
     # The match itself is not narrowed: facets count over every match.
-    assert body["query"] == all_of(any_of(tokens("苹果"), tokens("苹 果"), synonym(tokens("apple")), cjk("苹果")))
+    assert body["query"] == all_of(any_of(tokens("苹果"), synonym(tokens("apple")), cjk("苹果")))
 
 
 def test_one_filter_leaves_its_own_facet_unfiltered(backend, recorder):
@@ -373,7 +370,7 @@ def test_autocomplete_request(backend, recorder):
     backend.autocomplete("赣南脐", limit=5)
     assert sent_search(recorder) == {
         "query": all_of(
-            any_of(tokens("赣南"), tokens("赣 南"), cjk("赣南")),
+            any_of(tokens("赣南"), cjk("赣南")),
             any_of(tokens("脐", "phrase_prefix")),
         ),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
@@ -384,16 +381,23 @@ def test_autocomplete_request(backend, recorder):
 
 
 def test_autocomplete_prefix_reaches_pinyin_and_cjk_fields(backend, recorder):
-    recorder.respond(search_response(), search_response())
+    recorder.respond(search_response(), search_response(), search_response())
     backend.autocomplete("tud")
     backend.autocomplete("脐橙")
+    backend.autocomplete("冰糖心")
     assert sent_search(recorder, 0)["query"] == all_of(any_of(tokens("tud", "phrase_prefix")))
     assert sent_search(recorder, 1)["query"] == all_of(
         any_of(
             tokens("脐橙", "phrase_prefix"),
-            tokens("脐 橙", "phrase_prefix"),
             synonym(tokens("navel orange", "phrase_prefix")),
             cjk("脐橙", "phrase_prefix"),
+        )
+    )
+    assert sent_search(recorder, 2)["query"] == all_of(
+        any_of(
+            tokens("冰糖心", "phrase_prefix"),
+            tokens("冰糖 糖心", "phrase_prefix"),
+            cjk("冰糖心", "phrase_prefix"),
         )
     )
 
@@ -445,14 +449,12 @@ def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
     backend.search('"土豆" OR 1=1; DROP TABLE', facets=False)
     potato = any_of(
         tokens("土豆"),
-        tokens("土 豆"),
         synonym(tokens("potato")),
         synonym(tokens("山药蛋")),
-        synonym(tokens("山 药 蛋")),
+        synonym(tokens("山药 药蛋")),
         synonym(tokens("洋芋")),
-        synonym(tokens("洋 芋")),
         synonym(tokens("马铃薯")),
-        synonym(tokens("马 铃 薯")),
+        synonym(tokens("马铃 铃薯")),
         cjk("土豆"),
         synonym(cjk("山药蛋")),
         synonym(cjk("洋芋")),

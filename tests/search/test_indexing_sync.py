@@ -206,3 +206,18 @@ def test_the_sync_task_runs_on_a_real_worker(celery_on_redis):
     assert threads and main_thread not in threads
     assert waiting_messages(broker, queue) == 0
     assert unacked_messages(broker, queue) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_rebuild_builds_documents_in_several_processes(require_postgres):
+    """The processes read committed rows through their own connections, so this needs a real
+    database the test commits to; each must return its batch's documents, in id order."""
+    products = [factories.product(name=f"高山土豆{n}") for n in range(5)]
+    hidden = factories.product(name="高山土豆 草稿", published=False)
+    built = list(indexing.all_documents(workers=2, batch=2))
+    assert [document["id"] for document in built] == [p.pk for p in products]
+    assert hidden.pk not in {document["id"] for document in built}
+    assert built == list(indexing.all_documents(workers=1))
+    report = indexing.rebuild(workers=2)
+    assert report.documents == 5
+    assert indexed_ids("土豆") == {p.pk for p in products}
