@@ -1,8 +1,10 @@
 #!/bin/sh
-# Set up, migrate, load the demo data (once) and serve the marketplace on http://127.0.0.1:8000.
+# Set up, migrate, load the demo data (once), index it for search and serve the marketplace on http://127.0.0.1:8000.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo
+# The search index of a database seeded before search existed (a second to rebuild for the demo).
+.venv/bin/python manage.py search_rebuild
 exec .venv/bin/python manage.py runserver 127.0.0.1:8000
