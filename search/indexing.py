@@ -46,21 +46,23 @@ BATCH = 2000
 
 
 def all_documents(workers: int | None = None, batch: int = BATCH) -> Iterator[dict]:
-    """Every indexable product's document, in id order. Segmenting Chinese is the slow part of a
+    """Every indexable product's document, grouped by category. Segmenting Chinese is the slow part of a
     rebuild (about a millisecond a product), so a large catalogue is split over processes (one a
     CPU by default) while this one writes what they return.
 
     The processes are started here, before the caller iterates: they are forked, so this
     process's database connection is closed first, which must not happen inside the caller's
     transaction (a rebuild writes in one)."""
-    ids = list(indexable_products().order_by("pk").values_list("pk", flat=True))
+    # By category: the rows of like goods (土豆, 马铃薯, 洋芋) then sit together in a rebuilt
+    # database index, so a search reads a few hundred pages of it rather than one a match.
+    ids = list(indexable_products().order_by("category_id", "pk").values_list("pk", flat=True))
     if workers is None:
         workers = (os.cpu_count() or 1) if len(ids) >= PARALLEL_FROM else 1
+    batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
     if workers <= 1:
-        return documents(ids)
+        return (document for chunk in batches for document in documents(chunk))
     connections.close_all()  # each process opens its own connection
     pool = multiprocessing.get_context("fork").Pool(workers)
-    batches = [ids[start : start + batch] for start in range(0, len(ids), batch)]
     return _gathered(pool, pool.imap(_documents_of, batches))
 
 
