@@ -1,0 +1,104 @@
+"""What only the database backends do, beyond the shared behaviour suite: the choice of backend by
+settings, near matches on PostgreSQL (pg_trgm), the cached counts of browsing and their renewal on
+every write, and the index structures a search relies on."""
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from search.analysis import analyse_query
+from search.backends import backend_for, get_backend
+from search.backends.database import PostgresBackend, SqliteBackend, tsquery_text, tsvector_text
+from search.backends.elasticsearch import ElasticsearchBackend
+from search.documents import documents
+from search.query import SearchFilters
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def index(*products):
+    get_backend().bulk_index(documents([p.pk for p in products]))
+
+
+def test_the_backend_follows_the_settings():
+    expected = PostgresBackend if connection.vendor == "postgresql" else SqliteBackend
+    with override_settings(ELASTICSEARCH_URL=None):
+        assert type(get_backend()) is expected
+    with override_settings(ELASTICSEARCH_URL="http://127.0.0.1:9", ELASTICSEARCH_INDEX_PREFIX="test-choice"):
+        backend = get_backend()
+    assert isinstance(backend, ElasticsearchBackend)
+    with pytest.raises(ValueError):
+        backend_for("solr")
+
+
+def test_browse_counts_are_renewed_by_every_write():
+    """Browsing counts the whole index, so its counts are cached; a write must never leave them
+    stale in this process."""
+    first = factories.product(name="高山土豆")
+    index(first)
+    assert get_backend().search("").total == 1
+    second = factories.product(name="赣南脐橙", category_=first.category)
+    index(second)
+    browse = get_backend().search("")
+    assert browse.total == 2
+    assert {(c.value, c.count) for c in browse.facets["category"]} == {(str(first.category_id), 2)}
+    get_backend().delete(first.pk)
+    assert get_backend().search("").total == 1
+    get_backend().clear()
+    assert get_backend().search("").total == 0
+
+
+def test_browse_counts_come_from_the_cache_until_a_write():
+    product = factories.product(name="土蜂蜜")
+    index(product)
+    get_backend().search("", SearchFilters(in_stock=True))
+    with CaptureQueriesContext(connection) as counted:
+        again = get_backend().search("", SearchFilters(in_stock=True))
+    assert again.total == 1
+    assert not [q for q in counted.captured_queries if "count(*)" in q["sql"]], "counted again"
+
+
+@pytest.fixture
+def postgres(require_postgres):
+    return PostgresBackend()
+
+
+def test_a_mistyped_word_among_several_still_finds_the_goods():
+    """jieba breaks 赣南齐橙 into 赣南 · 齐 · 橙 and nothing holds all three: goods with the whole
+    word and one of the loose characters are shown, on either database."""
+    orange = factories.product(name="赣南脐橙 10斤")
+    other = factories.product(name="赣南茶油")
+    potato = factories.product(name="云南高原土豆")
+    index(orange, other, potato)
+    assert [h.product_id for h in get_backend().search("赣南齐橙").hits] == [orange.pk]
+    # One loose character is no sign of a typing slip: all words are still required.
+    assert get_backend().search("赣南 橙 土豆").hits == []
+
+
+def test_misspelt_pinyin_finds_near_matches_on_postgresql(postgres):
+    potato = factories.product(name="云南高原土豆")
+    kiwi = factories.product(name="红心猕猴桃")
+    postgres.bulk_index(documents([potato.pk, kiwi.pk]))
+    assert [h.product_id for h in postgres.search("tudo").hits] == [potato.pk]
+    assert [h.product_id for h in postgres.search("mihoutou").hits] == [kiwi.pk]
+    # Two characters have no trigram of their own: no near match for one short mistyped word.
+    assert postgres.search("齐橙").hits == []
+
+
+def test_a_text_search_on_postgresql_uses_the_gin_index_not_a_table_scan(postgres):
+    products = [factories.product(name=f"高山土豆{n}") for n in range(3)]
+    postgres.bulk_index(documents([p.pk for p in products]))
+    query = tsquery_text(analyse_query("土豆"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT product_id FROM search_entry WHERE vector @@ CAST(%s AS tsquery)", [query])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "search_entry_vector" in plan, plan
+
+
+def test_tsvector_and_tsquery_literals_quote_what_they_hold():
+    document = {"title": "土豆 it's", "keywords": "a\\b", "pinyin": "tudou", "body": "", "name_pinyin": "tudou"}
+    assert tsvector_text(document) == "'土豆':1A 'it''s':2A 'a\\\\b':3B 'tudou':4C"
+    assert tsquery_text(analyse_query("冰糖心 苹果")) == ("('冰糖心' | ('冰糖' & '糖心')) & ('苹果' | 'apple')")
