@@ -70,9 +70,13 @@ def test_service_variables_switch_to_postgres_and_a_redis_broker():
 
 
 def test_committed_schema_matches_the_code():
+    from django.utils import translation
     from graphql import print_schema
 
-    printed = print_schema(graphene_settings.SCHEMA.graphql_schema).strip()
+    # Descriptions are lazy texts: printed in English, as `export_schema` prints them, whatever
+    # language an earlier test left active.
+    with translation.override("en"):
+        printed = print_schema(graphene_settings.SCHEMA.graphql_schema).strip()
     committed = (ROOT / "schema.graphql").read_text().strip()
     assert printed == committed, "schema.graphql is stale: run `.venv/bin/python manage.py export_schema`"
 

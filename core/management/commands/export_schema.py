@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 from graphene_django.settings import graphene_settings
 from graphql import print_schema
 
@@ -11,5 +12,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(settings.BASE_DIR) / "schema.graphql"
-        path.write_text(print_schema(graphene_settings.SCHEMA.graphql_schema).strip() + "\n")
+        # The descriptions are lazy texts: in English, the API's language, not the site's default.
+        with translation.override("en"):
+            printed = print_schema(graphene_settings.SCHEMA.graphql_schema)
+        path.write_text(printed.strip() + "\n")
         self.stdout.write(f"Wrote {path}")
