@@ -1,17 +1,22 @@
 """The root schema: each app contributes its queries and mutations."""
 
 import graphene
+from django.utils import translation
 
-from core.graphql.account_mutations import AccountMutations
-from core.graphql.fields import resolve_any_node
-from farmers.graphql.queries import FarmersQueries
-from payments.graphql.mutations import PaymentMutations
-from search.graphql.queries import SearchQueries
-from shop.graphql.buying_queries import BuyingQueries
-from shop.graphql.checkout_mutations import CheckoutMutations
-from shop.graphql.mutations import ShopMutations
-from shop.graphql.order_mutations import OrderMutations
-from shop.graphql.queries import ShopQueries
+# graphene-django turns model help texts into descriptions (plain text) when a type is defined:
+# define the types in English, the API's language, whichever request, command or test imports
+# them first (a zh-hans request would otherwise leave the whole API described in Chinese).
+with translation.override("en"):
+    from core.graphql.account_mutations import AccountMutations
+    from core.graphql.fields import resolve_any_node
+    from farmers.graphql.queries import FarmersQueries
+    from payments.graphql.mutations import PaymentMutations
+    from search.graphql.queries import SearchQueries
+    from shop.graphql.buying_queries import BuyingQueries
+    from shop.graphql.checkout_mutations import CheckoutMutations
+    from shop.graphql.mutations import ShopMutations
+    from shop.graphql.order_mutations import OrderMutations
+    from shop.graphql.queries import ShopQueries
 
 
 class Query(SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
@@ -28,4 +33,5 @@ class Mutation(
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation)
+with translation.override("en"):
+    schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -9,6 +9,8 @@ import uuid
 import pytest
 from django.db import connection
 
+import config.schema  # noqa: F401 - the API's types, defined in English before any test module runs
+
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
