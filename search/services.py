@@ -10,7 +10,7 @@ from shop.models import Category, Product
 from shop.selectors import visible_products, with_catalog_relations
 
 from .backends import get_backend
-from .query import FACETS, MAX_PAGE_SIZE, PRICE_RANGES, PRICE_RANGES_BY_KEY, Page, SearchFilters
+from .query import FACETS, PRICE_RANGES, PRICE_RANGES_BY_KEY, Page, SearchFilters
 
 
 @dataclass
@@ -60,15 +60,7 @@ MATCHING_LIMIT = 1000
 
 def matching_product_ids(text: str, limit: int = MATCHING_LIMIT) -> list[int]:
     """The best matches' ids, best first: for lists that filter and sort the catalog themselves."""
-    backend = get_backend()
-    ids: list[int] = []
-    while len(ids) < limit:
-        size = min(MAX_PAGE_SIZE, limit - len(ids))
-        results = backend.search(text, facets=False, page=Page(offset=len(ids), limit=size))
-        ids.extend(hit.product_id for hit in results.hits)
-        if len(results.hits) < size:
-            break
-    return ids
+    return get_backend().matching_ids(text, limit)
 
 
 @dataclass

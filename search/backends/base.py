@@ -73,6 +73,18 @@ class SearchBackend(ABC):
         """Hits ordered in stock first, then by `sort` (relevance: best first; ties by newest id).
         Facet counts are taken under all filters but the facet's own."""
 
+    def matching_ids(self, text: str, limit: int = MAX_WINDOW) -> list[int]:
+        """The ids of the best matches, best first, in one request: no facets, no highlights (for
+        lists that filter and sort the matches themselves). Raises `analysis.QueryTooLong`."""
+        query = analyse_query(text)
+        if query.matches_nothing:
+            return []
+        return self._ids(query, min(limit, MAX_WINDOW))
+
+    @abstractmethod
+    def _ids(self, query: AnalysedQuery, limit: int) -> list[int]:
+        """Ids of the first `limit` hits in relevance order."""
+
     def autocomplete(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Product names for what is being typed: the last word may be the start of a longer one."""
         query = analyse_query(prefix, prefix=True)

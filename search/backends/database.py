@@ -196,12 +196,21 @@ class DatabaseBackend(SearchBackend):
             results = self._run(self._match(query), filters, False, sort, page, counts=False, text=False)
             results.total, results.facets = self._browse_counts(filters, facets)
             return results
-        results = self._run(self._match(query), filters, facets, sort, page)
-        for near in self._near_matches(query) if results.total == 0 else ():
-            results = self._run(near, filters, facets, sort, page)
-            if results.total:
-                break
+        results = self._matching(query, filters, facets, sort, page)
         self._highlight(results.hits, query)
+        return results
+
+    def _ids(self, query: AnalysedQuery, limit: int) -> list[int]:
+        found = self._matching(query, SearchFilters(), False, "relevance", Page(0, limit), counts=False)
+        return [hit.product_id for hit in found.hits]
+
+    def _matching(self, query, filters, facets, sort, page, counts=True) -> SearchResults:
+        """The exact matches, or if there are none, the first second try that finds any."""
+        results = self._run(self._match(query), filters, facets, sort, page, counts=counts)
+        for near in self._near_matches(query) if not (results.total or results.hits) else ():
+            results = self._run(near, filters, facets, sort, page, counts=counts)
+            if results.total or results.hits:
+                break
         return results
 
     def _browse_counts(self, filters: SearchFilters, facets: bool) -> tuple[int, dict]:

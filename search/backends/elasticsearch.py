@@ -262,6 +262,13 @@ def build_search(query: AnalysedQuery, filters: SearchFilters, facets: bool, sor
     return search[page.offset : page.offset + page.limit]
 
 
+def build_ids(query: AnalysedQuery, limit: int) -> Search:
+    """Just the best hits' ids: no source, no highlights, no aggregations, no total."""
+    search = Search().query(match_query(query)).extra(track_total_hits=False)
+    search = search.sort(IN_STOCK_FIRST, *SORT_ORDERS["relevance"], TIE_BREAK).source(False)
+    return search[:limit]
+
+
 def build_autocomplete(query: AnalysedQuery, limit: int) -> Search:
     """More hits than names wanted: several products may share a name."""
     search = Search().query(match_query(query)).extra(track_total_hits=False)
@@ -506,6 +513,10 @@ class ElasticsearchBackend(SearchBackend):
         if body is None:
             return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACETS} if facets else {})
         return results(body, query, facets)
+
+    def _ids(self, query: AnalysedQuery, limit: int) -> list[int]:
+        body = self._execute(build_ids(query, limit))
+        return [int(hit["_id"]) for hit in body["hits"]["hits"]] if body else []
 
     def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
         body = self._execute(build_autocomplete(query, limit))

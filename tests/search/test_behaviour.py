@@ -370,6 +370,12 @@ def test_goods_named_with_the_word_typed_come_before_synonyms(shop):
     assert ranked.index("huize_potato") > ranked.index("liangshan_potato")
 
 
+@pytest.mark.parametrize("text", ["土豆", "tudou", "赣南齐橙", "🍊"])
+def test_matching_ids_are_the_hits_in_relevance_order(shop, text):
+    assert shop.backend.matching_ids(text) == [h.product_id for h in shop.search(text).hits]
+    assert shop.backend.matching_ids(text, limit=2) == [h.product_id for h in shop.search(text).hits][:2]
+
+
 def test_a_sort_outside_the_contract_is_refused(shop):
     with pytest.raises(ValueError):
         shop.backend.search("土豆", sort="cheapest")

@@ -380,6 +380,20 @@ def test_autocomplete_request(backend, recorder):
     }
 
 
+def test_matching_ids_is_one_lean_request(backend, recorder):
+    """`products(search:)` wants only ids, best first: no source, highlights, aggregations or total."""
+    recorder.respond(search_response([(9, {}, None, 5.0), (4, {}, None, 2.0)]))
+    assert backend.matching_ids("赣南", limit=1000) == [9, 4]
+    assert sent_search(recorder) == {
+        "query": all_of(any_of(tokens("赣南"), cjk("赣南"))),
+        "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
+        "_source": False,
+        "track_total_hits": False,
+        "size": 1000,
+    }
+    assert len(recorder.requests) == 1
+
+
 def test_autocomplete_prefix_reaches_pinyin_and_cjk_fields(backend, recorder):
     recorder.respond(search_response(), search_response(), search_response())
     backend.autocomplete("tud")

@@ -484,6 +484,7 @@ def test_search_unavailable_is_a_coded_error(gql, catalog):
     broken = mock.Mock()
     broken.search.side_effect = SearchUnavailable("connection refused")
     broken.autocomplete.side_effect = SearchUnavailable("connection refused")
+    broken.matching_ids.side_effect = SearchUnavailable("connection refused")
     with mock.patch("search.services.get_backend", return_value=broken):
         result = gql(SEARCH, {"query": "土豆"})
         suggested = gql(SUGGEST, {"prefix": "土"})
