@@ -17,6 +17,30 @@ class CountableConnection(graphene.relay.Connection):
         return root.length
 
 
+def check_page_arguments(field_name: str, max_limit: int | None, args: dict) -> None:
+    """Cursors that are not ours and page sizes out of range, as coded errors (any connection)."""
+    for name in ("after", "before"):
+        cursor = args.get(name)
+        if cursor is not None:
+            offset = cursor_to_offset(cursor) if isinstance(cursor, str) else None
+            if offset is None or offset < 0:
+                raise GraphQLError(
+                    f"`{name}` is not a cursor of this list.", extensions={"code": "INVALID", "field": name}
+                )
+    for name in ("first", "last"):
+        value = args.get(name)
+        if value is None:
+            continue
+        if value < 0:
+            raise GraphQLError(f"`{name}` cannot be negative.", extensions={"code": "INVALID", "field": name})
+        if max_limit and value > max_limit:
+            raise GraphQLError(
+                f"Requesting {value} records on the `{field_name}` connection exceeds the `{name}` limit "
+                f"of {max_limit} records.",
+                extensions={"code": "PAGE_TOO_LARGE", "field": name, "limit": max_limit},
+            )
+
+
 class ConnectionField(DjangoConnectionField):
     """A Django connection whose page-size errors are ordinary coded GraphQL errors."""
 
@@ -33,26 +57,7 @@ class ConnectionField(DjangoConnectionField):
         info,
         **args,
     ):
-        for name in ("after", "before"):
-            cursor = args.get(name)
-            if cursor is not None:
-                offset = cursor_to_offset(cursor) if isinstance(cursor, str) else None
-                if offset is None or offset < 0:
-                    raise GraphQLError(
-                        f"`{name}` is not a cursor of this list.", extensions={"code": "INVALID", "field": name}
-                    )
-        for name in ("first", "last"):
-            value = args.get(name)
-            if value is None:
-                continue
-            if value < 0:
-                raise GraphQLError(f"`{name}` cannot be negative.", extensions={"code": "INVALID", "field": name})
-            if max_limit and value > max_limit:
-                raise GraphQLError(
-                    f"Requesting {value} records on the `{info.field_name}` connection exceeds the `{name}` limit "
-                    f"of {max_limit} records.",
-                    extensions={"code": "PAGE_TOO_LARGE", "field": name, "limit": max_limit},
-                )
+        check_page_arguments(info.field_name, max_limit, args)
         return super().connection_resolver(
             resolver,
             connection,

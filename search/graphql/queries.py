@@ -7,6 +7,7 @@ import graphene
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode
 from graphql_relay import cursor_to_offset, offset_to_cursor
 
+from core.graphql.connection import check_page_arguments
 from core.graphql.fields import decode_node_id
 
 from .. import services
@@ -119,29 +120,14 @@ def _sort_value(sort_by) -> str:
 
 
 def _page(first, after) -> Page:
-    if first is None:
-        first = DEFAULT_PAGE_SIZE
-    if first < 0:
-        raise GraphQLError("`first` cannot be negative.", extensions={"code": "INVALID", "field": "first"})
-    if first > MAX_PAGE_SIZE:
-        raise GraphQLError(
-            f"Requesting {first} records on the `search` connection exceeds the `first` limit of "
-            f"{MAX_PAGE_SIZE} records.",
-            extensions={"code": "PAGE_TOO_LARGE", "field": "first", "limit": MAX_PAGE_SIZE},
-        )
-    offset = 0
-    if after is not None:
-        position = cursor_to_offset(after)
-        if position is None or position < 0:
-            raise GraphQLError(
-                "`after` is not a cursor of this list.", extensions={"code": "INVALID", "field": "after"}
-            )
-        offset = position + 1
+    check_page_arguments("search", MAX_PAGE_SIZE, {"first": first, "after": after})
+    offset = 0 if after is None else cursor_to_offset(after) + 1
     if offset >= MAX_WINDOW:
         raise GraphQLError(
             f"Results end at the first {MAX_WINDOW}; narrow the search with filters to see others.",
             extensions={"code": "BEYOND_WINDOW", "field": "after", "limit": MAX_WINDOW},
         )
+    first = DEFAULT_PAGE_SIZE if first is None else first
     return Page(offset=offset, limit=min(first, MAX_WINDOW - offset))
 
 
