@@ -8,6 +8,7 @@ CELERY_BROKER_URL) and ELASTICSEARCH_URL switches to the real services.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env, env_bool, env_int, env_list
@@ -92,6 +93,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# `celery -A config beat` (docker-compose's beat service) runs these.
+CELERY_BEAT_SCHEDULE = {
+    "promotion-pace": {"task": "promotion.tasks.pace_campaigns", "schedule": 60.0},
+    "promotion-reconcile": {"task": "promotion.tasks.reconcile_budgets", "schedule": 60.0},
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -104,6 +110,18 @@ ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
 # Indices are named <prefix>-products-<version>, served through the alias <prefix>-products.
 ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "shanhuo")
 ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 5)
+
+# --- Promotion ------------------------------------------------------------------------------
+# The ad load cap: one promoted slot in every FEED_PROMOTED_EVERY feed items (at least 2, so two
+# promoted items are never next to each other).
+FEED_PROMOTED_EVERY = env_int("FEED_PROMOTED_EVERY", 5)
+if FEED_PROMOTED_EVERY < 2:
+    raise ImproperlyConfigured("FEED_PROMOTED_EVERY must be 2 or more: promoted items are never adjacent.")
+# Redis holds the live budget counters when REDIS_URL is set (a Lua check-and-debit); otherwise a
+# conditional UPDATE in the database does. PROMOTION_BUDGET_BACKEND=database forces the latter.
+PROMOTION_BUDGET_BACKEND = env("PROMOTION_BUDGET_BACKEND", "redis" if REDIS_URL else "database")
+if PROMOTION_BUDGET_BACKEND not in ("redis", "database") or (PROMOTION_BUDGET_BACKEND == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured("PROMOTION_BUDGET_BACKEND is 'redis' (needs REDIS_URL) or 'database'.")
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("farmer/", include("shop.seller.urls")),
     path("payments/", include("payments.urls")),
     path("search/", include("search.urls")),
+    path("", include("promotion.urls")),
     path("", include("shop.urls")),
 ]
 

@@ -56,6 +56,18 @@ def payable_account(seller) -> Account:
     )
 
 
+def sponsor_account(sponsor) -> Account:
+    """A sponsor's promotion budget: billed clicks are debited here (no deposits are recorded yet,
+    so its balance is what the sponsor owes for clicks)."""
+    return _account(
+        f"liability:sponsor:{sponsor.pk}", f"Promotion budget of sponsor {sponsor.pk}", AccountKind.LIABILITY
+    )
+
+
+def promotion_income_account() -> Account:
+    return _account("income:promotion", "Promotion clicks", AccountKind.INCOME)
+
+
 # --- Posting ----------------------------------------------------------------------------------
 
 

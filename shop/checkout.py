@@ -36,6 +36,7 @@ from .models.checkout import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
 from .regions import normalise_province
 from .selectors import visible_products
 from .shipping import parcel_price
+from .signals import order_placed
 
 # --- Access -----------------------------------------------------------------------------------
 
@@ -320,9 +321,10 @@ def totals_of(checkout: Checkout) -> Totals:
 # --- Completion -------------------------------------------------------------------------------
 
 
-def complete_checkout(user, checkout: Checkout, payment_method: str) -> Order:
+def complete_checkout(user, checkout: Checkout, payment_method: str, viewer_keys=()) -> Order:
     """Turn the checkout into an order (once), taking the stock, in one transaction; the caller
-    starts the payment after it commits, so no row stays locked while a gateway is called."""
+    starts the payment after it commits, so no row stays locked while a gateway is called.
+    `viewer_keys` (core.viewers) let promotion credit the order to the shopper's last click."""
     from payments import gateways
     from payments import services as payments
 
@@ -337,6 +339,7 @@ def complete_checkout(user, checkout: Checkout, payment_method: str) -> Order:
                 return Order.objects.get(checkout_id=locked.pk)
             order = _place_order(user, locked, payment_method)
             payments.create_payment(order)
+            order_placed.send(sender=Order, order=order, viewer_keys=tuple(viewer_keys))
             locked.completed_at = timezone.now()
             locked.save(update_fields=["completed_at", "updated_at"])
             return order

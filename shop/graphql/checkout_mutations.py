@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from graphql_relay import from_global_id
 
+from core import viewers
 from core.graphql.ids import decode_id, get_by_global_id
 from core.graphql.mutations import BaseMutation
 from payments import gateways
@@ -195,7 +196,7 @@ class CheckoutComplete(CheckoutMutation):
     def perform_mutation(cls, root, info, id, payment_method=None):
         checkout = checkout_by_id(info, id)
         method = payment_method.value if payment_method is not None else gateways.default_method()
-        order = service.complete_checkout(info.context.user, checkout, method)
+        order = service.complete_checkout(info.context.user, checkout, method, viewers.viewer_keys(info.context))
         try:
             payment = payments.start_payment(order.payment)
         except gateways.GatewayError as error:

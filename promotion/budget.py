@@ -1,0 +1,283 @@
+"""Check-and-debit of campaign budgets: billed spend never passes a daily or a total cap, whatever
+the number of concurrent clicks and web processes.
+
+Two interchangeable backends. With Redis (settings.PROMOTION_BUDGET_BACKEND == "redis") the live
+counters are Redis integers in fen and a Lua script checks both caps, the repeat window and debits
+in one atomic step, so no database row becomes a hot lock. Without Redis the counters are columns
+(`Campaign.spent_fen`, `CampaignDay.spent_fen`) moved by conditional UPDATEs that only succeed when
+the cap still holds. Either way the database's `Spend` rows are the record: Redis counters are
+seeded from them when missing and reconciled with them every minute.
+
+The same backend answers, for the feed, which of a ranked list of campaigns can still pay for a
+click (and counts their impressions): on Redis that is one script call, one round trip.
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from payments.ledger import fen_sum
+
+from .clock import budget_day
+from .models import Campaign, CampaignDay, Click, ClickOutcome, Spend
+
+REPEAT_WINDOW = datetime.timedelta(minutes=10)
+# A Redis counter may be lowered to the ledger's sum only when nothing was debited for this long:
+# a debit whose Spend row is not yet committed must not be forgotten.
+RECONCILE_QUIET_SECONDS = 120
+DAY_KEY_TTL = 3 * 86400
+
+
+@dataclass(frozen=True)
+class Charge:
+    outcome: str  # a ClickOutcome: BILLED, REPEAT or OVER_BUDGET
+    exhausted: bool = False  # after this debit the total cap cannot pay another click
+
+
+def repeat_key(viewer_key: str) -> str:
+    return hashlib.sha256(viewer_key.encode()).hexdigest()[:32]
+
+
+def ledger_spent_fen(campaign_id: int, day: datetime.date | None = None) -> int:
+    spends = Spend.objects.filter(campaign_id=campaign_id)
+    if day is not None:
+        spends = spends.filter(day=day)
+    return spends.aggregate(fen=fen_sum("amount"))["fen"] or 0
+
+
+class DatabaseBudget:
+    name = "database"
+
+    def charge(self, campaign: Campaign, viewer_key: str, now: datetime.datetime) -> Charge:
+        """Debit one click in the caller's transaction (so a rollback undoes it). The day row is
+        locked first, then the campaign row, always in that order; the repeat check runs after the
+        locks, so two clicks of one viewer cannot both pass it."""
+        day = budget_day(now)
+        amount = campaign.bid_fen
+        CampaignDay.objects.get_or_create(campaign_id=campaign.pk, day=day)
+        try:
+            with transaction.atomic():
+                debited_day = CampaignDay.objects.filter(
+                    campaign_id=campaign.pk, day=day, spent_fen__lte=campaign.daily_cap_fen - amount
+                ).update(spent_fen=F("spent_fen") + amount)
+                if not debited_day:
+                    return Charge(ClickOutcome.OVER_BUDGET)
+                debited_total = Campaign.objects.filter(
+                    pk=campaign.pk, spent_fen__lte=campaign.total_cap_fen - amount
+                ).update(spent_fen=F("spent_fen") + amount)
+                if not debited_total:
+                    raise _Undo(ClickOutcome.OVER_BUDGET)
+                if _recent_billed_click(campaign.pk, viewer_key, now):
+                    raise _Undo(ClickOutcome.REPEAT)
+        except _Undo as undo:
+            return Charge(undo.outcome)
+        spent = Campaign.objects.filter(pk=campaign.pk).values_list("spent_fen", flat=True).get()
+        return Charge(ClickOutcome.BILLED, exhausted=spent + amount > campaign.total_cap_fen)
+
+    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> list[Campaign]:
+        """`ranked` carries `day_spent_fen` (see serving.candidates), read in this request."""
+        chosen = [c for c in ranked if _affordable(c, c.spent_fen, c.day_spent_fen)][:wanted]
+        if chosen:
+            day = budget_day(now)
+            CampaignDay.objects.bulk_create(
+                [CampaignDay(campaign_id=c.pk, day=day) for c in chosen], ignore_conflicts=True
+            )
+            CampaignDay.objects.filter(campaign_id__in=[c.pk for c in chosen], day=day).update(
+                impressions=F("impressions") + 1
+            )
+        return chosen
+
+    def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
+        """The database counters are moved in the same transactions as the Spend rows, so there is
+        nothing to reconcile."""
+
+
+class _Undo(Exception):
+    def __init__(self, outcome):
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def _recent_billed_click(campaign_id: int, viewer_key: str, now: datetime.datetime) -> bool:
+    return Click.objects.filter(
+        campaign_id=campaign_id,
+        viewer_key=viewer_key,
+        outcome=ClickOutcome.BILLED,
+        created_at__gt=now - REPEAT_WINDOW,
+        created_at__lte=now,
+    ).exists()
+
+
+def _affordable(campaign: Campaign, spent_fen: int, day_spent_fen: int) -> bool:
+    bid = campaign.bid_fen
+    return spent_fen + bid <= campaign.total_cap_fen and day_spent_fen + bid <= campaign.daily_cap_fen
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+# KEYS: total, day, seen, last debit. ARGV: amount, total cap, daily cap, repeat window (s), now, day TTL.
+_CHARGE = """
+local total = redis.call('GET', KEYS[1])
+local day = redis.call('GET', KEYS[2])
+if not total or not day then return 'SEED' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'REPEAT' end
+local amount = tonumber(ARGV[1])
+if tonumber(total) + amount > tonumber(ARGV[2]) or tonumber(day) + amount > tonumber(ARGV[3]) then
+  return 'OVER'
+end
+local spent = redis.call('INCRBY', KEYS[1], amount)
+redis.call('INCRBY', KEYS[2], amount)
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])
+redis.call('SET', KEYS[4], ARGV[5])
+if spent + amount > tonumber(ARGV[2]) then return 'LAST' end
+return 'OK'
+"""
+
+# KEYS: (total, day, impressions) per candidate, in rank order. ARGV: wanted, impressions TTL,
+# then (amount, total cap, daily cap) per candidate. Returns the 0-based ranks chosen.
+_SERVABLE = """
+local wanted = tonumber(ARGV[1])
+local chosen = {}
+for i = 0, #KEYS / 3 - 1 do
+  local total = tonumber(redis.call('GET', KEYS[i * 3 + 1]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[i * 3 + 2]) or '0')
+  local amount = tonumber(ARGV[i * 3 + 3])
+  if total + amount <= tonumber(ARGV[i * 3 + 4]) and day + amount <= tonumber(ARGV[i * 3 + 5]) then
+    chosen[#chosen + 1] = i
+    redis.call('INCR', KEYS[i * 3 + 3])
+    redis.call('EXPIRE', KEYS[i * 3 + 3], ARGV[2])
+    if #chosen >= wanted then break end
+  end
+end
+return chosen
+"""
+
+# KEYS: total, day, last debit. ARGV: ledger total, ledger day, now, quiet seconds, day TTL.
+# Raising a counter to the ledger is always safe; lowering it only once debits have been quiet.
+_RECONCILE = """
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local quiet = tonumber(ARGV[3]) - last >= tonumber(ARGV[4])
+local changed = 0
+for i = 1, 2 do
+  local ledger = tonumber(ARGV[i])
+  local current = redis.call('GET', KEYS[i])
+  if (not current) or tonumber(current) < ledger or (quiet and tonumber(current) > ledger) then
+    if i == 2 then
+      redis.call('SET', KEYS[i], ledger, 'EX', ARGV[5])
+    else
+      redis.call('SET', KEYS[i], ledger)
+    end
+    changed = changed + 1
+  end
+end
+return changed
+"""
+
+# KEYS: impressions. Takes the count out atomically, so increments racing with it are kept.
+_TAKE_IMPRESSIONS = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECRBY', KEYS[1], n) end
+return n
+"""
+
+
+def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
+    # One hash tag per campaign: a Redis Cluster keeps a campaign's keys on one node, as Lua needs.
+    base = f"shanhuo:promo:{{c{campaign_id}}}"
+    return {
+        "total": f"{base}:spent",
+        "day": f"{base}:day:{day:%Y%m%d}",
+        "impressions": f"{base}:impressions:{day:%Y%m%d}",
+        "last": f"{base}:last-debit",
+        "seen": f"{base}:seen:",
+    }
+
+
+@cache
+def redis_client():
+    """One connection pool per process (redis-py re-creates it after a fork)."""
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+class RedisBudget:
+    name = "redis"
+
+    def __init__(self, client=None):
+        self.client = client or redis_client()
+        self._charge = self.client.register_script(_CHARGE)
+        self._servable = self.client.register_script(_SERVABLE)
+        self._reconcile = self.client.register_script(_RECONCILE)
+        self._take_impressions = self.client.register_script(_TAKE_IMPRESSIONS)
+
+    def charge(self, campaign: Campaign, viewer_key: str, now: datetime.datetime) -> Charge:
+        keys = _keys(campaign.pk, budget_day(now))
+        args = [
+            campaign.bid_fen,
+            campaign.total_cap_fen,
+            campaign.daily_cap_fen,
+            int(REPEAT_WINDOW.total_seconds()),
+            int(now.timestamp()),
+            DAY_KEY_TTL,
+        ]
+        call_keys = [keys["total"], keys["day"], keys["seen"] + repeat_key(viewer_key), keys["last"]]
+        for _attempt in range(3):
+            answer = self._charge(keys=call_keys, args=args).decode()
+            if answer != "SEED":
+                break
+            self._seed(campaign.pk, keys, budget_day(now))
+        else:
+            raise RuntimeError(f"budget counters of campaign {campaign.pk} keep disappearing")
+        if answer in ("OK", "LAST"):
+            return Charge(ClickOutcome.BILLED, exhausted=answer == "LAST")
+        return Charge(ClickOutcome.REPEAT if answer == "REPEAT" else ClickOutcome.OVER_BUDGET)
+
+    def _seed(self, campaign_id: int, keys: dict, day: datetime.date) -> None:
+        """First click of a campaign or of a day, or Redis lost its data: start from the ledger.
+        NX, so a concurrent seeder or debit is never overwritten."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(keys["total"], ledger_spent_fen(campaign_id), nx=True)
+        pipe.set(keys["day"], ledger_spent_fen(campaign_id, day), nx=True, ex=DAY_KEY_TTL)
+        pipe.execute()
+
+    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> list[Campaign]:
+        if not ranked or wanted <= 0:
+            return []
+        day = budget_day(now)
+        keys, args = [], [wanted, DAY_KEY_TTL]
+        for campaign in ranked:
+            k = _keys(campaign.pk, day)
+            keys += [k["total"], k["day"], k["impressions"]]
+            args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen]
+        return [ranked[i] for i in self._servable(keys=keys, args=args)]
+
+    def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
+        """Bring Redis in line with the ledger, fold the impressions counted in Redis into the
+        database, and write the ledger's sums into the database counters (shown in the admin)."""
+        day = budget_day(now)
+        keys = _keys(campaign.pk, day)
+        total, today = ledger_spent_fen(campaign.pk), ledger_spent_fen(campaign.pk, day)
+        self._reconcile(
+            keys=[keys["total"], keys["day"], keys["last"]],
+            args=[total, today, int(now.timestamp()), RECONCILE_QUIET_SECONDS, DAY_KEY_TTL],
+        )
+        for counted_day in (day - datetime.timedelta(days=1), day):
+            taken = int(self._take_impressions(keys=[_keys(campaign.pk, counted_day)["impressions"]]))
+            if taken:
+                row, _created = CampaignDay.objects.get_or_create(campaign_id=campaign.pk, day=counted_day)
+                CampaignDay.objects.filter(pk=row.pk).update(impressions=F("impressions") + taken)
+        Campaign.objects.filter(pk=campaign.pk).update(spent_fen=total)
+        CampaignDay.objects.update_or_create(campaign_id=campaign.pk, day=day, defaults={"spent_fen": today})
+
+
+def get_budget():
+    if settings.PROMOTION_BUDGET_BACKEND == "redis":
+        return RedisBudget()
+    return DatabaseBudget()

@@ -1,0 +1,166 @@
+"""The feed: organic stories and goods, with promoted slots at a bounded ad load.
+
+Positions are counted from the top of the feed. Position p is a promoted slot when
+p % FEED_PROMOTED_EVERY == FEED_PROMOTED_EVERY - 1 (with the setting at 5: the 5th, 10th, ...),
+so at most one item in FEED_PROMOTED_EVERY is promoted and two are never adjacent, across pages
+too. A slot no campaign can fill takes the next organic item. Organic items alternate one story to
+STORY_EVERY - 1 goods (newest first) while both last. The cursor records the position and how many
+stories and goods were used, so each page continues exactly where the last one stopped.
+"""
+
+import base64
+import binascii
+import datetime
+import random
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shop.models import ImageStatus, Product
+from shop.selectors import visible_products, with_catalog_relations
+
+from . import tokens
+from .models import ContentImage, ContentItem, ContentStatus
+from .serving import Placement, choose
+
+STORY_EVERY = 4
+MAX_PAGE = 50
+
+
+@dataclass(frozen=True)
+class FeedPosition:
+    position: int = 0
+    stories: int = 0
+    products: int = 0
+
+    def cursor(self) -> str:
+        raw = f"feed:{self.position}:{self.stories}:{self.products}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def from_cursor(cls, cursor: str | None) -> "FeedPosition":
+        if not cursor:
+            return cls()
+        try:
+            kind, *numbers = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+            values = [int(n) for n in numbers]
+            if kind != "feed" or len(values) != 3 or min(values) < 0 or values[1] + values[2] > values[0]:
+                raise ValueError(cursor)
+        except (ValueError, binascii.Error, UnicodeError):
+            raise ValidationError({"after": ValidationError(_("This is not a feed cursor."), code="invalid")}) from None
+        return cls(*values)
+
+
+@dataclass
+class FeedEntry:
+    item: ContentItem | Product
+    cursor: str
+    placement: Placement | None = None
+    token: str | None = None
+
+    @property
+    def promoted(self) -> bool:
+        return self.placement is not None
+
+    @property
+    def is_story(self) -> bool:
+        return isinstance(self.item, ContentItem)
+
+    @property
+    def sponsor_name(self) -> str | None:
+        return self.placement.campaign.sponsor.name if self.placement else None
+
+
+@dataclass
+class FeedPage:
+    entries: list[FeedEntry]
+    has_next: bool
+    start: FeedPosition
+    # Time spent choosing promoted slots (the budget check included), for Server-Timing.
+    selection_ms: float = 0.0
+    promoted_slots: int = 0
+    filled_slots: int = field(default=0)
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.entries[-1].cursor if self.entries else None
+
+
+def is_promoted_slot(position: int) -> bool:
+    every = settings.FEED_PROMOTED_EVERY
+    return position % every == every - 1
+
+
+def published_stories():
+    return ContentItem.objects.filter(status=ContentStatus.PUBLISHED, published_at__isnull=False).order_by(
+        "-published_at", "-id"
+    )
+
+
+def with_story_relations(queryset):
+    return queryset.select_related("village__county__province", "farmer").prefetch_related(
+        Prefetch(
+            "images",
+            queryset=ContentImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
+            to_attr="ready_images",
+        )
+    )
+
+
+def organic_products():
+    return visible_products().filter(in_stock=True).order_by("-created_at", "-id")
+
+
+def build_page(first: int, after: str | None = None, *, now: datetime.datetime | None = None, rng=None) -> FeedPage:
+    if first < 1 or first > MAX_PAGE:
+        raise ValidationError(
+            {"first": ValidationError(_("Ask for 1 to %(max)d items."), code="invalid", params={"max": MAX_PAGE})}
+        )
+    now = now or timezone.now()
+    start = FeedPosition.from_cursor(after)
+    stories = list(with_story_relations(published_stories())[start.stories : start.stories + first + 1])
+    product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + first + 1])
+
+    slots = sum(1 for p in range(start.position, start.position + first) if is_promoted_slot(p))
+    began = time.perf_counter()
+    placements = choose(slots, now, rng or random.Random(), exclude_products=product_ids[:first])  # noqa: S311
+    selection_ms = (time.perf_counter() - began) * 1000
+
+    loaded = with_catalog_relations(Product.objects.filter(pk__in=[*product_ids, *(p.product_id for p in placements)]))
+    products = {product.pk: product for product in loaded}
+    entries, position, used_stories, used_products = [], start.position, start.stories, start.products
+    story_queue, product_queue = list(stories), [products[pk] for pk in product_ids if pk in products]
+    promoted_queue = [p for p in placements if p.product_id in products]
+    while len(entries) < first:
+        if is_promoted_slot(position) and promoted_queue:
+            placement = promoted_queue.pop(0)
+            item = products[placement.product_id]
+            token = tokens.issue(placement.campaign.pk, item.pk, now)
+            position += 1
+            cursor = FeedPosition(position, used_stories, used_products).cursor()
+            entries.append(FeedEntry(item, cursor, placement, token))
+            continue
+        organic_index = used_stories + used_products
+        want_story = organic_index % STORY_EVERY == 0
+        if story_queue and (want_story or not product_queue):
+            item, used_stories = story_queue.pop(0), used_stories + 1
+        elif product_queue:
+            item, used_products = product_queue.pop(0), used_products + 1
+        else:
+            break
+        position += 1
+        entries.append(FeedEntry(item, FeedPosition(position, used_stories, used_products).cursor()))
+    has_next = bool(story_queue or product_queue)
+    return FeedPage(
+        entries,
+        has_next,
+        start,
+        selection_ms=selection_ms,
+        promoted_slots=slots,
+        filled_slots=sum(1 for e in entries if e.promoted),
+    )

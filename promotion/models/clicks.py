@@ -1,0 +1,92 @@
+"""What happened after a promoted slot was served: clicks, the spend they billed, and the orders
+they brought."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shop.models import Order, Product
+
+from .campaigns import Campaign
+
+
+class ClickOutcome(models.TextChoices):
+    BILLED = "billed", _("Billed")
+    REPEAT = "repeat", _("Repeat from the same viewer")
+    BOT = "bot", _("Known bot")
+    EXPIRED = "expired", _("Expired token")
+    REUSED = "reused", _("Token already used")
+    FORGED = "forged", _("Forged token")
+    MISMATCH = "mismatch", _("Token does not match the campaign")
+    NOT_SERVING = "not_serving", _("Campaign not running")
+    OVER_BUDGET = "over_budget", _("Budget cap reached")
+
+
+class Click(models.Model):
+    """One request to /r/<token>, billable or not: every click is kept, so that the reasons a click
+    was not billed can be audited. `token_id` is unique: a token bills at most once."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, null=True, blank=True, related_name="clicks")
+    product = models.ForeignKey(Product, models.SET_NULL, null=True, blank=True, related_name="+")
+    token_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    served_at = models.DateTimeField(null=True, blank=True)
+    viewer_key = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    user_agent = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=12, choices=ClickOutcome.choices)
+    cost = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["viewer_key", "created_at"], name="click_viewer_time"),
+            models.Index(fields=["campaign", "outcome"], name="click_campaign_outcome"),
+        ]
+        verbose_name = _("click")
+        verbose_name_plural = _("clicks")
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.outcome} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def billable(self) -> bool:
+        return self.outcome == ClickOutcome.BILLED
+
+
+class Spend(models.Model):
+    """The spend ledger: one debit of a campaign's budget per billed click, never two (the click
+    is unique), in the day of the daily cap it counts against."""
+
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="spends")
+    click = models.OneToOneField(Click, models.PROTECT, related_name="spend")
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+    day = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "day"], name="spend_campaign_day")]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="spend_amount_positive")]
+        verbose_name = _("spend")
+        verbose_name_plural = _("spend")
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.amount}"
+
+
+class OrderAttribution(models.Model):
+    """An order credited to the last billable click its shopper made within the attribution window."""
+
+    order = models.OneToOneField(Order, models.CASCADE, related_name="attribution")
+    click = models.ForeignKey(Click, models.PROTECT, related_name="attributions")
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="attributions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("attributed order")
+        verbose_name_plural = _("attributed orders")
+
+    def __str__(self):
+        return f"{self.order_id} ← {self.click_id}"

@@ -1,0 +1,140 @@
+"""Choosing the campaigns for a feed page's promoted slots.
+
+A campaign enters a request only when it is active, inside its schedule, affordable by the
+database counters, and passes its pacing throttle (a draw against `serving_rate`). Each entrant
+is scored bid × predicted click rate × a boost for its poorest village, and the budget backend
+picks the best that can still pay for a click, live (on Redis, one script call)."""
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from shop.models import Product
+from shop.selectors import visible_products
+
+from .budget import get_budget
+from .clock import budget_day
+from .models import Campaign, CampaignDay, CampaignState
+
+# A village whose people live on nothing gets twice the weight of one at its poverty line.
+POVERTY_BOOST = 1.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    campaign: Campaign
+    product_id: int
+    score: float
+
+
+def running(now: datetime.datetime):
+    """Campaigns that may be served or billed at `now`: active and inside their schedule."""
+    return Campaign.objects.filter(state=CampaignState.ACTIVE, starts_at__lte=now).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+def candidates(now: datetime.datetime) -> list[Campaign]:
+    """Running campaigns the database counters say can still pay a click (one query); each
+    carries `day_spent_fen`, today's spend by those counters."""
+    today = CampaignDay.objects.filter(campaign=OuterRef("pk"), day=budget_day(now)).values("spent_fen")[:1]
+    return list(
+        running(now)
+        .annotate(day_spent_fen=Coalesce(Subquery(today, output_field=IntegerField()), Value(0)))
+        .select_related("sponsor")
+    )
+
+
+def poverty_gap(poverty_line: Decimal, baseline_income: Decimal) -> float:
+    """How far below its poverty line a village lives, 0 (at or above it) to 1 (no income). A
+    baseline income of 0 means it was never recorded, and gets no boost rather than the most."""
+    if not poverty_line or not baseline_income or baseline_income >= poverty_line:
+        return 0.0
+    return float((poverty_line - baseline_income) / poverty_line)
+
+
+def promotable_products(campaigns: list[Campaign]) -> dict[int, list[tuple[int, float]]]:
+    """For each campaign, its products a shopper can buy now, each with its village's poverty gap
+    (one query)."""
+    by_id = {c.pk: c for c in campaigns}
+    farmers: dict[int, list[int]] = {}
+    villages: dict[int, list[int]] = {}
+    for c in campaigns:
+        if c.farmer_id:
+            farmers.setdefault(c.farmer_id, []).append(c.pk)
+        if c.village_id:
+            villages.setdefault(c.village_id, []).append(c.pk)
+    rows = (
+        visible_products()
+        .filter(in_stock=True)
+        .filter(Q(campaigns__in=list(by_id)) | Q(farmer_id__in=list(farmers)) | Q(village_id__in=list(villages)))
+        .values_list("pk", "farmer_id", "village_id", "campaigns", "village__poverty_line", "village__baseline_income")
+        .distinct()
+    )
+    found: dict[int, dict[int, float]] = {}
+    for pk, farmer_id, village_id, listed_in, line, income in rows:
+        gap = poverty_gap(line, income)
+        owners = [*farmers.get(farmer_id, ()), *villages.get(village_id, ())]
+        if listed_in in by_id:
+            owners.append(listed_in)
+        for campaign_id in owners:
+            found.setdefault(campaign_id, {})[pk] = gap
+    return {campaign_id: sorted(products.items()) for campaign_id, products in found.items()}
+
+
+def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None, exclude_products=()):
+    """Up to `wanted` placements (a list of Placement), best first, each a different campaign and
+    product."""
+    if wanted <= 0:
+        return []
+    rng = rng or random.Random()  # noqa: S311 - a throttle and a rotation, not a secret
+    entrants = [
+        c
+        for c in candidates(now)
+        if c.spent_fen + c.bid_fen <= c.total_cap_fen
+        and c.day_spent_fen + c.bid_fen <= c.daily_cap_fen
+        and rng.random() < c.serving_rate
+    ]
+    if not entrants:
+        return []
+    products = promotable_products(entrants)
+    excluded = set(exclude_products)
+    ranked: list[Placement] = []
+    for campaign in entrants:
+        options = [(pk, gap) for pk, gap in products.get(campaign.pk, ()) if pk not in excluded]
+        if not options:
+            continue
+        best_gap = max(gap for _pk, gap in options)
+        # Among the products of the poorest village, rotate, so one listing is not shown forever.
+        product_id = rng.choice([pk for pk, gap in options if gap == best_gap])
+        score = float(campaign.bid) * campaign.predicted_ctr * (1 + POVERTY_BOOST * best_gap)
+        ranked.append(Placement(campaign, product_id, score))
+    ranked.sort(key=lambda p: (-p.score, p.campaign.pk))
+    ranked = _one_per_product(ranked)
+    chosen = {c.pk for c in get_budget().servable([p.campaign for p in ranked], wanted, now)}
+    return [p for p in ranked if p.campaign.pk in chosen]
+
+
+def _one_per_product(ranked: list[Placement]) -> list[Placement]:
+    seen, kept = set(), []
+    for placement in ranked:
+        if placement.product_id not in seen:
+            seen.add(placement.product_id)
+            kept.append(placement)
+    return kept
+
+
+def promotes(campaign: Campaign, product: Product) -> bool:
+    """Whether `product` is one the campaign pays to promote (a token naming another is not billed)."""
+    if campaign.farmer_id and product.farmer_id == campaign.farmer_id:
+        return True
+    if campaign.village_id and product.village_id == campaign.village_id:
+        return True
+    return campaign.products.filter(pk=product.pk).exists()
+
+
+__all__ = ["Placement", "candidates", "choose", "poverty_gap", "promotable_products", "promotes", "running"]
