@@ -123,6 +123,9 @@ PROMOTION_BUDGET_BACKEND = env("PROMOTION_BUDGET_BACKEND", "redis" if REDIS_URL 
 if PROMOTION_BUDGET_BACKEND not in ("redis", "database") or (PROMOTION_BUDGET_BACKEND == "redis" and not REDIS_URL):
     raise ImproperlyConfigured("PROMOTION_BUDGET_BACKEND is 'redis' (needs REDIS_URL) or 'database'.")
 
+# Tests give each test a prefix of its own.
+PROMOTION_REDIS_PREFIX = "shanhuo:promo"
+
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -189,7 +189,7 @@ return n
 
 def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
     # One hash tag per campaign: a Redis Cluster keeps a campaign's keys on one node, as Lua needs.
-    base = f"shanhuo:promo:{{c{campaign_id}}}"
+    base = f"{settings.PROMOTION_REDIS_PREFIX}:{{c{campaign_id}}}"
     return {
         "total": f"{base}:spent",
         "day": f"{base}:day:{day:%Y%m%d}",

@@ -51,6 +51,7 @@ def _test_settings(settings, tmp_path):
     cache (rate-limit counters) is a namespace of the test's own: on Redis, counters outlive a
     test, and clearing the shared database would disturb other runs using it."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    settings.PROMOTION_REDIS_PREFIX = f"test-{uuid.uuid4().hex}:promo"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

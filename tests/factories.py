@@ -96,3 +96,48 @@ def image_bytes(fmt="JPEG", size=(64, 48), color=(200, 120, 40), exif=None) -> b
     kwargs = {"exif": exif} if exif is not None else {}
     Image.new("RGB", size, color).save(out, fmt, **kwargs)
     return out.getvalue()
+
+
+def sponsor(staff=(), **fields):
+    from promotion.models import Sponsor
+
+    org = Sponsor.objects.create(name=fields.pop("name", f"赞助方{next(_seq)}"), **fields)
+    org.staff.set(staff)
+    return org
+
+
+def campaign(sponsor_=None, products=(), farmer_=None, village_=None, **fields):
+    """An active campaign that started an hour ago, paying 1 yuan a click, always served unless
+    `serving_rate` says otherwise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from promotion.models import Campaign, CampaignState
+
+    fields.setdefault("name", f"推广{next(_seq)}")
+    fields.setdefault("bid", Decimal("1.00"))
+    fields.setdefault("daily_cap", Decimal("100.00"))
+    fields.setdefault("total_cap", Decimal("1000.00"))
+    fields.setdefault("starts_at", timezone.now() - datetime.timedelta(hours=1))
+    fields.setdefault("state", CampaignState.ACTIVE)
+    fields.setdefault("serving_rate", 1.0)
+    made = Campaign.objects.create(sponsor=sponsor_ or sponsor(), farmer=farmer_, village=village_, **fields)
+    made.products.set(products)
+    return made
+
+
+def story(village_=None, published=True, **fields):
+    import datetime
+
+    from django.utils import timezone
+
+    from promotion.models import ContentItem, ContentStatus
+
+    n = next(_seq)
+    fields.setdefault("title", f"山村故事{n}")
+    fields.setdefault("summary", "一个村子的故事")
+    if published:
+        fields.setdefault("status", ContentStatus.PUBLISHED)
+        fields.setdefault("published_at", timezone.now() - datetime.timedelta(minutes=n))
+    return ContentItem.objects.create(slug=f"story-{n}", village=village_ or village(), **fields)
