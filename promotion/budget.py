@@ -108,8 +108,8 @@ def _recent_billed_click(campaign_id: int, viewer_key: str, now: datetime.dateti
         campaign_id=campaign_id,
         viewer_key=viewer_key,
         outcome=ClickOutcome.BILLED,
+        # No upper bound: a racing click stamped a moment after `now` is just as much a repeat.
         created_at__gt=now - REPEAT_WINDOW,
-        created_at__lte=now,
     ).exists()
 
 

@@ -22,7 +22,7 @@ from . import tokens
 from .budget import get_budget
 from .clock import budget_day
 from .models import Campaign, CampaignState, Click, ClickOutcome, Spend
-from .serving import promotes, running
+from .serving import promotes
 
 # Lower-case fragments of the user agents of crawlers, link previewers and scripts.
 BOT_MARKERS = (
@@ -100,7 +100,12 @@ def _judge(campaign: Campaign | None, product: Product | None, user_agent: str, 
         return ClickOutcome.MISMATCH
     if is_bot(user_agent):
         return ClickOutcome.BOT
-    if not running(now).filter(pk=campaign.pk).exists() or not visible_products().filter(pk=product.pk).exists():
+    if campaign.state == CampaignState.EXHAUSTED:
+        return ClickOutcome.OVER_BUDGET
+    in_schedule = campaign.starts_at <= now and (campaign.ends_at is None or now < campaign.ends_at)
+    if campaign.state != CampaignState.ACTIVE or not in_schedule:
+        return ClickOutcome.NOT_SERVING
+    if not visible_products().filter(pk=product.pk).exists():
         return ClickOutcome.NOT_SERVING
     return ""
 
