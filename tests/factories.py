@@ -107,7 +107,7 @@ def sponsor(staff=(), **fields):
 
 
 def campaign(sponsor_=None, products=(), farmer_=None, village_=None, **fields):
-    """An active campaign that started an hour ago, paying 1 yuan a click, always served unless
+    """An active campaign that started 30 days ago, paying 1 yuan a click, always served unless
     `serving_rate` says otherwise."""
     import datetime
 
@@ -119,7 +119,7 @@ def campaign(sponsor_=None, products=(), farmer_=None, village_=None, **fields):
     fields.setdefault("bid", Decimal("1.00"))
     fields.setdefault("daily_cap", Decimal("100.00"))
     fields.setdefault("total_cap", Decimal("1000.00"))
-    fields.setdefault("starts_at", timezone.now() - datetime.timedelta(hours=1))
+    fields.setdefault("starts_at", timezone.now() - datetime.timedelta(days=30))
     fields.setdefault("state", CampaignState.ACTIVE)
     fields.setdefault("serving_rate", 1.0)
     made = Campaign.objects.create(sponsor=sponsor_ or sponsor(), farmer=farmer_, village=village_, **fields)
