@@ -123,19 +123,23 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
         )
     now = now or timezone.now()
     start = FeedPosition.from_cursor(after)
-    stories = list(with_story_relations(published_stories())[start.stories : start.stories + first + 1])
-    product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + first + 1])
-
     slots = sum(1 for p in range(start.position, start.position + first) if is_promoted_slot(p))
+    stories = list(with_story_relations(published_stories())[start.stories : start.stories + first + 1])
+    # One more than a page, plus as many as promoted goods may displace.
+    wanted_ids = first + 1 + slots
+    product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + wanted_ids])
+
     began = time.perf_counter()
-    placements = choose(slots, now, rng or random.Random(), exclude_products=product_ids[:first])  # noqa: S311
+    placements = choose(slots, now, rng or random.Random())  # noqa: S311
     selection_ms = (time.perf_counter() - began) * 1000
 
     loaded = with_catalog_relations(Product.objects.filter(pk__in=[*product_ids, *(p.product_id for p in placements)]))
     products = {product.pk: product for product in loaded}
     entries, position, used_stories, used_products = [], start.position, start.stories, start.products
-    story_queue, product_queue = list(stories), [products[pk] for pk in product_ids if pk in products]
     promoted_queue = [p for p in placements if p.product_id in products]
+    # Goods promoted on this page are not shown again as organic items of the same page.
+    promoted_ids = {p.product_id for p in promoted_queue}
+    story_queue, product_queue = list(stories), [products[pk] for pk in product_ids if pk in products]
     while len(entries) < first:
         if is_promoted_slot(position) and promoted_queue:
             placement = promoted_queue.pop(0)
@@ -151,6 +155,8 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
             item, used_stories = story_queue.pop(0), used_stories + 1
         elif product_queue:
             item, used_products = product_queue.pop(0), used_products + 1
+            if item.pk in promoted_ids:
+                continue
         else:
             break
         position += 1

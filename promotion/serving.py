@@ -86,7 +86,7 @@ def promotable_products(campaigns: list[Campaign]) -> dict[int, list[tuple[int, 
     return {campaign_id: sorted(products.items()) for campaign_id, products in found.items()}
 
 
-def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None, exclude_products=()):
+def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None):
     """Up to `wanted` placements (a list of Placement), best first, each a different campaign and
     product."""
     if wanted <= 0:
@@ -102,10 +102,9 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
     if not entrants:
         return []
     products = promotable_products(entrants)
-    excluded = set(exclude_products)
     ranked: list[Placement] = []
     for campaign in entrants:
-        options = [(pk, gap) for pk, gap in products.get(campaign.pk, ()) if pk not in excluded]
+        options = products.get(campaign.pk, ())
         if not options:
             continue
         best_gap = max(gap for _pk, gap in options)
