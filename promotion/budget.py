@@ -14,6 +14,7 @@ click (and counts their impressions): on Redis that is one script call, one roun
 
 import datetime
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,6 +32,10 @@ REPEAT_WINDOW = datetime.timedelta(minutes=10)
 # a debit whose Spend row is not yet committed must not be forgotten.
 RECONCILE_QUIET_SECONDS = 120
 DAY_KEY_TTL = 3 * 86400
+
+
+class BudgetUnavailable(Exception):
+    """The live counters cannot be reached: bill nothing, serve no promoted slot."""
 
 
 @dataclass(frozen=True)
@@ -199,12 +204,28 @@ def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
     }
 
 
+@contextmanager
+def _unavailable_on_redis_errors():
+    import redis
+
+    try:
+        yield
+    except redis.RedisError as error:
+        raise BudgetUnavailable(str(error)) from error
+
+
 @cache
 def redis_client():
     """One connection pool per process (redis-py re-creates it after a fork)."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(settings.REDIS_URL)
+    # Short timeouts and one quick retry: a shopper's click or feed page must not hang on an
+    # outage (they go on without promotion, see BudgetUnavailable).
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=1.0, retry=Retry(NoBackoff(), 1)
+    )
 
 
 class RedisBudget:
@@ -228,6 +249,13 @@ class RedisBudget:
             DAY_KEY_TTL,
         ]
         call_keys = [keys["total"], keys["day"], keys["seen"] + repeat_key(viewer_key), keys["last"]]
+        with _unavailable_on_redis_errors():
+            answer = self._charge_once(campaign, keys, call_keys, args, now)
+        if answer in ("OK", "LAST"):
+            return Charge(ClickOutcome.BILLED, exhausted=answer == "LAST")
+        return Charge(ClickOutcome.REPEAT if answer == "REPEAT" else ClickOutcome.OVER_BUDGET)
+
+    def _charge_once(self, campaign, keys, call_keys, args, now) -> str:
         for _attempt in range(3):
             answer = self._charge(keys=call_keys, args=args).decode()
             if answer != "SEED":
@@ -235,9 +263,7 @@ class RedisBudget:
             self._seed(campaign.pk, keys, budget_day(now))
         else:
             raise RuntimeError(f"budget counters of campaign {campaign.pk} keep disappearing")
-        if answer in ("OK", "LAST"):
-            return Charge(ClickOutcome.BILLED, exhausted=answer == "LAST")
-        return Charge(ClickOutcome.REPEAT if answer == "REPEAT" else ClickOutcome.OVER_BUDGET)
+        return answer
 
     def _seed(self, campaign_id: int, keys: dict, day: datetime.date) -> None:
         """First click of a campaign or of a day, or Redis lost its data: start from the ledger.
@@ -256,7 +282,8 @@ class RedisBudget:
             k = _keys(campaign.pk, day)
             keys += [k["total"], k["day"], k["impressions"]]
             args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen]
-        return [ranked[i] for i in self._servable(keys=keys, args=args)]
+        with _unavailable_on_redis_errors():
+            return [ranked[i] for i in self._servable(keys=keys, args=args)]
 
     def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
         """Bring Redis in line with the ledger, fold the impressions counted in Redis into the

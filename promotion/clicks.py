@@ -8,6 +8,7 @@ Spend row (unique per click, so a charge can never happen twice) and a balanced 
 in the same database transaction as the click."""
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -19,10 +20,12 @@ from shop.models import Product
 from shop.selectors import visible_products
 
 from . import tokens
-from .budget import get_budget
+from .budget import BudgetUnavailable, get_budget
 from .clock import budget_day
 from .models import Campaign, CampaignState, Click, ClickOutcome, Spend
 from .serving import promotes
+
+logger = logging.getLogger(__name__)
 
 # Lower-case fragments of the user agents of crawlers, link previewers and scripts.
 BOT_MARKERS = (
@@ -111,7 +114,13 @@ def _judge(campaign: Campaign | None, product: Product | None, user_agent: str, 
 
 
 def _charge(click: Click, campaign: Campaign, viewer_key: str, now: datetime.datetime) -> None:
-    charge = get_budget().charge(campaign, viewer_key, now)
+    try:
+        charge = get_budget().charge(campaign, viewer_key, now)
+    except BudgetUnavailable:
+        # Redis is down: the shopper still reaches the goods; the sponsor is not billed blind.
+        logger.exception("budget unavailable: click %s of campaign %s not billed", click.pk, campaign.pk)
+        click.outcome = ClickOutcome.UNAVAILABLE
+        return
     click.outcome = charge.outcome
     if charge.outcome != ClickOutcome.BILLED:
         return

@@ -11,6 +11,7 @@ stories and goods were used, so each page continues exactly where the last one s
 import base64
 import binascii
 import datetime
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,8 +26,11 @@ from shop.models import ImageStatus, Product
 from shop.selectors import visible_products, with_catalog_relations
 
 from . import tokens
+from .budget import BudgetUnavailable
 from .models import ContentImage, ContentItem, ContentStatus
 from .serving import Placement, choose
+
+logger = logging.getLogger(__name__)
 
 STORY_EVERY = 4
 MAX_PAGE = 50
@@ -130,7 +134,11 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
     product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + wanted_ids])
 
     began = time.perf_counter()
-    placements = choose(slots, now, rng or random.Random())  # noqa: S311
+    try:
+        placements = choose(slots, now, rng or random.Random())  # noqa: S311
+    except BudgetUnavailable:
+        logger.exception("budget unavailable: feed served without promoted slots")
+        placements = []
     selection_ms = (time.perf_counter() - began) * 1000
 
     loaded = with_catalog_relations(Product.objects.filter(pk__in=[*product_ids, *(p.product_id for p in placements)]))

@@ -20,6 +20,7 @@ class ClickOutcome(models.TextChoices):
     MISMATCH = "mismatch", _("Token does not match the campaign")
     NOT_SERVING = "not_serving", _("Campaign not running")
     OVER_BUDGET = "over_budget", _("Budget cap reached")
+    UNAVAILABLE = "unavailable", _("Budget service unavailable")
 
 
 class Click(models.Model):

@@ -157,3 +157,30 @@ def test_impressions_are_counted_in_redis_and_folded_in_by_reconcile(on_redis):
     assert CampaignDay.objects.get(campaign=campaign).impressions == 3
     RedisBudget().reconcile(campaign, timezone.now())
     assert CampaignDay.objects.get(campaign=campaign).impressions == 3  # taken once
+
+
+@pytest.fixture
+def redis_down(settings):
+    """REDIS_URL pointing at a port nothing listens on (127.0.0.1:1)."""
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.PROMOTION_BUDGET_BACKEND = "redis"
+    budget.redis_client.cache_clear()
+    yield
+    budget.redis_client.cache_clear()
+
+
+def test_with_redis_down_the_feed_shows_organic_items_and_clicks_still_redirect(redis_down, client):
+    from django.urls import reverse
+
+    from promotion import tokens
+    from promotion.models import Click, Spend
+    from tests.promotion.clicking import BROWSER
+
+    product = f.product()
+    campaign = f.campaign(products=[product])
+    response = client.get("/feed/")
+    assert response.status_code == 200 and response.context["page"].entries
+    assert response.context["page"].filled_slots == 0
+    clicked = client.get(f"/r/{tokens.issue(campaign.pk, product.pk, timezone.now())}", HTTP_USER_AGENT=BROWSER)
+    assert clicked["Location"] == reverse("shop:product", args=[product.slug])
+    assert Click.objects.get().outcome == ClickOutcome.UNAVAILABLE and not Spend.objects.exists()
