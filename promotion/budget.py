@@ -20,7 +20,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, IntegerField, OuterRef, Subquery
 
 from payments.ledger import fen_sum
 
@@ -85,10 +85,19 @@ class DatabaseBudget:
         return Charge(ClickOutcome.BILLED, exhausted=spent + amount > campaign.total_cap_fen)
 
     def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> list[Campaign]:
-        """`ranked` carries `day_spent_fen` (see serving.candidates), read in this request."""
-        chosen = [c for c in ranked if _affordable(c, c.spent_fen, c.day_spent_fen)][:wanted]
+        """The counters are read here, in this request (the campaigns may come from a cache)."""
+        if not ranked or wanted <= 0:
+            return []
+        day = budget_day(now)
+        today = CampaignDay.objects.filter(campaign=OuterRef("pk"), day=day).values("spent_fen")[:1]
+        counters = {
+            pk: (total, today_fen or 0)
+            for pk, total, today_fen in Campaign.objects.filter(pk__in=[c.pk for c in ranked])
+            .annotate(day_fen=Subquery(today, output_field=IntegerField()))
+            .values_list("pk", "spent_fen", "day_fen")
+        }
+        chosen = [c for c in ranked if c.pk in counters and affordable(c, *counters[c.pk])][:wanted]
         if chosen:
-            day = budget_day(now)
             CampaignDay.objects.bulk_create(
                 [CampaignDay(campaign_id=c.pk, day=day) for c in chosen], ignore_conflicts=True
             )
@@ -118,7 +127,8 @@ def _recent_billed_click(campaign_id: int, viewer_key: str, now: datetime.dateti
     ).exists()
 
 
-def _affordable(campaign: Campaign, spent_fen: int, day_spent_fen: int) -> bool:
+def affordable(campaign: Campaign, spent_fen: int, day_spent_fen: int) -> bool:
+    """Whether both caps can pay one more click at the campaign's bid."""
     bid = campaign.bid_fen
     return spent_fen + bid <= campaign.total_cap_fen and day_spent_fen + bid <= campaign.daily_cap_fen
 

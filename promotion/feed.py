@@ -141,16 +141,22 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
         placements = []
     selection_ms = (time.perf_counter() - began) * 1000
 
-    loaded = with_catalog_relations(Product.objects.filter(pk__in=[*product_ids, *(p.product_id for p in placements)]))
+    # Visible and in stock now: the serving index may be a few seconds old.
+    loaded = with_catalog_relations(
+        organic_products().filter(pk__in=[*product_ids, *(p.product_id for p in placements)])
+    )
     products = {product.pk: product for product in loaded}
     entries, position, used_stories, used_products = [], start.position, start.stories, start.products
     promoted_queue = [p for p in placements if p.product_id in products]
-    # Goods promoted on this page are not shown again as organic items of the same page.
-    promoted_ids = {p.product_id for p in promoted_queue}
+    # Goods promoted on this page are not shown again as organic items of the same page; goods
+    # reached organically before their promoted slot are shown organically and not promoted.
+    shown_promoted: set[int] = set()
     story_queue, product_queue = list(stories), [products[pk] for pk in product_ids if pk in products]
     while len(entries) < first:
-        if is_promoted_slot(position) and promoted_queue:
+        # A promoted item sits between organic ones: never after the feed's last organic item.
+        if is_promoted_slot(position) and promoted_queue and (story_queue or product_queue):
             placement = promoted_queue.pop(0)
+            shown_promoted.add(placement.product_id)
             item = products[placement.product_id]
             token = tokens.issue(placement.campaign.pk, item.pk, now)
             position += 1
@@ -163,8 +169,9 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
             item, used_stories = story_queue.pop(0), used_stories + 1
         elif product_queue:
             item, used_products = product_queue.pop(0), used_products + 1
-            if item.pk in promoted_ids:
+            if item.pk in shown_promoted:
                 continue
+            promoted_queue = [p for p in promoted_queue if p.product_id != item.pk]
         else:
             break
         position += 1

@@ -7,16 +7,18 @@ picks the best that can still pay for a click, live (on Redis, one script call).
 
 import datetime
 import random
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from shop.models import Product
 from shop.selectors import visible_products
 
-from .budget import get_budget
+from .budget import affordable, get_budget
 from .clock import budget_day
 from .models import Campaign, CampaignDay, CampaignState
 
@@ -39,14 +41,62 @@ def running(now: datetime.datetime):
 
 
 def candidates(now: datetime.datetime) -> list[Campaign]:
-    """Running campaigns the database counters say can still pay a click (one query); each
-    carries `day_spent_fen`, today's spend by those counters."""
+    """Running campaigns the database counters say can still pay a click (one query). On Redis
+    those counters trail by up to a minute: the live check is the budget backend's `servable`."""
     today = CampaignDay.objects.filter(campaign=OuterRef("pk"), day=budget_day(now)).values("spent_fen")[:1]
-    return list(
+    rows = (
         running(now)
         .annotate(day_spent_fen=Coalesce(Subquery(today, output_field=IntegerField()), Value(0)))
         .select_related("sponsor")
+        .only(*SERVING_FIELDS)
     )
+    return [c for c in rows if affordable(c, c.spent_fen, c.day_spent_fen)]
+
+
+SERVING_FIELDS = (
+    "sponsor__name",
+    "farmer_id",
+    "village_id",
+    "bid",
+    "daily_cap",
+    "total_cap",
+    "starts_at",
+    "ends_at",
+    "state",
+    "spent_fen",
+    "serving_rate",
+    "predicted_ctr",
+)
+
+
+@dataclass(frozen=True)
+class ServingIndex:
+    """What serving needs to know of the running campaigns, kept per process for a few seconds
+    (settings.PROMOTION_SERVING_INDEX_SECONDS) so that a feed request does not query it. Budgets
+    are not part of it: every request checks them live (`servable`), so a cap still stops serving
+    at once; a pause, an edit or a new campaign reaches serving within those seconds."""
+
+    campaigns: list[Campaign]
+    products: dict[int, list[tuple[int, float]]]
+    built: float
+    day: datetime.date
+
+
+_index: dict[str, ServingIndex] = {}
+
+
+def serving_index(now: datetime.datetime) -> ServingIndex:
+    index = _index.get("current")
+    max_age = settings.PROMOTION_SERVING_INDEX_SECONDS
+    if index is None or index.day != budget_day(now) or time.monotonic() - index.built >= max_age:
+        campaigns = candidates(now)
+        index = ServingIndex(campaigns, promotable_products(campaigns), time.monotonic(), budget_day(now))
+        _index["current"] = index
+    return index
+
+
+def forget_serving_index(**_kwargs) -> None:
+    _index.clear()
 
 
 def poverty_gap(poverty_line: Decimal, baseline_income: Decimal) -> float:
@@ -73,6 +123,7 @@ def promotable_products(campaigns: list[Campaign]) -> dict[int, list[tuple[int, 
         .filter(in_stock=True)
         .filter(Q(campaigns__in=list(by_id)) | Q(farmer_id__in=list(farmers)) | Q(village_id__in=list(villages)))
         .values_list("pk", "farmer_id", "village_id", "campaigns", "village__poverty_line", "village__baseline_income")
+        .order_by()
         .distinct()
     )
     found: dict[int, dict[int, float]] = {}
@@ -92,16 +143,15 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
     if wanted <= 0:
         return []
     rng = rng or random.Random()  # noqa: S311 - a throttle and a rotation, not a secret
+    index = serving_index(now)
     entrants = [
         c
-        for c in candidates(now)
-        if c.spent_fen + c.bid_fen <= c.total_cap_fen
-        and c.day_spent_fen + c.bid_fen <= c.daily_cap_fen
-        and rng.random() < c.serving_rate
+        for c in index.campaigns
+        if c.starts_at <= now and (c.ends_at is None or now < c.ends_at) and rng.random() < c.serving_rate
     ]
     if not entrants:
         return []
-    products = promotable_products(entrants)
+    products = index.products
     ranked: list[Placement] = []
     for campaign in entrants:
         options = products.get(campaign.pk, ())
