@@ -5,7 +5,13 @@
 Everything random comes from `random.Random` instances seeded from `--seed`, one per stream
 (people, verification, catalogue, photos), so that two runs with the same seed give the same
 farmers, names, prices and pictures, and changing how one stream is used leaves the others as
-they were. Nothing depends on the clock except the `created_at` timestamps Django sets itself.
+they were. Nothing depends on the clock except the `created_at` timestamps Django sets itself and
+the campaigns' start (the day before the seeding, so that they run at once).
+
+Promotion comes last: three sponsors (the platform's charity traffic, an NGO, a company), a few
+campaigns (goods, a farmer, villages) served on every feed request (`serving_rate` 1.0, so a
+visitor sees promoted slots at once; the pacing task lowers it when Celery beat runs), and a
+handful of published village stories, each with a photo cleaned by the pipeline's own function.
 
 Two ways of writing the catalogue:
 
@@ -26,7 +32,7 @@ Two ways of writing the catalogue:
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
@@ -35,6 +41,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageOps
 
@@ -42,8 +49,10 @@ from core import demo_data as data
 from core.images import clean_image
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
 from farmers.services import change_verification_state
+from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor
 from shop import services as shop_services
 from shop.models import Category, ImageStatus, Product, ProductImage, Variant
+from shop.selectors import visible_products
 
 BULK_THRESHOLD = 500
 DEFAULT_PRODUCTS = 240
@@ -52,6 +61,10 @@ PRODUCTS_PER_FARMER = 20  # beyond MIN_FARMERS, large catalogues get more seller
 SHARED_PHOTOS_PER_CATEGORY = 3
 PHOTO_SIZE = (320, 240)
 HARVEST_REFERENCE = date(2025, 10, 1)  # fixed, so that harvest dates do not depend on the day of the run
+# Fixed too: the newest demo story was published then, each next one two days earlier.
+STORY_REFERENCE = datetime(2025, 10, 8, 9, 30, tzinfo=timezone.get_fixed_timezone(8 * 60))
+CAMPAIGN_PRODUCTS = 3  # a "products" campaign promotes this many goods of its village
+STORY_PRODUCTS = 2  # goods featured under a story
 
 OPERATOR_USERNAME = "demo-operator"
 DEMO_USER_PREFIX = "demo-"
@@ -105,6 +118,8 @@ def is_seeded() -> bool:
         or NGO.objects.filter(slug__in=[item.slug for item in data.NGOS]).exists()
         or Cooperative.objects.filter(slug__in=[item.slug for item in data.COOPERATIVES]).exists()
         or Farmer.objects.filter(village__slug__in=[item.slug for item in data.VILLAGES]).exists()
+        or Sponsor.objects.filter(name__in=[item.name for item in data.SPONSORS]).exists()
+        or ContentItem.objects.filter(slug__in=[item.slug for item in data.STORIES]).exists()
     )
 
 
@@ -131,6 +146,7 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
         _write_catalogue_in_bulk(rng_for(seed, "photos"), plans)
     else:
         _write_catalogue_with_services(rng_for(seed, "photos"), plans)
+    _create_promotion(rng_for(seed, "promotion"), villages, operator, password)
     return SeedResult(
         bulk=bulk,
         admin_created=admin_created,
@@ -504,6 +520,111 @@ def _shade(colour: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     return tuple(max(0, min(255, round(channel * factor))) for channel in colour)
 
 
+# --- Promotion --------------------------------------------------------------------------------
+
+
+def _create_promotion(rng: random.Random, villages: dict[str, Village], operator, password_hash: str) -> None:
+    """Sponsors, their campaigns and the village stories, after the catalogue they point at."""
+    sponsors = _create_sponsors(operator, password_hash)
+    for item in data.CAMPAIGNS:
+        _create_campaign(rng, item, sponsors[item.sponsor], villages[item.village], operator)
+    _create_stories(rng, villages, operator)
+
+
+def _create_sponsors(operator, password_hash: str) -> dict[str, Sponsor]:
+    users = get_user_model().objects
+    sponsors = {}
+    for item in data.SPONSORS:
+        sponsor = Sponsor.objects.create(name=item.name, kind=item.kind)
+        if item.staff == "operator":
+            staff = operator
+        elif item.staff.startswith("ngo-"):
+            staff = users.get(username=f"{DEMO_USER_PREFIX}{item.staff}")
+        else:
+            staff = _create_user(f"{DEMO_USER_PREFIX}{item.staff}", password_hash, first_name=item.name)
+        sponsor.staff.add(staff)
+        sponsors[item.name] = sponsor
+    return sponsors
+
+
+def _create_campaign(rng: random.Random, item, sponsor: Sponsor, village: Village, operator) -> Campaign | None:
+    """A running campaign; skipped when its village has nothing on sale (a small --products run)."""
+    on_sale = visible_products().filter(village=village, in_stock=True).order_by("pk")
+    target = {}
+    if item.promotes == "farmer":
+        sellers = sorted(set(on_sale.filter(farmer__isnull=False).values_list("farmer", flat=True)))
+        if not sellers:
+            return None
+        target["farmer"] = Farmer.objects.get(pk=rng.choice(sellers))
+    elif item.promotes == "village":
+        target["village"] = village
+    products = list(on_sale[:CAMPAIGN_PRODUCTS]) if item.promotes == "products" else []
+    if not (target or products):
+        return None
+    campaign = Campaign.objects.create(
+        sponsor=sponsor,
+        name=item.name,
+        bid=Decimal(item.bid),
+        daily_cap=Decimal(item.daily_cap),
+        total_cap=Decimal(item.total_cap),
+        starts_at=timezone.now() - timedelta(days=1),
+        state=CampaignState.ACTIVE,
+        serving_rate=1.0,
+        created_by=operator,
+        **target,
+    )
+    campaign.products.set(products)
+    return campaign
+
+
+def _create_stories(rng: random.Random, villages: dict[str, Village], operator) -> None:
+    """Published stories, written by the staff of the NGO covering the village (the operator
+    where none does), each with one photo and a couple of the village's goods."""
+    colours = _category_colours()
+    categories = {item.slug: item for item in Category.objects.filter(slug__in=[c.slug for c in data.CATEGORIES])}
+    village_data = {item.slug: item for item in data.VILLAGES}
+    storage = ContentImage._meta.get_field("original").storage
+    for index, item in enumerate(data.STORIES):
+        village = villages[item.village]
+        ngo = NGO.objects.filter(villages=village).order_by("pk").first()
+        author = (ngo.staff.order_by("pk").first() if ngo else None) or operator
+        farmer = None
+        if item.about_farmer:
+            farmers = list(Farmer.objects.filter(village=village, verification_state=S.VERIFIED).order_by("pk"))
+            farmer = rng.choice(farmers) if farmers else None
+        story = ContentItem.objects.create(
+            title=item.title,
+            slug=item.slug,
+            summary=item.summary,
+            body=item.body,
+            village=village,
+            farmer=farmer,
+            ngo=ngo,
+            author=author,
+            status=ContentStatus.PUBLISHED,
+            published_at=STORY_REFERENCE - timedelta(days=2 * index),
+        )
+        goods = visible_products().filter(village=village).order_by("pk")
+        if farmer is not None and goods.filter(farmer=farmer).exists():
+            goods = goods.filter(farmer=farmer)
+        story.products.set(goods[:STORY_PRODUCTS])
+        specialty = data.PRODUCTS[village_data[item.village].specialties[0]]
+        colour = colours[categories[specialty.category].pk]
+        cleaned = clean_image(draw_photo(rng, colour))
+        stem = f"stories/demo/{item.slug}"
+        files = {"original": storage.save(f"{stem}.jpg", ContentFile(cleaned.original))}
+        for size, content in cleaned.thumbnails.items():
+            files[size] = storage.save(f"{stem}-{size}.jpg", ContentFile(content))
+        ContentImage.objects.create(
+            item=story,
+            caption=item.photo_caption,
+            status=ImageStatus.READY,
+            width=cleaned.width,
+            height=cleaned.height,
+            **files,
+        )
+
+
 # --- Fake personal data -----------------------------------------------------------------------
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -548,6 +669,7 @@ def delete_demo_data() -> dict[str, int]:
     counts = {"products": products.count(), "farmers": Farmer.objects.filter(village__in=villages).count()}
     farmer_users = list(Farmer.objects.filter(village__in=villages, user__isnull=False).values_list("user", flat=True))
     _delete_demo_orders(villages)
+    files += _delete_demo_promotion(villages)
     products.delete()
     Farmer.objects.filter(village__in=villages).delete()
     get_user_model().objects.filter(pk__in=farmer_users).delete()
@@ -581,10 +703,40 @@ def _delete_demo_orders(villages) -> None:
     sellers.delete()
 
 
+def _delete_demo_promotion(villages) -> list[tuple[object, str]]:
+    """The demo sponsors and every campaign or story touching a demo village, with the clicks,
+    spend and ledger records visitors made by clicking promoted goods. Returns the story photos'
+    files, deleted once the transaction commits."""
+    from payments.models import Account, Entry, LedgerTransaction
+    from promotion.models import Click, OrderAttribution, Spend
+
+    sponsors = Sponsor.objects.filter(name__in=[item.name for item in data.SPONSORS])
+    sponsor_ids = list(sponsors.values_list("pk", flat=True))
+    campaigns = Campaign.objects.filter(
+        Q(sponsor__in=sponsor_ids) | Q(village__in=villages) | Q(farmer__village__in=villages)
+    )
+    campaign_ids = list(campaigns.values_list("pk", flat=True))
+    click_ids = list(Click.objects.filter(campaign__in=campaign_ids).values_list("pk", flat=True))
+    transactions = LedgerTransaction.objects.filter(key__in=[f"promotion-click-{pk}" for pk in click_ids])
+    Entry.objects.filter(transaction__in=transactions).delete()
+    transactions.delete()
+    OrderAttribution.objects.filter(Q(campaign__in=campaign_ids) | Q(click__in=click_ids)).delete()
+    Spend.objects.filter(Q(campaign__in=campaign_ids) | Q(click__in=click_ids)).delete()
+    Click.objects.filter(pk__in=click_ids).delete()
+    Campaign.objects.filter(pk__in=campaign_ids).delete()
+    Account.objects.filter(code__in=[f"liability:sponsor:{pk}" for pk in sponsor_ids], entries__isnull=True).delete()
+    sponsors.filter(campaigns__isnull=True).delete()
+    stories = ContentItem.objects.filter(Q(village__in=villages) | Q(slug__in=[item.slug for item in data.STORIES]))
+    files = _image_files(ContentImage.objects.filter(item__in=stories))
+    stories.delete()
+    return files
+
+
 def _image_files(images) -> list[tuple[object, str]]:
-    """(storage, name) of every file of these photos, once each: bulk demo photos share files."""
+    """(storage, name) of every file of these photos (product or story photos), once each: bulk
+    demo photos share files."""
     fields = ("raw_upload", "original", "small", "medium", "large")
-    storages = {name: ProductImage._meta.get_field(name).storage for name in fields}
+    storages = {name: images.model._meta.get_field(name).storage for name in fields}
     seen = {}
     for row in images.values_list(*fields):
         for name, value in zip(fields, row, strict=True):
@@ -615,4 +767,7 @@ def demo_counts() -> dict[str, int]:
         "variants": Variant.objects.filter(product__in=products).count(),
         "photos_ready": images.filter(status=ImageStatus.READY).count(),
         "photos_waiting": images.filter(~Q(status=ImageStatus.READY)).count(),
+        "sponsors": Sponsor.objects.filter(name__in=[item.name for item in data.SPONSORS]).count(),
+        "campaigns": Campaign.objects.filter(sponsor__name__in=[item.name for item in data.SPONSORS]).count(),
+        "stories": ContentItem.objects.filter(village__in=villages, status=ContentStatus.PUBLISHED).count(),
     }

@@ -713,3 +713,120 @@ FARMER_STORIES = (
 
 REJECTION_REASONS = ("身份证照片看不清，请重新上传。", "村委会证明材料不完整。", "手机号码与登记信息不一致。")
 SUSPENSION_REASONS = ("多位买家反映发货严重延迟，核实期间暂停。", "商品描述与实物不符，整改期间暂停。")
+
+
+# --- Promotion: sponsors, campaigns and village stories -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SponsorData:
+    name: str
+    kind: str  # a promotion.models.SponsorKind value
+    staff: str  # "operator", "ngo-<n>" (that NGO's demo staff member) or "sponsor-<n>" (a user of its own)
+
+
+@dataclass(frozen=True)
+class CampaignData:
+    sponsor: str  # SponsorData.name
+    name: str
+    promotes: str  # "products" (some goods of the village), "farmer" (one of its farmers) or "village"
+    village: str
+    bid: str  # CNY per billable click
+    daily_cap: str
+    total_cap: str
+
+
+@dataclass(frozen=True)
+class StoryData:
+    slug: str
+    village: str
+    title: str
+    summary: str
+    body: str
+    about_farmer: bool = False  # names one of the village's verified farmers (the seed picks which)
+    photo_caption: str = ""
+
+
+SPONSORS = (
+    SponsorData("山货头条公益流量", "platform", "operator"),
+    SponsorData("山路公益基金会", "ngo", "ngo-1"),
+    SponsorData("青禾食品有限公司", "company", "sponsor-1"),
+)
+
+# Small bids and caps, as a charity push or a company's first trial would set them. The villages
+# are among the poorest of the demo, so the poverty boost has something to do.
+CAMPAIGNS = (
+    CampaignData("山货头条公益流量", "十八洞猕猴桃上头条", "products", "huayuan-shibadong", "0.30", "30.00", "900.00"),
+    CampaignData("山路公益基金会", "金寨大湾村茶农助销", "farmer", "jinzhai-dawan", "0.60", "50.00", "1500.00"),
+    CampaignData("青禾食品有限公司", "骆驼湾村香菇大枣", "village", "fuping-luotuowan", "1.20", "80.00", "2400.00"),
+    CampaignData("青禾食品有限公司", "独龙江草果和蜂蜜", "village", "gongshan-bapo", "1.50", "60.00", "600.00"),
+)
+
+STORIES = (
+    StoryData(
+        "shibadong-kiwi-harvest",
+        "huayuan-shibadong",
+        "十八洞的猕猴桃熟了",
+        "山上的猕猴桃园迎来第六个丰收季，村民以土地入股，年底分红。",
+        "九月，十八洞村的猕猴桃进入采摘期。\n\n果园是村民以土地入股建起来的，合作社统一种植、统一销售。"
+        "采摘、分拣、装箱，都在村口的仓库里完成，第二天就能发往全国。",
+        photo_caption="村口仓库里分拣猕猴桃",
+    ),
+    StoryData(
+        "laowei-orange-grandma",
+        "anyuan-laowei",
+        "围屋边的脐橙园",
+        "一位果农的十年：从外出打工到回乡种脐橙。",
+        "十年前，她在广东的工厂打工，一年回家一次。\n\n后来村里修了路，合作社教技术、统一收购，"
+        "她回到围屋边承包了三亩山地。如今果园每年能卖出两千多斤脐橙。",
+        about_farmer=True,
+        photo_caption="十一月的脐橙园",
+    ),
+    StoryData(
+        "luotuowan-mushroom-sheds",
+        "fuping-luotuowan",
+        "骆驼湾的香菇大棚",
+        "太行山深处，一排排香菇大棚改变了村子。",
+        "骆驼湾村地处太行山深处，过去人均年收入不到一千元。\n\n"
+        "村里建起香菇大棚后，村民在家门口务工，也能分到大棚的收益。晒干的香菇和大枣，是这里最受欢迎的山货。",
+        photo_caption="刚采下的香菇",
+    ),
+    StoryData(
+        "bapo-honey-hunters",
+        "gongshan-bapo",
+        "独龙江畔养蜂人",
+        "在峡谷的崖壁上，蜂箱挂在树上，一年只取一次蜜。",
+        "巴坡村在独龙江峡谷里，大雪封山的日子，一年有半年。\n\n"
+        "村民把蜂箱挂在向阳的树上，中华蜜蜂采百花，秋天取一次蜜。草果林下的土地，也让家家户户多了一份收入。",
+        about_farmer=True,
+        photo_caption="挂在树上的蜂箱",
+    ),
+    StoryData(
+        "yuangudui-herb-drying",
+        "weiyuan-yuangudui",
+        "元古堆的党参晒场",
+        "秋天的晒场上，党参和当归铺满了院子。",
+        "元古堆村海拔两千多米，适合种党参和当归。\n\n"
+        "合作社负责晾晒、切片和检测，社员按斤交货、按质论价。一户人家种五亩药材，一年能多收入一万多元。",
+        photo_caption="晾晒中的白条党参",
+    ),
+    StoryData(
+        "dawan-tea-morning",
+        "jinzhai-dawan",
+        "大湾村的清明茶",
+        "清明前后，山上的茶园天不亮就有人采茶。",
+        "大湾村在大别山腹地，六安瓜片是这里的老手艺。\n\n"
+        "清明前后，茶农天不亮就上山，采下的鲜叶当天炒制。村里的年轻人回来开了网店，把茶卖到了城里。",
+        about_farmer=True,
+        photo_caption="清晨的茶园",
+    ),
+    StoryData(
+        "jinmi-wood-ear",
+        "zhashui-jinmi",
+        "一朵木耳的旅程",
+        "从菌包到餐桌，金米村的木耳要走四十天。",
+        "金米村的木耳大棚里，菌包一排排挂起。\n\n"
+        "合作社提供菌包和技术，社员在自家大棚里管护，四十天左右就能采收。晒干、分拣、装袋，再从村里发往各地。",
+        photo_caption="大棚里挂起的菌包",
+    ),
+)

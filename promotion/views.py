@@ -1,10 +1,18 @@
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from core import viewers
 
 from .clicks import record_click
+from .content import content_visible_to, with_content_relations
+from .feed import build_page
+from .models import ContentStatus
+
+FEED_PAGE_SIZE = 20
 
 
 @never_cache
@@ -22,17 +30,28 @@ def click(request, token):
     return viewers.remember(request, response)
 
 
+@never_cache  # each promoted link carries a single-use token: no shared cache may hand it to another shopper
+@require_GET  # not HEAD: building a page counts the promoted slots' impressions
 def feed(request):
-    """The feed page (the template lives in promotion/templates/promotion/feed.html)."""
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import render
-
-    from .feed import build_page
-
+    """Stories and goods from the villages, with promoted slots. A cursor that does not parse (an
+    old or mangled link) shows the top of the feed: a shopper following a link wants a feed, not
+    an error page."""
     try:
-        page = build_page(20, request.GET.get("after") or None)
+        page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None)
     except ValidationError:
-        page = build_page(20)
+        page = build_page(FEED_PAGE_SIZE)
     response = render(request, "promotion/feed.html", {"page": page})
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}"
     return viewers.remember(request, response)
+
+
+@require_safe
+def story(request, slug):
+    """A story with its photos and the goods it features. Drafts are shown only to those who may
+    see them (promotion.content.content_visible_to), so that they can check the page first."""
+    item = get_object_or_404(with_content_relations(content_visible_to(request.user)), slug=slug)
+    published = item.status == ContentStatus.PUBLISHED and item.published_at is not None
+    response = render(request, "promotion/story.html", {"story": item, "published": published})
+    if not published:
+        patch_cache_control(response, private=True, no_store=True)
+    return response

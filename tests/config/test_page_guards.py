@@ -77,6 +77,13 @@ def test_pages_in_chinese_have_no_english_left(client):
 
     place_order([(product.variants.first(), 1)])  # so the parcels page lists a parcel with its address
     indexing.index_products([product.pk])  # so the search page shows a result with its facets
+    story = f.story(village_=village, farmer=farmer, title="猕猴桃熟了", body="第一段\n\n第二段")
+    story.products.set([product])
+    f.campaign(f.sponsor(name="山路公益基金会"), farmer_=farmer)
+    from promotion.feed import FeedPosition
+
+    # A feed page that starts at a promoted slot past the one organic product: its promoted card shows.
+    promoted_page = reverse("promotion:feed") + "?after=" + FeedPosition(4, 0, 1).cursor()
     pages = {
         None: [
             "/",
@@ -86,6 +93,9 @@ def test_pages_in_chinese_have_no_english_left(client):
             reverse("search:page") + f"?q=%22&category={product.category_id}&price=bogus&page=9",
             reverse("accounts:login"),
             reverse("accounts:signup"),
+            reverse("promotion:feed"),
+            promoted_page,
+            reverse("promotion:story", args=[story.slug]),
         ],
         farmer.user: [
             reverse("seller:products"),
@@ -102,6 +112,8 @@ def test_pages_in_chinese_have_no_english_left(client):
         for path in paths:
             response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
             assert response.status_code == 200, path
+            if path == promoted_page:
+                assert 'class="card-badge"' in response.content.decode(), "the promoted card is checked too"
             assert english_words(response.content.decode()) == set(), path
 
 

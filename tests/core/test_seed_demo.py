@@ -1,14 +1,18 @@
 """`manage.py seed_demo`: the demo has what it promises, runs twice safely, and repeats itself by seed."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Max, Min
+from django.urls import reverse
+from django.utils import timezone
 
 from core import demo
 from farmers.models import NGO, County, Farmer, FarmerStateChange, Province, VerificationState, Village
+from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor, SponsorKind
 from shop.models import ImageStatus, Product, ProductImage
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +43,10 @@ def counts() -> dict[str, int]:
         "products": Product.objects.count(),
         "images": ProductImage.objects.count(),
         "users": get_user_model().objects.count(),
+        "sponsors": Sponsor.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "stories": ContentItem.objects.count(),
+        "story_photos": ContentImage.objects.count(),
     }
 
 
@@ -125,6 +133,47 @@ def assert_demo_contents(output: str) -> None:
     image = ProductImage.objects.first()
     assert image.medium.storage.exists(image.medium.name) and not image.raw_upload
 
+    assert_promotion_contents()
+
+
+def assert_promotion_contents() -> None:
+    """Sponsors of each kind, running campaigns with sensible bids and caps that the feed serves at
+    once, and published stories about demo villages, each with a ready photo."""
+    from promotion.serving import running
+
+    assert set(Sponsor.objects.values_list("kind", flat=True)) == set(SponsorKind.values)
+    assert all(sponsor.staff.exists() for sponsor in Sponsor.objects.all())
+    campaigns = Campaign.objects.all()
+    assert 3 <= campaigns.count() <= 4
+    assert running(timezone.now()).count() == campaigns.count()
+    for campaign in campaigns:
+        assert campaign.state == CampaignState.ACTIVE and campaign.serving_rate == 1.0
+        assert Decimal("0.30") <= campaign.bid <= Decimal("1.50")
+        assert campaign.bid < campaign.daily_cap <= campaign.total_cap
+        assert campaign.products.exists() or campaign.farmer_id or campaign.village_id
+    assert campaigns.filter(products__isnull=False).exists()
+    assert campaigns.filter(farmer__isnull=False).exists() and campaigns.filter(village__isnull=False).exists()
+
+    stories = ContentItem.objects.filter(status=ContentStatus.PUBLISHED, published_at__isnull=False)
+    assert 6 <= stories.count() == ContentItem.objects.count() <= 8
+    demo_villages = {item.slug for item in demo.data.VILLAGES}
+    for story in stories:
+        assert story.village.slug in demo_villages and story.title and story.body and story.author_id
+        assert story.farmer is None or story.farmer.is_verified
+        photo = story.images.get()
+        assert photo.status == ImageStatus.READY and photo.medium.storage.exists(photo.medium.name)
+    assert stories.filter(farmer__isnull=False).exists() and stories.filter(products__isnull=False).exists()
+
+
+def test_the_demo_feed_shows_stories_and_promoted_goods(client, django_capture_on_commit_callbacks):
+    seed_demo(django_capture_on_commit_callbacks)
+    html = client.get(reverse("promotion:feed")).content.decode()
+    assert html.count('class="card story-card"') >= 4
+    assert 'class="card card-promoted"' in html and 'rel="sponsored nofollow"' in html
+    story = ContentItem.objects.first()
+    page = client.get(reverse("promotion:story", args=[story.slug]))
+    assert page.status_code == 200 and story.title in page.content.decode()
+
 
 def test_large_catalogues_are_bulk_inserted_with_correct_summaries_and_shared_photos(
     django_capture_on_commit_callbacks,
@@ -194,3 +243,23 @@ def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
     assert not Order.objects.filter(pk=order.pk).exists()
     assert not Account.objects.filter(farmer__isnull=False).exclude(farmer__in=Farmer.objects.all()).exists()
     assert not ledger.unbalanced_transactions().exists()
+
+
+def test_reset_removes_clicks_on_demo_campaigns_with_their_spend_and_ledger_records(client):
+    """Visitors clicking promoted demo goods leave clicks, spend and ledger records behind."""
+    from payments.models import Account, LedgerTransaction
+    from promotion.models import Click, Spend
+
+    call_command("seed_demo", "--products", "600")
+    html = client.get(reverse("promotion:feed")).content.decode()
+    link = html.split('rel="sponsored nofollow"')[0].rsplit('href="', 1)[1].split('"')[0]
+    response = client.get(link, HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 10) Chrome/120.0 Mobile Safari/537.36")
+    assert response.status_code == 302 and Spend.objects.count() == 1
+    assert LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
+
+    call_command("seed_demo", "--products", "600", "--reset")
+
+    assert not Click.objects.exists() and not Spend.objects.exists()
+    assert not LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
+    assert not Account.objects.filter(code__startswith="liability:sponsor:").exists()
+    assert Campaign.objects.count() == len(demo.data.CAMPAIGNS) and Sponsor.objects.count() == len(demo.data.SPONSORS)
