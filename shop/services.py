@@ -6,15 +6,19 @@ import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import image_services
 from core.errors import field_error
-from core.images import ImageRejected, check_upload
+from core.image_services import (
+    accept_upload,
+    checked_upload,
+    delete_image_files,
+    read_upload,  # noqa: F401 - the seller form checks photos with services.read_upload
+)
 from core.money import FEN, has_at_most_two_places, parse_amount
 from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
@@ -201,7 +205,7 @@ def delete_product(actor, product: Product) -> None:
     _ensure_can_manage(actor, product)
     images = list(product.images.all())
     product.delete()
-    transaction.on_commit(lambda: [_delete_image_files(image) for image in images])
+    transaction.on_commit(lambda: [delete_image_files(image) for image in images])
 
 
 # --- Variants ---------------------------------------------------------------------------------
@@ -265,72 +269,20 @@ def refresh_product_summary(product: Product) -> None:
 @transaction.atomic
 def add_product_image(actor, product: Product, upload, alt: str = "") -> ProductImage:
     """Check the file at once (so the farmer sees the problem), then process it on a task."""
-    from .tasks import process_product_image
-
     _ensure_can_manage(actor, product)
     if product.images.exclude(status=ImageStatus.FAILED).count() >= MAX_IMAGES_PER_PRODUCT:
         raise field_error(
             "image", _("A product has at most %(max)d photos."), "too_many_images", max=MAX_IMAGES_PER_PRODUCT
         )
-    if not isinstance(upload, UploadedFile):
-        raise field_error("image", _("Send the photo as a file upload."), "invalid_image")
-    data = read_upload(upload)
-    try:
-        check_upload(data)
-    except ImageRejected as exc:
-        raise field_error("image", exc.message, exc.code.lower()) from None
+    data = checked_upload(upload, "image")
     position = (product.images.aggregate(top=Max("position"))["top"] or 0) + 1
     image = ProductImage(product=product, alt=clean_text(alt, "alt")[:120], position=position)
-    image.raw_upload.save(f"{secrets.token_hex(16)}.upload", ContentFile(data), save=False)
-    image.save()
-    transaction.on_commit(lambda: process_product_image.delay(image.pk))
-    return image
-
-
-def read_upload(upload, limit: int | None = None) -> bytes:
-    """Read at most one byte past the limit: enough to know a file is too large."""
-    from django.conf import settings
-
-    limit = limit or settings.IMAGE_MAX_BYTES
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    return upload.read(limit + 1)
-
-
-def _delete_image_files(image: ProductImage) -> None:
-    for name in ("raw_upload", "original", "small", "medium", "large"):
-        file = getattr(image, name)
-        if file:
-            file.storage.delete(file.name)
+    return accept_upload(image, data)
 
 
 def process_image(image_id: int) -> ProductImage | None:
-    """Clean a pending photo: safe to run twice (a retried task finds it done and stops)."""
-    from core.images import clean_image
-
-    with transaction.atomic():
-        image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
-        if image is None or image.status != ImageStatus.PENDING:
-            return image
-        raw = image.raw_upload
-        try:
-            with raw.open("rb") as handle:
-                cleaned = clean_image(handle.read())
-        except ImageRejected as exc:
-            image.status, image.error_code, image.error_message = ImageStatus.FAILED, exc.code, str(exc.message)[:200]
-        except FileNotFoundError:
-            image.status, image.error_code = ImageStatus.FAILED, "UPLOAD_MISSING"
-        else:
-            stem = secrets.token_hex(8)
-            image.original.save(f"{stem}.jpg", ContentFile(cleaned.original), save=False)
-            for size, data in cleaned.thumbnails.items():
-                getattr(image, size).save(f"{stem}-{size}.jpg", ContentFile(data), save=False)
-            image.width, image.height, image.status = cleaned.width, cleaned.height, ImageStatus.READY
-        raw_name = raw.name
-        image.raw_upload = ""
-        image.save()
-        transaction.on_commit(lambda: raw.storage.delete(raw_name) if raw_name else None)
-    return image
+    """Clean a pending product photo (what core.tasks.process_image does for `shop.productimage`)."""
+    return image_services.process_image(ProductImage, image_id)
 
 
 def sync_in_stock(product_ids) -> None:

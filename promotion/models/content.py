@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.image_models import ProcessedImage
 from farmers.models import NGO, Farmer, Village
-from shop.models import ImageStatus, Product
-from shop.models.catalog import private_storage
+from shop.models import Product
 
 
 class ContentKind(models.TextChoices):
@@ -55,26 +55,16 @@ class ContentItem(models.Model):
 
 
 def _content_image_path(instance, filename):
+    """Named by migration 0001; the field now uses core.image_models.processed_image_path."""
     return f"stories/{instance.item_id}/{filename}"
 
 
-class ContentImage(models.Model):
+class ContentImage(ProcessedImage):
     """A photo of a story: through the same pipeline as product photos (EXIF, GPS stripped)."""
 
     item = models.ForeignKey(ContentItem, models.CASCADE, related_name="images", verbose_name=_("story"))
     caption = models.CharField(_("caption"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=ImageStatus.choices, default=ImageStatus.PENDING, db_index=True)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.CharField(max_length=200, blank=True)
-    raw_upload = models.FileField(storage=private_storage, upload_to="uploads/", blank=True, editable=False)
-    original = models.FileField(upload_to=_content_image_path, blank=True)
-    small = models.FileField(upload_to=_content_image_path, blank=True)
-    medium = models.FileField(upload_to=_content_image_path, blank=True)
-    large = models.FileField(upload_to=_content_image_path, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -84,8 +74,5 @@ class ContentImage(models.Model):
     def __str__(self):
         return f"{self.item.title} #{self.position}"
 
-    def url(self, size: str = "medium") -> str | None:
-        if self.status != ImageStatus.READY:
-            return None
-        file = getattr(self, size)
-        return file.url if file else None
+    def upload_folder(self) -> str:
+        return f"stories/{self.item_id}"

@@ -1,43 +1,19 @@
-import os
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+# ImageStatus and PrivateMediaStorage moved to core; still importable from here, and private_storage
+# is named by the migrations of shop and promotion.
+from core.image_models import ImageStatus, PrivateMediaStorage, ProcessedImage, private_storage  # noqa: F401
 from farmers.models import Cooperative, Farmer, Village
 
 MAX_VARIANTS_PER_PRODUCT = 20
 MAX_IMAGES_PER_PRODUCT = 8
-
-
-class PrivateMediaStorage(FileSystemStorage):
-    """Raw uploads keep their EXIF (GPS) until processed, so they live outside MEDIA_ROOT and are
-    never served. Reads PRIVATE_MEDIA_ROOT on each use, as the default storage does MEDIA_ROOT."""
-
-    @property
-    def base_location(self):
-        return settings.PRIVATE_MEDIA_ROOT
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
-
-
-_private_storage = PrivateMediaStorage()
-
-
-def private_storage():
-    """A callable, so that migrations refer to it instead of freezing a path."""
-    return _private_storage
 
 
 def exactly_one_seller(name: str) -> models.CheckConstraint:
@@ -167,33 +143,17 @@ class Variant(models.Model):
         return f"{self.product.name} · {self.name}"
 
 
-class ImageStatus(models.TextChoices):
-    PENDING = "pending", _("Processing")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
-
-
 def _image_path(instance, filename):
+    """Named by migration 0001; the field now uses core.image_models.processed_image_path."""
     return f"products/{instance.product_id}/{filename}"
 
 
-class ProductImage(models.Model):
+class ProductImage(ProcessedImage):
     """A photo, shown to shoppers only once processed (re-encoded, metadata stripped)."""
 
     product = models.ForeignKey(Product, models.CASCADE, related_name="images", verbose_name=_("product"))
     alt = models.CharField(_("description of the photo"), max_length=120, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=ImageStatus.choices, default=ImageStatus.PENDING, db_index=True)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.CharField(max_length=200, blank=True)
-    raw_upload = models.FileField(storage=private_storage, upload_to="uploads/", blank=True, editable=False)
-    original = models.FileField(upload_to=_image_path, blank=True)
-    small = models.FileField(upload_to=_image_path, blank=True)
-    medium = models.FileField(upload_to=_image_path, blank=True)
-    large = models.FileField(upload_to=_image_path, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -203,8 +163,5 @@ class ProductImage(models.Model):
     def __str__(self):
         return f"{self.product.name} #{self.position}"
 
-    def url(self, size: str = "medium") -> str | None:
-        if self.status != ImageStatus.READY:
-            return None
-        file = getattr(self, size)
-        return file.url if file else None
+    def upload_folder(self) -> str:
+        return f"products/{self.product_id}"

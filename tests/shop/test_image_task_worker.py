@@ -37,7 +37,7 @@ from tests.core.test_images import assert_bare_jpeg, phone_jpeg
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 WAIT_SECONDS = 30
-IMAGE_TASK = "shop.tasks.process_product_image"
+IMAGE_TASK = "core.tasks.process_image"  # one task for product and story photos
 SIZES = ("original", "small", "medium", "large")
 
 

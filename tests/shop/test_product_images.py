@@ -19,9 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import to_global_id
 from PIL import ExifTags, Image
 
+from core.tasks import process_image as process_image_task
 from shop import services
 from shop.models import ImageStatus, ProductImage
-from shop.tasks import process_product_image
 from tests import factories
 from tests.core.test_images import assert_bare_jpeg, assert_human_sentence, bilevel_png, phone_jpeg
 
@@ -308,7 +308,7 @@ def test_processing_twice_changes_nothing(product, django_capture_on_commit_call
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         again = services.process_image(image.pk)
-        assert process_product_image.delay(image.pk).get() == ImageStatus.READY  # a retried task
+        assert process_image_task.delay("shop.productimage", image.pk).get() == ImageStatus.READY  # a retried task
     assert callbacks == []
     assert again.pk == image.pk and again.status == ImageStatus.READY
     assert snapshot(image) == before
@@ -330,4 +330,4 @@ def test_processing_a_deleted_photo_does_nothing(product, django_capture_on_comm
     image = raw_pending_upload(product, phone_jpeg(), django_capture_on_commit_callbacks)
     ProductImage.objects.filter(pk=image.pk).delete()
     assert services.process_image(image.pk) is None
-    assert process_product_image.delay(image.pk).get() is None
+    assert process_image_task.delay("shop.productimage", image.pk).get() is None

@@ -394,12 +394,13 @@ def test_typed_values_are_kept_and_the_photo_must_be_chosen_again(client, farmer
 def test_a_photo_refused_by_the_service_undoes_the_product_and_its_variants(client, farmer, citrus, monkeypatch):
     """The form's quick check passed, the service then refused the photo: product, variants and photo
     are one transaction, so nothing stays."""
+    from core import image_services
     from core.images import ImageRejected
 
     def refuse(data):
         raise ImageRejected("INVALID_IMAGE", "refused")
 
-    monkeypatch.setattr(services, "check_upload", refuse)
+    monkeypatch.setattr(image_services, "check_upload", refuse)  # the service's check of every photo
     client.force_login(farmer.user)
     response = client.post(NEW, listing(citrus, photo=photo()))
 

@@ -1,0 +1,16 @@
+from celery import shared_task
+from django.apps import apps
+
+from core.image_models import ProcessedImage
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def process_image(model_label: str, image_id: int) -> str | None:
+    """Process one photo of any ProcessedImage model (`shop.productimage`, `promotion.contentimage`)."""
+    from core.image_services import process_image as process
+
+    model = apps.get_model(model_label)
+    if not issubclass(model, ProcessedImage):
+        raise ValueError(f"{model_label} is not a photo model")
+    image = process(model, image_id)
+    return image.status if image else None
