@@ -11,6 +11,9 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.queries import FarmersQueries
     from payments.graphql.mutations import PaymentMutations
+    from promotion.graphql.content_mutations import ContentMutations, ContentQueries
+    from promotion.graphql.mutations import PromotionMutations
+    from promotion.graphql.queries import PromotionQueries
     from search.graphql.queries import SearchQueries
     from shop.graphql.buying_queries import BuyingQueries
     from shop.graphql.checkout_mutations import CheckoutMutations
@@ -19,7 +22,9 @@ with translation.override("en"):
     from shop.graphql.queries import ShopQueries
 
 
-class Query(SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, graphene.ObjectType):
+class Query(
+    SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, PromotionQueries, ContentQueries, graphene.ObjectType
+):
     node = graphene.Field(graphene.relay.Node, id=graphene.ID(required=True), description="Any object by global ID.")
 
     @staticmethod
@@ -28,7 +33,14 @@ class Query(SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, graphene.
 
 
 class Mutation(
-    AccountMutations, ShopMutations, CheckoutMutations, OrderMutations, PaymentMutations, graphene.ObjectType
+    AccountMutations,
+    ShopMutations,
+    CheckoutMutations,
+    OrderMutations,
+    PaymentMutations,
+    PromotionMutations,
+    ContentMutations,
+    graphene.ObjectType,
 ):
     pass
 
