@@ -71,19 +71,22 @@ def content_managed_by(user):
     return ContentItem.objects.filter(village__in=NGO.objects.filter(staff=user).values("villages"))
 
 
-def with_content_relations(queryset):
+def with_content_relations(queryset, goods: bool = True):
     """Everything a story card or page shows, in a fixed number of queries whatever the page size:
-    processed photos (as `ready_images`) and the featured goods shoppers can buy (`visible_products`)."""
+    processed photos (as `ready_images`) and, unless `goods` is False (the feed's cards do not show
+    them), the featured goods shoppers can buy (`visible_products`)."""
     from shop.selectors import visible_products, with_catalog_relations
 
-    return queryset.select_related(
-        "village__county__province", "farmer__village__county__province", "ngo"
-    ).prefetch_related(
-        Prefetch(
-            "images",
-            queryset=ContentImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
-            to_attr="ready_images",
-        ),
+    photos = Prefetch(
+        "images",
+        queryset=ContentImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
+        to_attr="ready_images",
+    )
+    queryset = queryset.select_related("village__county__province", "farmer__village__county__province", "ngo")
+    if not goods:
+        return queryset.prefetch_related(photos)
+    return queryset.prefetch_related(
+        photos,
         Prefetch(
             "products",
             queryset=with_catalog_relations(visible_products().order_by("-created_at", "-id")),

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shop.models import ImageStatus, Product
+from shop.models import Product
 from shop.selectors import visible_products, with_catalog_relations
 
 from . import tokens
 from .budget import BudgetUnavailable
-from .models import ContentImage, ContentItem, ContentStatus
+from .content import content_visible_to, with_content_relations
+from .models import ContentItem
 from .serving import Placement, choose
 
 logger = logging.getLogger(__name__)
@@ -101,19 +101,7 @@ def is_promoted_slot(position: int) -> bool:
 
 
 def published_stories():
-    return ContentItem.objects.filter(status=ContentStatus.PUBLISHED, published_at__isnull=False).order_by(
-        "-published_at", "-id"
-    )
-
-
-def with_story_relations(queryset):
-    return queryset.select_related("village__county__province", "farmer").prefetch_related(
-        Prefetch(
-            "images",
-            queryset=ContentImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
-            to_attr="ready_images",
-        )
-    )
+    return content_visible_to(None).order_by("-published_at", "-id")
 
 
 def organic_products():
@@ -128,7 +116,7 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
     now = now or timezone.now()
     start = FeedPosition.from_cursor(after)
     slots = sum(1 for p in range(start.position, start.position + first) if is_promoted_slot(p))
-    stories = list(with_story_relations(published_stories())[start.stories : start.stories + first + 1])
+    stories = list(with_content_relations(published_stories(), goods=False)[start.stories : start.stories + first + 1])
     # One more than a page, plus as many as promoted goods may displace.
     wanted_ids = first + 1 + slots
     product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + wanted_ids])
