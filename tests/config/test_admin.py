@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-DOMAIN_APPS = ("core", "farmers", "shop", "payments")
+DOMAIN_APPS = ("core", "farmers", "shop", "payments", "promotion")
 # Shown inline on their parent (a farmer, a shipping method, a checkout, an order, a transaction).
 SHOWN_INLINE = {
     "farmers.FarmerStateChange",
@@ -16,6 +16,7 @@ SHOWN_INLINE = {
     "shop.CheckoutLine",
     "shop.OrderLine",
     "payments.Entry",
+    "promotion.ContentImage",
 }
 # Money records: read in the admin, changed only through the services (actions), never added by hand.
 READ_ONLY = {
@@ -27,6 +28,10 @@ READ_ONLY = {
     "payments.WebhookEvent",
     "payments.LedgerTransaction",
     "payments.Account",
+    "promotion.CampaignDay",
+    "promotion.Click",
+    "promotion.Spend",
+    "promotion.OrderAttribution",
 }
 
 
@@ -46,8 +51,12 @@ def test_every_model_has_an_admin_with_search_and_filters():
 
 
 def test_admin_pages_load_for_an_operator(client):
+    from tests.promotion.clicking import click
+
     product = f.product()
     f.ngo(villages=[product.village])
+    f.story(village_=product.village)
+    click(f.campaign(products=[product]), product)  # a click, its spend and the campaign's day
     client.force_login(f.user(is_staff=True, is_superuser=True))
     for model in domain_models():
         info = (model._meta.app_label, model._meta.model_name)
