@@ -67,6 +67,9 @@ class Command(BaseCommand):
                 **counts
             )
         )
+        self.stdout.write(
+            "  {sponsors} sponsors, {campaigns} campaigns, {stories} stories (the feed: /feed/)".format(**counts)
+        )
         if counts["photos_waiting"]:
             self.stdout.write(
                 f"  {counts['photos_waiting']} photos are queued for the Celery worker; they appear once processed."
@@ -84,6 +87,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo users, password {demo.DEMO_PASSWORD!r}: {demo.OPERATOR_USERNAME} (staff), "
             f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo.data.COOPERATIVES)} (cooperative managers), "
+            "demo-sponsor-1 (a sponsor's staff), "
             f"farmers such as {farmers}."
         )
 
