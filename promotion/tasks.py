@@ -1,3 +1,6 @@
+"""The promotion's periodic tasks (settings.CELERY_BEAT_SCHEDULE runs both every minute). Each is a
+thin wrapper over a function that takes `now`, so tests drive them with injected time."""
+
 import datetime
 
 from celery import shared_task
@@ -8,22 +11,27 @@ from . import pacing
 from .budget import get_budget
 from .models import Campaign, CampaignState
 
+# Campaigns that stopped within this long are still reconciled: their last impressions and spend
+# may not have been folded in yet.
+RECONCILE_AFTER_END = datetime.timedelta(days=2)
+
 
 @shared_task(acks_late=True, expires=55)
 def pace_campaigns() -> int:
-    """Every minute (beat): one pacing step. Expires unrun after 55 s: a late step is replaced by
-    the next one, not run twice in a row."""
-    return pacing.pace()
+    """One pacing step. Expires unrun after 55 s: a late step is replaced by the next one, not run
+    twice in a row."""
+    return pacing.pace(timezone.now())
 
 
 @shared_task(acks_late=True, expires=55)
 def reconcile_budgets() -> int:
-    """Every minute (beat): Redis counters brought in line with the Spend ledger, impressions
-    folded into the database."""
-    now = timezone.now()
+    """Redis counters brought in line with the Spend ledger, impressions folded into the database."""
+    return reconcile(timezone.now())
+
+
+def reconcile(now: datetime.datetime) -> int:
     budget = get_budget()
-    # Also campaigns that stopped lately: their last impressions and spend still need folding in.
-    recent = Q(ends_at__isnull=True) | Q(ends_at__gt=now - datetime.timedelta(days=2))
+    recent = Q(ends_at__isnull=True) | Q(ends_at__gt=now - RECONCILE_AFTER_END)
     campaigns = list(Campaign.objects.exclude(state=CampaignState.DRAFT).filter(recent))
     for campaign in campaigns:
         budget.reconcile(campaign, now)
