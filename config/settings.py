@@ -125,8 +125,9 @@ if PROMOTION_BUDGET_BACKEND not in ("redis", "database") or (PROMOTION_BUDGET_BA
 
 # Tests give each test a prefix of its own.
 PROMOTION_REDIS_PREFIX = "shanhuo:promo"
-# Seconds each process keeps its index of running campaigns (budgets are always checked live).
-PROMOTION_SERVING_INDEX_SECONDS = 5
+# The longest each process keeps its index of running campaigns (rebuilt sooner when a campaign
+# changes; budgets are always checked live).
+PROMOTION_SERVING_INDEX_SECONDS = 60
 
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -25,7 +25,7 @@ from django.db.models import F, IntegerField, OuterRef, Subquery
 from payments.ledger import fen_sum
 
 from .clock import budget_day
-from .models import Campaign, CampaignDay, Click, ClickOutcome, Spend
+from .models import Campaign, CampaignDay, CampaignState, Click, ClickOutcome, Spend
 
 REPEAT_WINDOW = datetime.timedelta(minutes=10)
 # A Redis counter may be lowered to the ledger's sum only when nothing was debited for this long:
@@ -57,6 +57,11 @@ def ledger_spent_fen(campaign_id: int, day: datetime.date | None = None) -> int:
 
 class DatabaseBudget:
     name = "database"
+    # Serving's index is checked against the campaigns' states in `servable` instead.
+    config_version = None
+
+    def bump_config_version(self) -> None:
+        pass
 
     def charge(self, campaign: Campaign, viewer_key: str, now: datetime.datetime) -> Charge:
         """Debit one click in the caller's transaction (so a rollback undoes it). The day row is
@@ -90,11 +95,13 @@ class DatabaseBudget:
             return []
         day = budget_day(now)
         today = CampaignDay.objects.filter(campaign=OuterRef("pk"), day=day).values("spent_fen")[:1]
+        # Still active now (the index may be older): a pause stops serving at once.
+        active = Campaign.objects.filter(pk__in=[c.pk for c in ranked], state=CampaignState.ACTIVE)
         counters = {
             pk: (total, today_fen or 0)
-            for pk, total, today_fen in Campaign.objects.filter(pk__in=[c.pk for c in ranked])
-            .annotate(day_fen=Subquery(today, output_field=IntegerField()))
-            .values_list("pk", "spent_fen", "day_fen")
+            for pk, total, today_fen in active.annotate(
+                day_fen=Subquery(today, output_field=IntegerField())
+            ).values_list("pk", "spent_fen", "day_fen")
         }
         chosen = [c for c in ranked if c.pk in counters and affordable(c, *counters[c.pk])][:wanted]
         if chosen:
@@ -154,23 +161,24 @@ if spent + amount > tonumber(ARGV[2]) then return 'LAST' end
 return 'OK'
 """
 
-# KEYS: (total, day, impressions) per candidate, in rank order. ARGV: wanted, impressions TTL,
-# then (amount, total cap, daily cap) per candidate. Returns the 0-based ranks chosen.
+# KEYS: the config version, then (total, day, impressions) per candidate, in rank order. ARGV:
+# wanted, impressions TTL, then (amount, total cap, daily cap) per candidate. Returns the config
+# version, then the 0-based ranks chosen.
 _SERVABLE = """
 local wanted = tonumber(ARGV[1])
-local chosen = {}
-for i = 0, #KEYS / 3 - 1 do
-  local total = tonumber(redis.call('GET', KEYS[i * 3 + 1]) or '0')
-  local day = tonumber(redis.call('GET', KEYS[i * 3 + 2]) or '0')
+local answer = {tonumber(redis.call('GET', KEYS[1]) or '0')}
+for i = 0, (#KEYS - 1) / 3 - 1 do
+  local total = tonumber(redis.call('GET', KEYS[i * 3 + 2]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[i * 3 + 3]) or '0')
   local amount = tonumber(ARGV[i * 3 + 3])
   if total + amount <= tonumber(ARGV[i * 3 + 4]) and day + amount <= tonumber(ARGV[i * 3 + 5]) then
-    chosen[#chosen + 1] = i
-    redis.call('INCR', KEYS[i * 3 + 3])
-    redis.call('EXPIRE', KEYS[i * 3 + 3], ARGV[2])
-    if #chosen >= wanted then break end
+    answer[#answer + 1] = i
+    redis.call('INCR', KEYS[i * 3 + 4])
+    redis.call('EXPIRE', KEYS[i * 3 + 4], ARGV[2])
+    if #answer > wanted then break end
   end
 end
-return chosen
+return answer
 """
 
 # KEYS: total, day, last debit. ARGV: ledger total, ledger day, now, quiet seconds, day TTL.
@@ -200,6 +208,10 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECRBY', KEYS[1], n) end
 return n
 """
+
+
+def _config_version_key() -> str:
+    return f"{settings.PROMOTION_REDIS_PREFIX}:config-version"
 
 
 def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
@@ -240,6 +252,9 @@ def redis_client():
 
 class RedisBudget:
     name = "redis"
+    # The campaigns' configuration version read by the last `servable` call: serving drops its
+    # index when it changes (see serving.ServingIndex).
+    config_version = None
 
     def __init__(self, client=None):
         self.client = client or redis_client()
@@ -287,13 +302,19 @@ class RedisBudget:
         if not ranked or wanted <= 0:
             return []
         day = budget_day(now)
-        keys, args = [], [wanted, DAY_KEY_TTL]
+        keys, args = [_config_version_key()], [wanted, DAY_KEY_TTL]
         for campaign in ranked:
             k = _keys(campaign.pk, day)
             keys += [k["total"], k["day"], k["impressions"]]
             args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen]
         with _unavailable_on_redis_errors():
-            return [ranked[i] for i in self._servable(keys=keys, args=args)]
+            version, *chosen = self._servable(keys=keys, args=args)
+        self.config_version = int(version)
+        return [ranked[i] for i in chosen]
+
+    def bump_config_version(self) -> None:
+        with _unavailable_on_redis_errors():
+            self.client.incr(_config_version_key())
 
     def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
         """Bring Redis in line with the ledger, fold the impressions counted in Redis into the

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from .clock import budget_day, fraction_of_day
 from .models import Campaign, CampaignDay, CampaignState, Spend
-from .serving import running
+from .serving import campaigns_changed, running
 
 STEP = 0.1
 MAX_STEP = 0.5
@@ -178,4 +178,5 @@ def pace(now: datetime.datetime | None = None) -> int:
     if exhausted:
         Campaign.objects.filter(pk__in=exhausted, state=CampaignState.ACTIVE).update(state=CampaignState.EXHAUSTED)
     Campaign.objects.bulk_update(paced, ["serving_rate", "predicted_ctr"])
+    campaigns_changed()  # bulk updates send no signals: the serving indexes learn the new rates
     return len(paced)

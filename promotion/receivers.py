@@ -5,7 +5,7 @@ from shop.signals import order_placed
 
 from .attribution import attribute_order
 from .models import Campaign
-from .serving import forget_serving_index
+from .serving import campaigns_changed
 
 
 @receiver(order_placed)
@@ -13,7 +13,7 @@ def attribute_placed_order(sender, order, viewer_keys=(), **kwargs):
     attribute_order(order, viewer_keys)
 
 
-# This process's own edits reach its serving index at once; other processes' within its lifetime.
-post_save.connect(forget_serving_index, sender=Campaign, dispatch_uid="promotion-index-save")
-post_delete.connect(forget_serving_index, sender=Campaign, dispatch_uid="promotion-index-delete")
-m2m_changed.connect(forget_serving_index, sender=Campaign.products.through, dispatch_uid="promotion-index-products")
+# Serving indexes are rebuilt after any change to a campaign (see serving.ServingIndex).
+post_save.connect(campaigns_changed, sender=Campaign, dispatch_uid="promotion-index-save")
+post_delete.connect(campaigns_changed, sender=Campaign, dispatch_uid="promotion-index-delete")
+m2m_changed.connect(campaigns_changed, sender=Campaign.products.through, dispatch_uid="promotion-index-products")

@@ -6,21 +6,25 @@ is scored bid × predicted click rate × a boost for its poorest village, and th
 picks the best that can still pay for a click, live (on Redis, one script call)."""
 
 import datetime
+import logging
 import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from shop.models import Product
 from shop.selectors import visible_products
 
-from .budget import affordable, get_budget
+from .budget import BudgetUnavailable, affordable, get_budget
 from .clock import budget_day
 from .models import Campaign, CampaignDay, CampaignState
+
+logger = logging.getLogger(__name__)
 
 # A village whose people live on nothing gets twice the weight of one at its poverty line.
 POVERTY_BOOST = 1.0
@@ -69,17 +73,23 @@ SERVING_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServingIndex:
-    """What serving needs to know of the running campaigns, kept per process for a few seconds
-    (settings.PROMOTION_SERVING_INDEX_SECONDS) so that a feed request does not query it. Budgets
-    are not part of it: every request checks them live (`servable`), so a cap still stops serving
-    at once; a pause, an edit or a new campaign reaches serving within those seconds."""
+    """What serving needs to know of the running campaigns, kept per process so that a feed
+    request does not query it: the campaigns, their buyable goods, each village's poverty gap.
+
+    Budgets are not part of it: every request checks them live (`servable`), so a cap stops
+    serving at once. Changes to campaigns (an edit, a pause, a new campaign, the pacing task's new
+    rates) bump a version in Redis that the same `servable` call returns, so the next request
+    rebuilds the index; on the database path `servable` checks each campaign is still active. The
+    index is rebuilt at least every settings.PROMOTION_SERVING_INDEX_SECONDS, which also bounds how
+    late new goods of a farmer's or village's campaign appear."""
 
     campaigns: list[Campaign]
     products: dict[int, list[tuple[int, float]]]
     built: float
     day: datetime.date
+    version: int | None = None
 
 
 _index: dict[str, ServingIndex] = {}
@@ -93,6 +103,30 @@ def serving_index(now: datetime.datetime) -> ServingIndex:
         index = ServingIndex(campaigns, promotable_products(campaigns), time.monotonic(), budget_day(now))
         _index["current"] = index
     return index
+
+
+def _check_version(index: ServingIndex, version: int | None) -> None:
+    """The index takes the first version it sees; a later, different one retires it."""
+    if version is None:
+        return
+    if index.version is None:
+        index.version = version
+    elif index.version != version:
+        forget_serving_index()
+
+
+def campaigns_changed(**_kwargs) -> None:
+    """After the change commits: this process forgets its index, every process learns it from the
+    version (Redis down: the indexes still expire with their age)."""
+
+    def bump():
+        forget_serving_index()
+        try:
+            get_budget().bump_config_version()
+        except BudgetUnavailable:
+            logger.warning("could not bump the campaigns' version: serving indexes expire with their age")
+
+    transaction.on_commit(bump)
 
 
 def forget_serving_index(**_kwargs) -> None:
@@ -164,7 +198,9 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
         ranked.append(Placement(campaign, product_id, score))
     ranked.sort(key=lambda p: (-p.score, p.campaign.pk))
     ranked = _one_per_product(ranked)
-    chosen = {c.pk for c in get_budget().servable([p.campaign for p in ranked], wanted, now)}
+    budget = get_budget()
+    chosen = {c.pk for c in budget.servable([p.campaign for p in ranked], wanted, now)}
+    _check_version(index, budget.config_version)
     return [p for p in ranked if p.campaign.pk in chosen]
 
 

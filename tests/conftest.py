@@ -52,7 +52,7 @@ def _test_settings(settings, tmp_path):
     test, and clearing the shared database would disturb other runs using it."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
     settings.PROMOTION_REDIS_PREFIX = f"test-{uuid.uuid4().hex}:promo"
-    settings.PROMOTION_SERVING_INDEX_SECONDS = 0  # tests change campaigns and serve at once
+    settings.PROMOTION_SERVING_INDEX_SECONDS = 0  # rebuilt each request unless a test says otherwise
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -21,6 +21,12 @@ from tests.promotion.clicking import BROWSER, click
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _database_budget(settings):
+    """Time is injected here, and Redis keeps the repeat window by its own clock (a key's TTL)."""
+    settings.PROMOTION_BUDGET_BACKEND = "database"
+
+
 @pytest.fixture
 def product():
     return f.product()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from promotion import budget
 from promotion.budget import RedisBudget, _keys
 from promotion.clock import budget_day
-from promotion.models import CampaignDay, ClickOutcome
+from promotion.models import CampaignDay, CampaignState, ClickOutcome
 from promotion.serving import choose
 from tests import factories as f
 from tests.promotion.clicking import click
@@ -184,3 +184,45 @@ def test_with_redis_down_the_feed_shows_organic_items_and_clicks_still_redirect(
     clicked = client.get(f"/r/{tokens.issue(campaign.pk, product.pk, timezone.now())}", HTTP_USER_AGENT=BROWSER)
     assert clicked["Location"] == reverse("shop:product", args=[product.slug])
     assert Click.objects.get().outcome == ClickOutcome.UNAVAILABLE and not Spend.objects.exists()
+
+
+def test_another_process_pausing_a_campaign_stops_this_ones_serving(any_backend, settings):
+    """Each process keeps an index of the running campaigns (here for an hour). A pause written by
+    another process (an UPDATE this process sends no signal for) reaches serving: on Redis through
+    the version the serving call returns, on the database because serving re-reads the state."""
+    from promotion.budget import get_budget
+    from promotion.models import Campaign
+    from promotion.serving import forget_serving_index
+
+    settings.PROMOTION_SERVING_INDEX_SECONDS = 3600
+    forget_serving_index()
+    campaign = f.campaign(products=[f.product()])
+    assert chosen_now() == [campaign]  # builds the index
+    assert chosen_now() == [campaign]  # from the index
+    Campaign.objects.filter(pk=campaign.pk).update(state=CampaignState.PAUSED)
+    if any_backend == "redis":
+        get_budget().bump_config_version()  # what the other process's commit does
+        assert chosen_now() == [campaign]  # this request still served from the old index...
+    assert chosen_now() == []  # ...but the next one no longer is
+    forget_serving_index()
+
+
+def test_a_new_campaign_reaches_an_index_through_the_version(on_redis, settings):
+    from promotion.budget import get_budget
+    from promotion.serving import forget_serving_index
+
+    settings.PROMOTION_SERVING_INDEX_SECONDS = 3600
+    forget_serving_index()
+    first = f.campaign(products=[f.product()], bid=Decimal("0.50"))
+    assert chosen_now(2) == [first]
+    forget_serving_index()  # as if in another process: built before the new campaign
+    assert chosen_now(2) == [first]
+    second = f.campaign(products=[f.product()], bid=Decimal("2.00"))
+    get_budget().bump_config_version()
+    chosen_now(2)  # sees the new version
+    assert chosen_now(2) == [second, first]
+    forget_serving_index()
+
+
+def chosen_now(wanted=1):
+    return [p.campaign for p in choose(wanted, timezone.now(), random.Random(4))]
