@@ -123,6 +123,11 @@ PROMOTION_BUDGET_BACKEND = env("PROMOTION_BUDGET_BACKEND", "redis" if REDIS_URL 
 if PROMOTION_BUDGET_BACKEND not in ("redis", "database") or (PROMOTION_BUDGET_BACKEND == "redis" and not REDIS_URL):
     raise ImproperlyConfigured("PROMOTION_BUDGET_BACKEND is 'redis' (needs REDIS_URL) or 'database'.")
 
+# The expected shape of feed traffic over a day in China, 24 comma-separated hourly weights
+# (e.g. low at night): pacing plans each day's spend along it. Unset: an even plan.
+PROMOTION_TRAFFIC_SHAPE = [float(weight) for weight in env_list("PROMOTION_TRAFFIC_SHAPE", "")] or None
+if PROMOTION_TRAFFIC_SHAPE and (len(PROMOTION_TRAFFIC_SHAPE) != 24 or min(PROMOTION_TRAFFIC_SHAPE) < 0):
+    raise ImproperlyConfigured("PROMOTION_TRAFFIC_SHAPE is 24 non-negative hourly weights.")
 # Tests give each test a prefix of its own.
 PROMOTION_REDIS_PREFIX = "shanhuo:promo"
 # The longest each process keeps its index of running campaigns (rebuilt sooner when a campaign

@@ -65,7 +65,7 @@ def traffic_shape(weights: Sequence[float] | None = None) -> tuple[float, ...]:
     """The plan's share of the day for each hour: the weights normalised, then any hour above
     PEAK_SHARE × 1/24 cut down to it and the excess given to the others in proportion (again,
     until none is above)."""
-    weights = list(weights if weights is not None else getattr(settings, "PROMOTION_TRAFFIC_SHAPE", None) or [1] * 24)
+    weights = list(weights if weights is not None else settings.PROMOTION_TRAFFIC_SHAPE or [1] * 24)
     if len(weights) != 24 or min(weights) < 0 or sum(weights) <= 0:
         raise ValueError("PROMOTION_TRAFFIC_SHAPE is 24 non-negative hourly weights, not all zero.")
     shares = [w / sum(weights) for w in weights]

@@ -41,7 +41,7 @@ def feed(request):
     except ValidationError:
         page = build_page(FEED_PAGE_SIZE)
     response = render(request, "promotion/feed.html", {"page": page})
-    response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}"
+    response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
 
 
