@@ -2,13 +2,14 @@
 the money records (days, clicks, spend, attributions), which are read here and never edited."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import apply_to_each
 from payments.ledger import fen_sum, from_fen
 
 from . import campaigns as services
@@ -113,16 +114,7 @@ class CampaignAdmin(admin.ModelAdmin):
         obj.state, obj.updated_at = saved.state, saved.updated_at
 
     def _transition(self, request, queryset, service, done_message):
-        done = 0
-        for campaign in queryset:
-            try:
-                service(request.user, campaign)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"{campaign}: {reason}", messages.ERROR)
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        apply_to_each(self, request, queryset, service, done_message)
 
     @admin.action(description=_("Activate the selected campaigns"))
     def activate_selected(self, request, queryset):

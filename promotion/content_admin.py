@@ -6,10 +6,12 @@ processed photo. Photos are added through the API (the photo pipeline); here the
 and never edited, so no unprocessed file and no GPS can slip in by the admin."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from core.admin import apply_to_each
 
 from . import content as services
 from .models import ContentImage, ContentItem, ContentStatus
@@ -100,16 +102,7 @@ class ContentItemAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def _transition(self, request, queryset, service, done_message):
-        done = 0
-        for item in queryset:
-            try:
-                service(request.user, item)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"{item}: {reason}", messages.ERROR)
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        apply_to_each(self, request, queryset, service, done_message)
 
     @admin.action(description=_("Publish the selected stories"))
     def publish_selected(self, request, queryset):

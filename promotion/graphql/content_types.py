@@ -10,10 +10,11 @@ from graphene_django import DjangoObjectType
 from graphql_relay import to_global_id
 
 from core.graphql.connection import CountableConnection
+from core.graphql.images import image_url_field, resolve_image_status, resolve_image_url
 from core.image_models import ImageStatus
 from farmers.graphql.types import VillageType
 from farmers.permissions import viewer_of
-from shop.graphql.types import ImageSize, ProductType
+from shop.graphql.types import ProductType
 from shop.selectors import visible_products, with_catalog_relations
 
 from ..content import content_visible_to
@@ -37,25 +38,15 @@ class ContentImageType(DjangoObjectType):
         fields = ("id", "caption", "width", "height")
 
     status = graphene.Field(ContentImageStatusEnum, required=True)
-    url = graphene.String(
-        size=graphene.Argument(ImageSize, default_value=ImageSize.MEDIUM),
-        description="Null until the photo is processed.",
-    )
+    url = image_url_field()
+    resolve_status = staticmethod(resolve_image_status)
+    resolve_url = staticmethod(resolve_image_url)
 
     @classmethod
     def get_node(cls, info, id):
         """Processed photos of the items the viewer may see (a pending photo is shown to nobody)."""
         items = content_visible_to(info.context.user)
         return ContentImage.objects.filter(pk=id, item__in=items, status=ImageStatus.READY).first()
-
-    @staticmethod
-    def resolve_status(root, info):
-        return root.status
-
-    @staticmethod
-    def resolve_url(root, info, size):
-        url = root.url(size.value)
-        return info.context.build_absolute_uri(url) if url else None
 
 
 class ContentFarmerType(graphene.ObjectType):

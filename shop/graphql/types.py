@@ -3,6 +3,7 @@ from django.urls import reverse
 from graphene_django import DjangoObjectType
 
 from core.graphql.connection import CountableConnection
+from core.graphql.images import image_url_field, resolve_image_status, resolve_image_url
 
 from ..models import Category, ImageStatus, Product, ProductImage, Variant
 from ..selectors import products_visible_to, with_catalog_relations
@@ -38,13 +39,6 @@ class VariantType(DjangoObjectType):
 ImageStatusEnum = graphene.Enum.from_enum(ImageStatus, name="ProductImageStatus")
 
 
-class ImageSize(graphene.Enum):
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-    ORIGINAL = "original"
-
-
 class ProductImageType(DjangoObjectType):
     class Meta:
         model = ProductImage
@@ -53,24 +47,14 @@ class ProductImageType(DjangoObjectType):
         fields = ("id", "alt", "width", "height")
 
     status = graphene.Field(ImageStatusEnum, required=True)
-    url = graphene.String(
-        size=graphene.Argument(ImageSize, default_value=ImageSize.MEDIUM),
-        description="Null until the photo is processed.",
-    )
+    url = image_url_field()
+    resolve_status = staticmethod(resolve_image_status)
+    resolve_url = staticmethod(resolve_image_url)
 
     @classmethod
     def get_node(cls, info, id):
         visible = products_visible_to(info.context.user)
         return ProductImage.objects.filter(pk=id, product__in=visible, status=ImageStatus.READY).first()
-
-    @staticmethod
-    def resolve_status(root, info):
-        return root.status
-
-    @staticmethod
-    def resolve_url(root, info, size):
-        url = root.url(size.value)
-        return info.context.build_absolute_uri(url) if url else None
 
 
 class ProductType(DjangoObjectType):
