@@ -541,7 +541,13 @@ def main():
     parser.add_argument("--monitor-requests", type=int, default=150, help="feed requests counted with MONITOR")
     parser.add_argument("--clicks", type=int, default=500, help="feed-token clicks (before the cap test)")
     parser.add_argument("--click-clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn sync workers (default: one a CPU; the load runs on the same CPUs, so more workers only "
+        "take turns on them)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads a worker (above 1: gthread)")
     parser.add_argument("--redis-db", type=int, default=7, help="the Redis database the benchmark owns")
     parser.add_argument("--no-database-path", action="store_true", help="skip the database budget backend's run")
