@@ -17,6 +17,7 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -55,13 +56,19 @@ def ledger_spent_fen(campaign_id: int, day: datetime.date | None = None) -> int:
     return spends.aggregate(fen=fen_sum("amount"))["fen"] or 0
 
 
+class Servable(NamedTuple):
+    """The campaigns that can pay a click, best first, and the campaigns' configuration version
+    (Redis only: serving retires its index when it changes, see serving.ServingIndex)."""
+
+    campaigns: list[Campaign]
+    config_version: int | None = None
+
+
 class DatabaseBudget:
     name = "database"
-    # Serving's index is checked against the campaigns' states in `servable` instead.
-    config_version = None
 
     def bump_config_version(self) -> None:
-        pass
+        """Nothing to bump: `servable` checks each campaign's state itself."""
 
     def charge(self, campaign: Campaign, viewer_key: str, now: datetime.datetime) -> Charge:
         """Debit one click in the caller's transaction (so a rollback undoes it). The day row is
@@ -89,10 +96,10 @@ class DatabaseBudget:
         spent = Campaign.objects.filter(pk=campaign.pk).values_list("spent_fen", flat=True).get()
         return Charge(ClickOutcome.BILLED, exhausted=spent + amount > campaign.total_cap_fen)
 
-    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> list[Campaign]:
+    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> Servable:
         """The counters are read here, in this request (the campaigns may come from a cache)."""
         if not ranked or wanted <= 0:
-            return []
+            return Servable([])
         day = budget_day(now)
         today = CampaignDay.objects.filter(campaign=OuterRef("pk"), day=day).values("spent_fen")[:1]
         # Still active now (the index may be older): a pause stops serving at once.
@@ -111,7 +118,7 @@ class DatabaseBudget:
             CampaignDay.objects.filter(campaign_id__in=[c.pk for c in chosen], day=day).update(
                 impressions=F("impressions") + 1
             )
-        return chosen
+        return Servable(chosen)
 
     def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
         """The database counters are moved in the same transactions as the Spend rows, so there is
@@ -215,7 +222,8 @@ def _config_version_key() -> str:
 
 
 def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
-    # One hash tag per campaign: a Redis Cluster keeps a campaign's keys on one node, as Lua needs.
+    # A campaign's keys share a hash tag; the feed's script still reads several campaigns' keys at
+    # once, so the budget Redis is one server, not a Cluster (docs/decisions.md).
     base = f"{settings.PROMOTION_REDIS_PREFIX}:{{c{campaign_id}}}"
     return {
         "total": f"{base}:spent",
@@ -236,25 +244,24 @@ def _unavailable_on_redis_errors():
         raise BudgetUnavailable(str(error)) from error
 
 
-@cache
 def redis_client():
-    """One connection pool per process (redis-py re-creates it after a fork)."""
+    return _client_for(settings.REDIS_URL)
+
+
+@cache
+def _client_for(url: str):
+    """One connection pool per process and URL (redis-py re-creates it after a fork)."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
     # Short timeouts and one quick retry: a shopper's click or feed page must not hang on an
     # outage (they go on without promotion, see BudgetUnavailable).
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=1.0, retry=Retry(NoBackoff(), 1)
-    )
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0, retry=Retry(NoBackoff(), 1))
 
 
 class RedisBudget:
     name = "redis"
-    # The campaigns' configuration version read by the last `servable` call: serving drops its
-    # index when it changes (see serving.ServingIndex).
-    config_version = None
 
     def __init__(self, client=None):
         self.client = client or redis_client()
@@ -298,9 +305,9 @@ class RedisBudget:
         pipe.set(keys["day"], ledger_spent_fen(campaign_id, day), nx=True, ex=DAY_KEY_TTL)
         pipe.execute()
 
-    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> list[Campaign]:
+    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> Servable:
         if not ranked or wanted <= 0:
-            return []
+            return Servable([])
         day = budget_day(now)
         keys, args = [_config_version_key()], [wanted, DAY_KEY_TTL]
         for campaign in ranked:
@@ -309,8 +316,7 @@ class RedisBudget:
             args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen]
         with _unavailable_on_redis_errors():
             version, *chosen = self._servable(keys=keys, args=args)
-        self.config_version = int(version)
-        return [ranked[i] for i in chosen]
+        return Servable([ranked[i] for i in chosen], int(version))
 
     def bump_config_version(self) -> None:
         with _unavailable_on_redis_errors():
@@ -337,5 +343,11 @@ class RedisBudget:
 
 def get_budget():
     if settings.PROMOTION_BUDGET_BACKEND == "redis":
-        return RedisBudget()
+        return _redis_budget(settings.REDIS_URL)
     return DatabaseBudget()
+
+
+@cache
+def _redis_budget(url: str) -> RedisBudget:
+    """Made once per process and URL: registering the scripts hashes them, not work for each request."""
+    return RedisBudget(_client_for(url))

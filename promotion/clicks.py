@@ -76,16 +76,22 @@ def record_click(token: str, *, viewer_key: str, user=None, user_agent: str = ""
         served, outcome = expired.token, ClickOutcome.EXPIRED
 
     campaign = Campaign.objects.select_related("sponsor").filter(pk=served.campaign_id).first()
-    product = Product.objects.filter(pk=served.product_id).first()
+    product = visible_products().filter(pk=served.product_id).first()
+    if product is None:  # hidden since it was served: recorded, never billed, the shopper sent to the feed
+        product = Product.objects.filter(pk=served.product_id).first()
+        visible = False
+    else:
+        visible = True
     fields.update(campaign=campaign, product=product, served_at=served.served_at)
     with transaction.atomic():
         click = _record_once(served, outcome, fields)
         if not click.outcome:
-            click.outcome = _judge(campaign, product, user_agent, now)
+            click.outcome = _judge(campaign, product, visible, user_agent, now)
         if not click.outcome:
             _charge(click, campaign, viewer_key, now)
         click.save(update_fields=["outcome", "cost"])
-    return ClickResult(click, _destination(product))
+    destination = reverse("shop:product", kwargs={"slug": product.slug}) if visible else reverse("promotion:feed")
+    return ClickResult(click, destination)
 
 
 def _record_once(served: tokens.ServeToken, outcome, fields) -> Click:
@@ -97,7 +103,7 @@ def _record_once(served: tokens.ServeToken, outcome, fields) -> Click:
         return Click.objects.create(outcome=ClickOutcome.REUSED, **fields)
 
 
-def _judge(campaign: Campaign | None, product: Product | None, user_agent: str, now: datetime.datetime):
+def _judge(campaign: Campaign | None, product: Product | None, visible: bool, user_agent: str, now):
     """The reason this click cannot be billed, or "" when it may be."""
     if campaign is None or product is None or not promotes(campaign, product):
         return ClickOutcome.MISMATCH
@@ -105,10 +111,7 @@ def _judge(campaign: Campaign | None, product: Product | None, user_agent: str, 
         return ClickOutcome.BOT
     if campaign.state == CampaignState.EXHAUSTED:
         return ClickOutcome.OVER_BUDGET
-    in_schedule = campaign.starts_at <= now and (campaign.ends_at is None or now < campaign.ends_at)
-    if campaign.state != CampaignState.ACTIVE or not in_schedule:
-        return ClickOutcome.NOT_SERVING
-    if not visible_products().filter(pk=product.pk).exists():
+    if not campaign.is_running(now) or not visible:
         return ClickOutcome.NOT_SERVING
     return ""
 
@@ -134,9 +137,3 @@ def _charge(click: Click, campaign: Campaign, viewer_key: str, now: datetime.dat
     if charge.exhausted:
         # The total cap cannot pay another click: stop serving (servable() already would not).
         Campaign.objects.filter(pk=campaign.pk, state=CampaignState.ACTIVE).update(state=CampaignState.EXHAUSTED)
-
-
-def _destination(product: Product | None) -> str:
-    if product is not None and visible_products().filter(pk=product.pk).exists():
-        return reverse("shop:product", kwargs={"slug": product.slug})
-    return reverse("promotion:feed")

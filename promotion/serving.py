@@ -86,7 +86,8 @@ class ServingIndex:
     late new goods of a farmer's or village's campaign appear."""
 
     campaigns: list[Campaign]
-    products: dict[int, list[tuple[int, float]]]
+    # Per campaign: the poverty gap of its poorest village and its buyable goods there.
+    products: dict[int, tuple[float, list[int]]]
     built: float
     day: datetime.date
     version: int | None = None
@@ -141,9 +142,9 @@ def poverty_gap(poverty_line: Decimal, baseline_income: Decimal) -> float:
     return float((poverty_line - baseline_income) / poverty_line)
 
 
-def promotable_products(campaigns: list[Campaign]) -> dict[int, list[tuple[int, float]]]:
-    """For each campaign, its products a shopper can buy now, each with its village's poverty gap
-    (one query)."""
+def promotable_products(campaigns: list[Campaign]) -> dict[int, tuple[float, list[int]]]:
+    """For each campaign, the poverty gap of the poorest village among its goods a shopper can buy
+    now, and those goods of that village (one query)."""
     by_id = {c.pk: c for c in campaigns}
     farmers: dict[int, list[int]] = {}
     villages: dict[int, list[int]] = {}
@@ -168,7 +169,11 @@ def promotable_products(campaigns: list[Campaign]) -> dict[int, list[tuple[int, 
             owners.append(listed_in)
         for campaign_id in owners:
             found.setdefault(campaign_id, {})[pk] = gap
-    return {campaign_id: sorted(products.items()) for campaign_id, products in found.items()}
+    poorest = {}
+    for campaign_id, products in found.items():
+        gap = max(products.values())
+        poorest[campaign_id] = (gap, sorted(pk for pk, product_gap in products.items() if product_gap == gap))
+    return poorest
 
 
 def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None):
@@ -179,28 +184,22 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
     rng = rng or random.Random()  # noqa: S311 - a throttle and a rotation, not a secret
     index = serving_index(now)
     entrants = [
-        c
-        for c in index.campaigns
-        if c.starts_at <= now and (c.ends_at is None or now < c.ends_at) and rng.random() < c.serving_rate
+        c for c in index.campaigns if c.pk in index.products and c.is_running(now) and rng.random() < c.serving_rate
     ]
     if not entrants:
         return []
-    products = index.products
     ranked: list[Placement] = []
     for campaign in entrants:
-        options = products.get(campaign.pk, ())
-        if not options:
-            continue
-        best_gap = max(gap for _pk, gap in options)
-        # Among the products of the poorest village, rotate, so one listing is not shown forever.
-        product_id = rng.choice([pk for pk, gap in options if gap == best_gap])
-        score = float(campaign.bid) * campaign.predicted_ctr * (1 + POVERTY_BOOST * best_gap)
+        gap, poorest_goods = index.products[campaign.pk]
+        # Among the goods of the poorest village, rotate, so one listing is not shown forever.
+        product_id = rng.choice(poorest_goods)
+        score = float(campaign.bid) * campaign.predicted_ctr * (1 + POVERTY_BOOST * gap)
         ranked.append(Placement(campaign, product_id, score))
     ranked.sort(key=lambda p: (-p.score, p.campaign.pk))
     ranked = _one_per_product(ranked)
-    budget = get_budget()
-    chosen = {c.pk for c in budget.servable([p.campaign for p in ranked], wanted, now)}
-    _check_version(index, budget.config_version)
+    servable = get_budget().servable([p.campaign for p in ranked], wanted, now)
+    _check_version(index, servable.config_version)
+    chosen = {c.pk for c in servable.campaigns}
     return [p for p in ranked if p.campaign.pk in chosen]
 
 
@@ -220,6 +219,3 @@ def promotes(campaign: Campaign, product: Product) -> bool:
     if campaign.village_id and product.village_id == campaign.village_id:
         return True
     return campaign.products.filter(pk=product.pk).exists()
-
-
-__all__ = ["Placement", "candidates", "choose", "poverty_gap", "promotable_products", "promotes", "running"]

@@ -109,6 +109,14 @@ class Campaign(models.Model):
     def __str__(self):
         return self.name
 
+    def is_running(self, now) -> bool:
+        """Active and inside its schedule: may be served and billed (serving.running in SQL)."""
+        return (
+            self.state == CampaignState.ACTIVE
+            and self.starts_at <= now
+            and (self.ends_at is None or now < self.ends_at)
+        )
+
     @property
     def bid_fen(self) -> int:
         return to_fen(self.bid)
