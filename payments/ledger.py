@@ -149,10 +149,10 @@ def book_refund(refund) -> None:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def fen_sum(path: str) -> Sum:
+def fen_sum(path: str, filter: Q | None = None) -> Sum:
     """A sum of amounts in whole fen (an integer). SQLite adds decimals as binary floats, so a plain
     Sum of 174.80 − 94.80 − 80.00 there is 1.4e-14, not zero; integers add exactly everywhere."""
-    return Sum(Cast(Round(F(path) * 100), IntegerField()))
+    return Sum(Cast(Round(F(path) * 100), IntegerField()), filter=filter)
 
 
 def from_fen(fen: int | None) -> Decimal:

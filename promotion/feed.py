@@ -132,7 +132,7 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
     selection_ms = (time.perf_counter() - began) * 1000
     selection_cpu_ms = (time.thread_time() - began_cpu) * 1000
 
-    # Visible and in stock now: the serving index may be a few seconds old.
+    # Visible and in stock now: the serving index may be up to a minute old.
     loaded = with_catalog_relations(
         organic_products().filter(pk__in=[*product_ids, *(p.product_id for p in placements)])
     )

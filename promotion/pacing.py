@@ -39,9 +39,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, Q, Sum
-from django.db.models.functions import Cast, Round
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
+
+from payments.ledger import fen_sum
 
 from .clock import budget_day, fraction_of_day
 from .models import Campaign, CampaignDay, CampaignState, Spend
@@ -118,11 +119,6 @@ def next_rate(pace: Pace, now: datetime.datetime, shape: Sequence[float]) -> flo
     return min(MAX_RATE, max(MIN_RATE, moved))
 
 
-def _fen_sum(condition: Q | None = None) -> Sum:
-    """payments.ledger.fen_sum of Spend.amount, over the rows matching `condition`."""
-    return Sum(Cast(Round(F("amount") * 100), IntegerField()), filter=condition)
-
-
 def smoothed_ctr(billed_clicks: int, impressions: int) -> float:
     return (billed_clicks + PRIOR_CLICKS) / (max(impressions, billed_clicks) + PRIOR_IMPRESSIONS)
 
@@ -139,17 +135,20 @@ def pace(now: datetime.datetime | None = None) -> int:
     )
     campaigns = list(running(now))
     ids = [c.pk for c in campaigns]
-    impressions: dict[int, int] = {}
-    for campaign_id, n in CampaignDay.objects.filter(campaign_id__in=ids).values_list("campaign_id", "impressions"):
-        impressions[campaign_id] = impressions.get(campaign_id, 0) + n
+    impressions = dict(
+        CampaignDay.objects.filter(campaign_id__in=ids)
+        .values("campaign_id")
+        .annotate(n=Sum("impressions"))
+        .values_list("campaign_id", "n")
+    )
     spends = {
         row["campaign_id"]: row
         for row in Spend.objects.filter(campaign_id__in=ids)
         .values("campaign_id")
         .annotate(
-            total=_fen_sum(),
-            today=_fen_sum(Q(day=day)),
-            recent=_fen_sum(Q(created_at__gt=now - WINDOW, created_at__lte=now)),
+            total=fen_sum("amount"),
+            today=fen_sum("amount", Q(day=day)),
+            recent=fen_sum("amount", Q(created_at__gt=now - WINDOW, created_at__lte=now)),
             billed=Count("id"),
         )
     }
