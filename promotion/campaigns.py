@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
+from core.graphql.permissions import authenticated
+from core.graphql.permissions import staff as is_operator
 from core.money import FEN, has_at_most_two_places, parse_amount, to_fen
 from shop.selectors import visible_products
 from shop.services import clean_text
@@ -30,16 +32,8 @@ CAMPAIGN_FIELDS = ("name", "products", "farmer", "village", "bid", "daily_cap", 
 # --- Who may --------------------------------------------------------------------------------
 
 
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
-def is_operator(user) -> bool:
-    return _active(user) and user.is_staff
-
-
 def can_manage_sponsor(user, sponsor: Sponsor) -> bool:
-    if not _active(user):
+    if not authenticated(user):
         return False
     return user.is_staff or Sponsor.staff.through.objects.filter(sponsor_id=sponsor.pk, user_id=user.pk).exists()
 
@@ -51,7 +45,7 @@ def can_manage_campaign(user, campaign: Campaign) -> bool:
 def sponsors_visible_to(user):
     if is_operator(user):
         return Sponsor.objects.all()
-    if _active(user):
+    if authenticated(user):
         return Sponsor.objects.filter(staff=user)
     return Sponsor.objects.none()
 
@@ -60,7 +54,7 @@ def campaigns_visible_to(user):
     """A subquery rather than a join on staff, so a campaign is never listed twice."""
     if is_operator(user):
         return Campaign.objects.all()
-    if _active(user):
+    if authenticated(user):
         return Campaign.objects.filter(sponsor__in=Sponsor.objects.filter(staff=user).values("pk"))
     return Campaign.objects.none()
 

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
+from core.graphql.permissions import authenticated
 from core.image_models import ImageStatus
 from core.image_services import accept_upload, checked_upload, delete_image_files
 from farmers.models import NGO
@@ -32,13 +33,9 @@ LIMITS = {"title": 120, "summary": 300, "body": 20000, "caption": 300}
 # --- Permissions ------------------------------------------------------------------------------
 
 
-def _active(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 def can_publish_for(user, village) -> bool:
     """Operators for any village; NGO staff for the villages their NGO covers; nobody else."""
-    if not _active(user) or village is None:
+    if not authenticated(user) or village is None:
         return False
     return user.is_staff or NGO.objects.filter(staff=user, villages=village).exists()
 
@@ -53,7 +50,7 @@ def content_visible_to(user):
     """Published items for everyone; drafts too for their author, operators, and staff of the
     item's NGO or of an NGO covering its village (the same people the story page lets preview)."""
     published = Q(status=ContentStatus.PUBLISHED, published_at__isnull=False)
-    if not _active(user):
+    if not authenticated(user):
         return ContentItem.objects.filter(published)
     if user.is_staff:
         return ContentItem.objects.all()
@@ -64,7 +61,7 @@ def content_visible_to(user):
 
 def content_managed_by(user):
     """The items `user` may change (see can_manage_content), in one query."""
-    if not _active(user):
+    if not authenticated(user):
         return ContentItem.objects.none()
     if user.is_staff:
         return ContentItem.objects.all()
