@@ -6,19 +6,17 @@ Each function checks everything first and writes nothing when it refuses (a Vali
 by the field at fault, or PermissionDenied).
 """
 
-import secrets
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from core.graphql.permissions import authenticated
 from core.image_models import ImageStatus
 from core.image_services import accept_upload, checked_upload, delete_image_files
+from core.slugs import new_slug
 from farmers.models import NGO
 from shop.services import clean_text
 
@@ -184,15 +182,6 @@ def _unique_products(products) -> list:
     return unique
 
 
-def new_slug(title: str) -> str:
-    """Readable (Chinese kept, as product slugs do) plus a random tail, so two 苹果丰收 stories differ."""
-    base = slugify(title, allow_unicode=True)[:80] or "story"
-    while True:
-        slug = f"{base}-{secrets.token_hex(4)}"
-        if not ContentItem.objects.filter(slug=slug).exists():
-            return slug
-
-
 def _has_ready_photo(item: ContentItem) -> bool:
     return item.images.filter(status=ImageStatus.READY).exists()
 
@@ -256,7 +245,9 @@ def create_content(
         ngo_chosen=chosen,
     )
     products = values.pop("products")
-    item = ContentItem(**values, slug=new_slug(values["title"]), author=actor, status=ContentStatus.DRAFT)
+    item = ContentItem(
+        **values, slug=new_slug(values["title"], ContentItem, "story"), author=actor, status=ContentStatus.DRAFT
+    )
     item.save()
     item.products.set(products)
     return item

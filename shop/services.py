@@ -1,17 +1,15 @@
 """Every change to the catalog goes through these functions: checks, then one consistent write."""
 
 import re
-import secrets
 import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from core import image_services
+from core import image_services, slugs
 from core.errors import field_error
 from core.image_services import (
     accept_upload,
@@ -124,8 +122,7 @@ def check_publishable(product: Product) -> None:
 
 
 def new_slug(name: str) -> str:
-    base = slugify(name, allow_unicode=True)[:80] or "product"
-    return f"{base}-{secrets.token_hex(4)}"
+    return slugs.new_slug(name, Product, "product")
 
 
 # --- Products ---------------------------------------------------------------------------------
