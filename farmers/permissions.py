@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from core.permissions import authenticated
+
 from .models import NGO, Farmer
 
 
@@ -16,9 +18,9 @@ class Viewer:
 
     @classmethod
     def of(cls, user) -> "Viewer":
-        if not (user and user.is_authenticated and user.is_active):
+        if not authenticated(user):
             return cls(None, False, frozenset(), frozenset())
-        covered = frozenset(NGO.objects.filter(staff=user).values_list("villages", flat=True)) - {None}
+        covered = frozenset(ngos_of(user).values_list("villages", flat=True)) - {None}
         managed = frozenset(user.managed_cooperatives.values_list("pk", flat=True))
         return cls(user.pk, user.is_staff, covered, managed)
 
@@ -43,7 +45,7 @@ def viewer_of(request) -> Viewer:
 
 def can_act_for_farmer(user, farmer: Farmer) -> bool:
     """List and edit goods: the farmer, a manager of the farmer's cooperative, or staff."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return False
     if user.is_staff or farmer.user_id == user.pk:
         return True
@@ -51,26 +53,37 @@ def can_act_for_farmer(user, farmer: Farmer) -> bool:
 
 
 def can_act_for_cooperative(user, cooperative) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return False
     return user.is_staff or cooperative.managers.filter(pk=user.pk).exists()
 
 
 def is_seller(user) -> bool:
     """A user with something to sell: a farmer account, a cooperative manager, or staff."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return False
     return user.is_staff or hasattr(user, "farmer") or user.managed_cooperatives.exists()
 
 
+def ngos_of(user):
+    """The NGOs `user` works for; `.values("villages")` is the villages they cover, as a subquery."""
+    return NGO.objects.filter(staff=user)
+
+
+def covers_village(user, village) -> bool:
+    """Staff, or staff of an NGO that covers the village: the people who verify its farmers,
+    publish its stories and see its farmers' personal data."""
+    if not authenticated(user) or village is None:
+        return False
+    return user.is_staff or ngos_of(user).filter(villages=village).exists()
+
+
 def can_verify(user, farmer: Farmer) -> bool:
     """Verification decisions: staff, or staff of an NGO that covers the farmer's village."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    return user.is_staff or NGO.objects.filter(staff=user, villages=farmer.village_id).exists()
+    return covers_village(user, farmer.village_id)
 
 
 def is_ngo_staff(user) -> bool:
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return False
     return user.is_staff or user.ngos.exists()

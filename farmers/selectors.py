@@ -1,6 +1,7 @@
 from django.db.models import Count, Prefetch, Q
 
-from .models import NGO, Farmer, FarmerStateChange, VerificationState, Village
+from .models import Farmer, FarmerStateChange, VerificationState, Village
+from .permissions import ngos_of
 
 
 def farmers_visible_to(user):
@@ -10,7 +11,7 @@ def farmers_visible_to(user):
         return Farmer.objects.filter(verified)
     if user.is_staff:
         return Farmer.objects.all()
-    covered = NGO.objects.filter(staff=user).values("villages")
+    covered = ngos_of(user).values("villages")
     managed = Q(cooperative__managers=user)
     return Farmer.objects.filter(verified | Q(user=user) | Q(village__in=covered) | managed).distinct()
 

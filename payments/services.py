@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.graphql.permissions import staff
+from core.permissions import staff
 from shop.models import FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod
 
 from . import gateways, ledger

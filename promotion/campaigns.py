@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.graphql.permissions import authenticated
-from core.graphql.permissions import staff as is_operator
 from core.money import FEN, has_at_most_two_places, parse_amount, to_fen
+from core.permissions import authenticated
+from core.permissions import staff as is_operator
 from shop.selectors import visible_products
 from shop.services import clean_text
 

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.graphql.permissions import authenticated
 from core.image_models import ImageStatus
 from core.image_services import accept_upload, checked_upload, delete_image_files
+from core.permissions import authenticated
 from core.slugs import new_slug
-from farmers.models import NGO
+from farmers.permissions import covers_village, ngos_of
 from shop.services import clean_text
 
 from .models import ContentImage, ContentItem, ContentKind, ContentStatus
@@ -33,9 +33,7 @@ LIMITS = {"title": 120, "summary": 300, "body": 20000, "caption": 300}
 
 def can_publish_for(user, village) -> bool:
     """Operators for any village; NGO staff for the villages their NGO covers; nobody else."""
-    if not authenticated(user) or village is None:
-        return False
-    return user.is_staff or NGO.objects.filter(staff=user, villages=village).exists()
+    return covers_village(user, village)
 
 
 def can_manage_content(user, item: ContentItem) -> bool:
@@ -52,7 +50,7 @@ def content_visible_to(user):
         return ContentItem.objects.filter(published)
     if user.is_staff:
         return ContentItem.objects.all()
-    ngos = NGO.objects.filter(staff=user)
+    ngos = ngos_of(user)
     mine = Q(author=user) | Q(ngo__in=ngos.values("pk")) | Q(village__in=ngos.values("villages"))
     return ContentItem.objects.filter(published | mine)
 
@@ -63,7 +61,7 @@ def content_managed_by(user):
         return ContentItem.objects.none()
     if user.is_staff:
         return ContentItem.objects.all()
-    return ContentItem.objects.filter(village__in=NGO.objects.filter(staff=user).values("villages"))
+    return ContentItem.objects.filter(village__in=ngos_of(user).values("villages"))
 
 
 def with_content_relations(queryset, goods: bool = True):
@@ -170,7 +168,7 @@ def _default_ngo(actor, village):
     """NGO staff publish in the name of their NGO covering the village; operators in nobody's."""
     if actor.is_staff:
         return None
-    return NGO.objects.filter(staff=actor, villages=village).order_by("name", "pk").first()
+    return ngos_of(actor).filter(villages=village).order_by("name", "pk").first()
 
 
 def _unique_products(products) -> list:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.graphql.permissions import authenticated
+from core.permissions import authenticated
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
 from . import services as catalog

@@ -2,6 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from core.permissions import authenticated
 from farmers.models import VerificationState, Village
 
 from .models import Category, ImageStatus, Product, ProductImage, Variant
@@ -98,7 +99,7 @@ def top_categories():
 def products_managed_by(user):
     """What a seller may change: their own goods, their cooperatives' and its members' (staff: all).
     The same rule as `shop.services.can_manage_product`, as a query (a subquery, so no duplicates)."""
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return Product.objects.none()
     if user.is_staff:
         return Product.objects.all()
@@ -135,7 +136,7 @@ def sellers_for(user):
     Staff may act for anyone; everyone else for themselves and their cooperatives and members."""
     from farmers.models import Cooperative, Farmer
 
-    if not (user and user.is_authenticated and user.is_active):
+    if not authenticated(user):
         return Cooperative.objects.none(), Farmer.objects.none()
     if user.is_staff:
         return Cooperative.objects.all(), Farmer.objects.select_related("village")

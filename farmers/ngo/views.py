@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from farmers import selectors
-from farmers.models import NGO, VerificationState
-from farmers.permissions import Viewer, viewer_of
+from farmers.models import VerificationState
+from farmers.permissions import Viewer, is_ngo_staff, viewer_of
 from farmers.services import ALLOWED_TRANSITIONS, change_verification_state
 
 from .forms import DecisionForm
@@ -28,7 +28,7 @@ def _verifier(request) -> Viewer:
     """The request's viewer, if they may use these pages: site staff or staff of some NGO (even one
     that covers no village yet: they see an empty queue). Anyone else logged in: 403."""
     viewer = viewer_of(request)
-    if viewer.is_staff or viewer.covered_villages or NGO.objects.filter(staff=request.user).exists():
+    if viewer.is_staff or viewer.covered_villages or is_ngo_staff(request.user):
         return viewer
     raise PermissionDenied
 

@@ -4,7 +4,7 @@ import graphene
 
 from core.graphql.ids import get_by_global_id
 from core.graphql.mutations import BaseMutation
-from core.graphql.permissions import staff
+from core.permissions import staff
 from shop.graphql.order_types import OrderType
 from shop.models import Order, OrderLine
 

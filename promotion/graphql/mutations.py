@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from core.errors import field_error
 from core.graphql.ids import decode_id, get_by_global_id
 from core.graphql.mutations import BaseMutation
-from core.graphql.permissions import authenticated, staff
 from core.graphql.scalars import ExactDecimal
+from core.permissions import authenticated, staff
 from farmers.models import Farmer, Village
 from shop.models import Product
 

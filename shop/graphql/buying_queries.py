@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.graphql.connection import ConnectionField
 from core.graphql.fields import graphql_error, node_or_error
-from core.graphql.permissions import authenticated
+from core.permissions import authenticated
 
 from .. import checkout as checkout_service
 from .. import orders

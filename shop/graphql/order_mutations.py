@@ -4,7 +4,7 @@ import graphene
 
 from core.graphql.ids import get_by_global_id
 from core.graphql.mutations import BaseMutation
-from core.graphql.permissions import authenticated
+from core.permissions import authenticated
 
 from .. import orders
 from ..models import Fulfilment, Order
