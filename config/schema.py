@@ -10,7 +10,6 @@ with translation.override("en"):
     from core.graphql.account_mutations import AccountMutations
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.queries import FarmersQueries
-    from payments.graphql.mutations import PaymentMutations
     from promotion.graphql.content_mutations import ContentMutations, ContentQueries
     from promotion.graphql.mutations import PromotionMutations
     from promotion.graphql.queries import PromotionQueries
@@ -19,6 +18,7 @@ with translation.override("en"):
     from shop.graphql.checkout_mutations import CheckoutMutations
     from shop.graphql.mutations import ShopMutations
     from shop.graphql.order_mutations import OrderMutations
+    from shop.graphql.payment_mutations import PaymentMutations
     from shop.graphql.queries import ShopQueries
 
 

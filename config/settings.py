@@ -169,6 +169,12 @@ GRAPHQL_MAX_QUERY_LENGTH = env_int("GRAPHQL_MAX_QUERY_LENGTH", 20_000)
 API_TOKEN_MAX_AGE = env_int("API_TOKEN_MAX_AGE", 30 * 24 * 3600)
 
 # --- Payments -------------------------------------------------------------------------------
+# Every gateway the site knows, by the name orders store (never rename one that was used); the
+# first configured one is the default. A new gateway is a module and a line here (core.registry).
+PAYMENT_GATEWAYS = {
+    "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
+    "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
+}
 # Without STRIPE_SECRET_KEY only the offline method (cash on delivery, bank transfer) is offered.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")

@@ -6,6 +6,31 @@ from .models import User
 admin.site.register(User, UserAdmin)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what shoppers, sponsors and the money did (orders, payments, clicks, the ledger):
+    operators read them; changes go through the services (cancel, ship, confirm payment, refund,
+    bill a click), so that stock, statuses and the ledger stay in step."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 def apply_to_each(model_admin, request, queryset, service, done_message) -> int:
     """An admin action through a service, object by object: each refusal is reported with its
     reason and the others still go through; `done_message` is formatted with `count`."""

@@ -3,9 +3,14 @@
 A payment's status only moves forward (pending → failed → succeeded → refunded; a success may
 follow a failure, never the reverse), each change under a row lock, so webhooks arriving twice,
 late or out of order leave the same result as the real sequence. Gateways are called outside
-database transactions, with idempotency keys derived from our own rows."""
+database transactions, with idempotency keys derived from our own rows.
+
+Payments sits below shop: it reads an order through the payment's relation but never imports
+shop; what shop must do when money arrives or goes back it learns from `payments.signals`. Where
+a payment and its order are both locked, the payment is locked first, everywhere."""
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,15 +20,17 @@ from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from core.permissions import staff
-from shop.models import FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod
 
 from . import gateways, ledger
 from .models import Payment, PaymentStatus, Refund, RefundStatus
+from .signals import payment_succeeded, refund_succeeded
 
 logger = logging.getLogger(__name__)
 
+OPEN = (PaymentStatus.PENDING, PaymentStatus.FAILED)
 
-def create_payment(order: Order) -> Payment:
+
+def create_payment(order) -> Payment:
     return Payment.objects.create(
         order=order, gateway=order.payment_method, amount=order.total, currency=order.currency
     )
@@ -32,25 +39,47 @@ def create_payment(order: Order) -> Payment:
 def start_payment(payment: Payment) -> Payment:
     """Open the payment at its gateway (for Stripe, the PaymentIntent whose client secret the
     shopper's app confirms). Safe to repeat: the idempotency key comes from the order."""
-    if (
-        payment.gateway != PaymentMethod.STRIPE
-        or payment.stripe_payment_intent
-        or payment.status != PaymentStatus.PENDING
-    ):
+    gateway = gateways.get(payment.gateway)
+    if gateway.is_started(payment) or payment.status != PaymentStatus.PENDING:
         return payment
-    fields = gateways.get(payment.gateway).start(payment)
+    fields = gateway.start(payment)
     Payment.objects.filter(pk=payment.pk, stripe_payment_intent__isnull=True).update(**fields)
     payment.refresh_from_db()
     return payment
 
 
+def client_secret(payment: Payment) -> str | None:
+    """What the shopper's app confirms a card payment with, while there is something to pay."""
+    return (payment.client_secret or None) if payment.status in OPEN else None
+
+
+def cancel_payment(order_id: int, close_order: Callable[[], object]) -> Payment:
+    """Call off an order's payment together with the order. Under the payment's lock (taken
+    before the order's, as everywhere) `close_order` does the order's part, then an open payment is
+    closed; whatever `close_order` raises undoes both. After the commit, money already received
+    goes back in full, or the open payment is closed at its gateway."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(order_id=order_id)
+        close_order()
+        was_open = payment.status in OPEN
+        if was_open:
+            payment.status = PaymentStatus.CANCELLED
+            payment.save(update_fields=["status"])
+    if payment.status == PaymentStatus.SUCCEEDED:
+        refund_payment(None, payment, reason="order cancelled")
+    elif was_open:
+        try:
+            gateways.get(payment.gateway).cancel(payment)
+        except gateways.GatewayError:
+            # The order is cancelled either way; a payment that still arrives is refunded on arrival.
+            logger.warning("could not cancel payment %s at the gateway", payment.pk, exc_info=True)
+    return payment
+
+
 @transaction.atomic
 def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirmed_by=None, reference: str = "") -> bool:
-    """The money arrived. Books the payment once; False when it was already recorded.
-
-    Locks the order before the payment, in the same order as `shop.orders.cancel_order`, so a
-    webhook and a cancellation arriving together cannot deadlock."""
-    order = Order.objects.select_for_update().get(payment__pk=payment_id)
+    """The money arrived. Books the payment once; False when it was already recorded. The order
+    learns of it through `payment_succeeded`, in this transaction."""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return False
@@ -63,19 +92,13 @@ def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirme
     payment.confirmed_by = confirmed_by
     payment.reference = reference[:80]
     payment.save()
-    order.paid_at = now
-    order.save(update_fields=["paid_at"])
-    from shop.orders import refresh_status
-
-    refresh_status(order)
     ledger.book_payment(payment)
-    if order.status == OrderStatus.CANCELLED:
-        # Paid while being cancelled: the money goes straight back.
-        transaction.on_commit(lambda: _refund_cancelled(payment_id))
+    payment_succeeded.send(sender=Payment, payment=payment)
     return True
 
 
-def _refund_cancelled(payment_id: int) -> None:
+def refund_in_full_after_cancel(payment_id: int) -> None:
+    """Money for an order that was cancelled goes straight back (run after the commit)."""
     try:
         refund_payment(None, Payment.objects.get(pk=payment_id), reason="order cancelled")
     except (ValidationError, gateways.GatewayError):
@@ -98,7 +121,7 @@ def confirm_offline_payment(actor, payment: Payment, reference: str = "") -> Pay
     """An operator saw the bank transfer arrive, or the courier handed over the cash."""
     if not staff(actor):
         raise PermissionDenied(_("Only operators confirm offline payments."))
-    if payment.gateway != PaymentMethod.OFFLINE:
+    if not gateways.get(payment.gateway).confirmed_by_hand:
         raise field_error(None, _("Card payments are confirmed by the card network, not by hand."), "invalid")
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         raise field_error(None, _("This payment is already confirmed."), "already_paid")
@@ -113,9 +136,9 @@ def confirm_offline_payment(actor, payment: Payment, reference: str = "") -> Pay
 def _taken_lines(payment: Payment) -> set[int]:
     """Lines already refunded or in a refund still pending."""
     return set(
-        OrderLine.objects.filter(
-            refunds__payment=payment, refunds__status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED]
-        ).values_list("pk", flat=True)
+        Refund.lines.through.objects.filter(
+            refund__payment=payment, refund__status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED]
+        ).values_list("orderline_id", flat=True)
     )
 
 
@@ -125,7 +148,7 @@ def _shipping_taken(payment: Payment) -> bool:
     ).exists()
 
 
-def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None, reason: str = "") -> Refund:
+def refund_payment(actor, payment: Payment, lines: list | None = None, reason: str = "") -> Refund:
     """Refund chosen lines, or (no lines) everything not yet refunded including shipping.
 
     `actor` None is the system itself (a cancelled order); otherwise only operators refund. The
@@ -140,11 +163,11 @@ def refund_payment(actor, payment: Payment, lines: list[OrderLine] | None = None
         taken = _taken_lines(payment)
         if lines is not None:
             if not lines:
-                raise field_error("linesIds", _("Choose the lines to refund."), "required")
+                raise field_error("lines", _("Choose the lines to refund."), "required")
             if any(line.order_id != payment.order_id for line in lines):
-                raise field_error("linesIds", _("These lines are not in this order."), "invalid")
+                raise field_error("lines", _("These lines are not in this order."), "invalid")
             if any(line.pk in taken for line in lines):
-                raise field_error("linesIds", _("Some of these lines are already refunded."), "already_refunded")
+                raise field_error("lines", _("Some of these lines are already refunded."), "already_refunded")
             includes_shipping = False
         else:
             lines = [line for line in payment.order.lines.all() if line.pk not in taken]
@@ -199,10 +222,5 @@ def finish_refund(refund_id: int, status: str, remote_id: str | None = None) -> 
     if settled == payment.amount:
         payment.status = PaymentStatus.REFUNDED
         payment.save(update_fields=["status"])
-    order = payment.order
-    if refund.includes_shipping and order.status != OrderStatus.CANCELLED:
-        order.status = OrderStatus.REFUNDED
-        order.save(update_fields=["status"])
-        # Nothing is left to send for: parcels not yet shipped are called off.
-        order.fulfilments.filter(status=FulfilmentStatus.UNFULFILLED).update(status=FulfilmentStatus.CANCELLED)
+    refund_succeeded.send(sender=Refund, refund=refund, payment=payment)
     return True

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import apply_to_each
+from core.admin import ReadOnlyAdmin, apply_to_each
 from payments.ledger import fen_sum, from_fen
 
 from . import campaigns as services
@@ -127,19 +127,6 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description=_("End the selected campaigns"))
     def end_selected(self, request, queryset):
         self._transition(request, queryset, services.end_campaign, _("%(count)d campaign(s) ended."))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records: written by the click and attribution services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CampaignDay)

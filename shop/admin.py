@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import services
 from .models import (
     Category,
@@ -162,20 +164,6 @@ class ProductImageAdmin(admin.ModelAdmin):
 # --- Shipping, checkouts, orders ----------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what shoppers did and paid: operators read them; changes go through the services
-    (cancel, ship, confirm payment, refund) so that stock, statuses and the ledger stay in step."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class ShippingRateInline(admin.TabularInline):
     model = ShippingRate
     extra = 1
@@ -190,16 +178,6 @@ class ShippingMethodAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     inlines = [ShippingRateInline]
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class CheckoutLineInline(ReadOnlyInline):

@@ -16,11 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from graphql_relay import to_global_id
 
 from core.errors import field_error
 from farmers.models import Farmer
 from farmers.services import normalise_phone
+from payments import gateways
+from payments import services as payments
 
 from . import services as catalog
 from .models import (
@@ -83,7 +84,7 @@ def _ensure_buyable(variants: list[Variant]) -> None:
     hidden = [variant for variant in variants if variant.product_id not in visible]
     if hidden:
         raise field_error(
-            "variantId",
+            "variant",
             _("%(names)s cannot be bought now."),
             "product_unavailable",
             names="、".join(sorted({variant.product.name for variant in hidden})),
@@ -98,7 +99,7 @@ def _ensure_in_stock(wanted: dict[Variant, int], lines_by_variant: dict[int, Che
 
 def _insufficient_stock(variants: list[Variant], lines_by_variant: dict[int, CheckoutLine]) -> ValidationError:
     names = "、".join(f"{variant.product.name} · {variant.name} ({variant.stock})" for variant in variants)
-    line_ids = [to_global_id("CheckoutLine", lines_by_variant[v.pk].pk) for v in variants if v.pk in lines_by_variant]
+    line_ids = [lines_by_variant[v.pk].pk for v in variants if v.pk in lines_by_variant]
     return field_error(
         "lines",
         _("Not enough in stock (units left in brackets): %(names)s."),
@@ -182,7 +183,7 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
         raise field_error("lines", _("Name at least one line to change."), "required")
     for line, quantity in changes:
         if line.checkout_id != checkout.pk:
-            raise field_error("lineId", _("This line is not in this checkout."), "not_found")
+            raise field_error("line", _("This line is not in this checkout."), "not_found")
         _clean_quantity(quantity)
     lines = {line.pk: (line, quantity) for line, quantity in changes}
     _ensure_in_stock(
@@ -199,7 +200,7 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
 def delete_lines(checkout: Checkout, lines: list[CheckoutLine]) -> Checkout:
     _ensure_open(checkout)
     if any(line.checkout_id != checkout.pk for line in lines):
-        raise field_error("linesIds", _("This line is not in this checkout."), "not_found")
+        raise field_error("lines", _("This line is not in this checkout."), "not_found")
     CheckoutLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     checkout.save(update_fields=["updated_at"])
     return checkout
@@ -258,7 +259,7 @@ def update_shipping_address(checkout: Checkout, values: dict) -> Checkout:
 def update_delivery_method(checkout: Checkout, method: ShippingMethod) -> Checkout:
     _ensure_open(checkout)
     if not method.is_active:
-        raise field_error("deliveryMethodId", _("This delivery method is not offered."), "invalid")
+        raise field_error("delivery_method", _("This delivery method is not offered."), "invalid")
     checkout.shipping_method = method
     checkout.save(update_fields=["shipping_method", "updated_at"])
     return checkout
@@ -321,15 +322,35 @@ def totals_of(checkout: Checkout) -> Totals:
 # --- Completion -------------------------------------------------------------------------------
 
 
-def complete_checkout(user, checkout: Checkout, payment_method: str, viewer_keys=()) -> Order:
-    """Turn the checkout into an order (once), taking the stock, in one transaction; the caller
-    starts the payment after it commits, so no row stays locked while a gateway is called.
-    `viewer_keys` (core.viewers) let promotion credit the order to the shopper's last click."""
-    from payments import gateways
-    from payments import services as payments
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    # What the shopper's app confirms a card payment with; None when there is nothing to confirm.
+    client_secret: str | None
 
+
+def place_order(user, checkout: Checkout, payment_method: str | None = None, viewer_keys=()) -> PlacedOrder:
+    """Complete the checkout (once), then open its payment at the gateway. Repeating it returns
+    the same order, its payment opened once. No payment method: the site's default."""
+    order = complete_checkout(user, checkout, payment_method or gateways.default_method(), viewer_keys)
+    try:
+        payment = payments.start_payment(order.payment)
+    except gateways.GatewayError as error:
+        raise field_error(
+            None,
+            _("The order is placed, but the payment service did not answer (%(reason)s). Try again."),
+            "payment_gateway_error",
+            reason=str(error),
+        ) from error
+    return PlacedOrder(order, payments.client_secret(payment))
+
+
+def complete_checkout(user, checkout: Checkout, payment_method: str, viewer_keys=()) -> Order:
+    """Turn the checkout into an order (once), taking the stock, in one transaction; the payment
+    is started after it commits (`place_order`), so no row stays locked while a gateway is called.
+    `viewer_keys` (core.viewers) let promotion credit the order to the shopper's last click."""
     if payment_method not in gateways.available():
-        raise field_error("paymentMethod", _("This payment method is not available."), "payment_method_unavailable")
+        raise field_error("payment_method", _("This payment method is not available."), "payment_method_unavailable")
     try:
         with transaction.atomic():
             # of=("self",): PostgreSQL cannot lock the nullable side of the shipping method's outer join.
@@ -359,9 +380,13 @@ def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
     if not checkout.email:
         errors["email"] = ValidationError(_("Give an email address for the order."), code="email_not_set")
     if not checkout.has_address:
-        errors["shippingAddress"] = ValidationError(_("Add a delivery address first."), code="shipping_address_not_set")
+        errors["shipping_address"] = ValidationError(
+            _("Add a delivery address first."), code="shipping_address_not_set"
+        )
     if checkout.shipping_method is None or not checkout.shipping_method.is_active:
-        errors["deliveryMethod"] = ValidationError(_("Choose a delivery method first."), code="delivery_method_not_set")
+        errors["delivery_method"] = ValidationError(
+            _("Choose a delivery method first."), code="delivery_method_not_set"
+        )
     if errors:
         raise ValidationError(errors)
     _ensure_buyable([line.variant for line in lines])

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from core.errors import field_error
 from core.permissions import authenticated
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
+from payments import gateways
+from payments import services as payments
 
 from . import services as catalog
-from .models import Fulfilment, FulfilmentStatus, Order, OrderStatus, PaymentMethod, Variant
+from .models import Fulfilment, FulfilmentStatus, Order, OrderStatus, Variant
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ def ship_fulfilment(actor, fulfilment: Fulfilment, carrier: str, tracking_number
     order, fulfilment = _locked(fulfilment)
     if order.status in CLOSED:
         raise field_error(None, _("This order was cancelled or refunded."), "order_closed")
-    if order.paid_at is None and order.payment_method != PaymentMethod.OFFLINE:
+    if order.paid_at is None and not gateways.get(order.payment_method).ships_before_payment:
         raise field_error(None, _("Wait until the order is paid."), "not_paid")
     if fulfilment.status != FulfilmentStatus.UNFULFILLED:
         raise field_error(None, _("This parcel has already been shipped."), "invalid_transition")
@@ -129,36 +131,47 @@ def deliver_fulfilment(actor, fulfilment: Fulfilment) -> Fulfilment:
 
 def cancel_order(actor, order: Order) -> Order:
     """Cancel before anything ships: the stock goes back, and money already paid is refunded."""
-    from payments import gateways
-    from payments import services as payments
-    from payments.models import Payment, PaymentStatus
-
     if not can_manage_order(actor, order):
         raise PermissionDenied(_("You can only cancel your own orders."))
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in (OrderStatus.UNPAID, OrderStatus.PAID):
+
+    def close_order():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status not in (OrderStatus.UNPAID, OrderStatus.PAID):
             raise field_error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel")
-        lines = sorted(order.lines.exclude(variant=None).select_related("variant"), key=lambda line: line.variant_id)
+        lines = sorted(locked.lines.exclude(variant=None).select_related("variant"), key=lambda line: line.variant_id)
         for line in lines:
             Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
         catalog.sync_in_stock({line.variant.product_id for line in lines})
-        order.fulfilments.update(status=FulfilmentStatus.CANCELLED)
-        order.status = OrderStatus.CANCELLED
-        order.cancelled_at = timezone.now()
-        order.save(update_fields=["status", "cancelled_at"])
-        payment = Payment.objects.select_for_update().get(order=order)
-        was_pending = payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
-        if was_pending:
-            payment.status = PaymentStatus.CANCELLED
-            payment.save(update_fields=["status"])
-    if payment.status == PaymentStatus.SUCCEEDED:
-        payments.refund_payment(None, payment, reason="order cancelled")
-    elif was_pending:
-        try:
-            gateways.get(payment.gateway).cancel(payment)
-        except gateways.GatewayError:
-            # The order is cancelled either way; a payment that still arrives is refunded on arrival.
-            logger.warning("could not cancel payment %s at the gateway", payment.pk, exc_info=True)
+        locked.fulfilments.update(status=FulfilmentStatus.CANCELLED)
+        locked.status = OrderStatus.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.save(update_fields=["status", "cancelled_at"])
+
+    payments.cancel_payment(order.pk, close_order)
     order.refresh_from_db()
     return order
+
+
+def record_paid(order_id: int, paid_at) -> None:
+    """The order's payment arrived (`payments.signals.payment_succeeded`, in its transaction, with
+    the payment locked). Money for an order already cancelled goes straight back."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    order.paid_at = paid_at
+    order.save(update_fields=["paid_at"])
+    refresh_status(order)
+    if order.status == OrderStatus.CANCELLED:
+        payment_id = order.payment.pk
+        transaction.on_commit(lambda: payments.refund_in_full_after_cancel(payment_id))
+
+
+def record_refunded(order_id: int, *, whole_order: bool) -> None:
+    """A refund succeeded. One that returned the rest of the order (shipping included) closes it:
+    parcels not yet shipped are called off, since nothing is left to send for."""
+    if not whole_order:
+        return
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status == OrderStatus.CANCELLED:
+        return
+    order.status = OrderStatus.REFUNDED
+    order.save(update_fields=["status"])
+    order.fulfilments.filter(status=FulfilmentStatus.UNFULFILLED).update(status=FulfilmentStatus.CANCELLED)

@@ -41,7 +41,11 @@ def camel_case(name: str | None) -> str | None:
     return head + "".join(part.title() for part in rest)
 
 
-def errors_from_validation(exc: ValidationError, code_enum: type[graphene.Enum]) -> list[dict]:
+def errors_from_validation(
+    exc: ValidationError, code_enum: type[graphene.Enum], field_names: dict[str, str] | None = None
+) -> list[dict]:
+    """`field_names` renames a service's field to the mutation's argument where they differ."""
+    field_names = field_names or {}
     known = set(code_enum._meta.enum.__members__)
     items = []
     if hasattr(exc, "error_dict"):
@@ -54,6 +58,6 @@ def errors_from_validation(exc: ValidationError, code_enum: type[graphene.Enum])
         if code not in known:
             code = "INVALID"
         message = error.message % error.params if error.params else error.message
-        item = {"field": camel_case(field), "code": code, "message": str(message)}
+        item = {"field": camel_case(field_names.get(field, field)), "code": code, "message": str(message)}
         items.append({**(error.params or {}), **item})
     return items

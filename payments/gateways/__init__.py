@@ -1,27 +1,26 @@
-"""Payment gateways behind one interface (`base.Gateway`); which ones are offered depends on settings."""
+"""Payment gateways behind one interface (`base.Gateway`), registered by name in the
+PAYMENT_GATEWAYS setting; which ones shoppers are offered depends on which are configured."""
 
-from django.conf import settings
-
-from shop.models import PaymentMethod
+from core.registry import Registry
 
 from .base import Gateway, GatewayError, RefundOutcome  # noqa: F401
 
+registry = Registry("PAYMENT_GATEWAYS")
+
+
+def get(name: str) -> Gateway:
+    return registry.get(name)
+
 
 def available() -> list[str]:
-    """Stripe when its keys are configured; the offline method always (the embedded default)."""
-    methods = [PaymentMethod.STRIPE.value] if settings.STRIPE_SECRET_KEY else []
-    return [*methods, PaymentMethod.OFFLINE.value]
+    """The configured gateways, in the setting's order (the first is the default)."""
+    return [gateway.name for gateway in registry.all() if gateway.is_configured()]
 
 
 def default_method() -> str:
     return available()[0]
 
 
-def get(name: str) -> Gateway:
-    if name == PaymentMethod.STRIPE:
-        from .stripe import StripeGateway
-
-        return StripeGateway()
-    from .offline import OfflineGateway
-
-    return OfflineGateway()
+def choices() -> list[tuple[str, str]]:
+    """Every registered gateway, configured or not: orders paid through one stay readable."""
+    return [(gateway.name, gateway.label) for gateway in registry.all()]

@@ -13,13 +13,32 @@ class RefundOutcome:
 
 class Gateway:
     """What the payment services need of a gateway. Calls are made outside database transactions
-    and are idempotent: each carries a key derived from our own records."""
+    and are idempotent: each carries a key derived from our own records.
 
-    name: str
+    A gateway is registered by name in the PAYMENT_GATEWAYS setting (`core.registry`); the name is
+    what orders and payments store, so it must never change once used."""
+
+    label = ""  # what a shopper or operator reads, translated
+    # Confirmed by an operator who saw the money (a bank transfer, cash handed to the courier).
+    confirmed_by_hand = False
+    # Parcels may leave before the money arrives: the courier collects it on delivery.
+    ships_before_payment = False
+
+    def __init__(self, name: str, **options):
+        self.name = name
+        self.options = options
+
+    def is_configured(self) -> bool:
+        """Whether shoppers may choose it now (its keys are set)."""
+        return True
+
+    def is_started(self, payment) -> bool:
+        """Whether the payment is already open at the gateway (so `start` is not called again)."""
+        return True
 
     def start(self, payment) -> dict:
         """Open the payment with the gateway; return the Payment fields to store."""
-        raise NotImplementedError
+        return {}
 
     def refund(self, refund) -> RefundOutcome:
         raise NotImplementedError

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from ..models import RefundStatus
 from .base import Gateway, RefundOutcome
 
@@ -6,10 +8,9 @@ class OfflineGateway(Gateway):
     """Cash on delivery or bank transfer: nothing to open; an operator confirms the money arrived
     (`payments.services.confirm_offline_payment`) and pays refunds back by hand."""
 
-    name = "offline"
-
-    def start(self, payment) -> dict:
-        return {}
+    label = _("Cash on delivery or bank transfer")
+    confirmed_by_hand = True
+    ships_before_payment = True
 
     def refund(self, refund) -> RefundOutcome:
         return RefundOutcome(RefundStatus.SUCCEEDED)

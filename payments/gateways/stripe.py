@@ -5,6 +5,7 @@ fen (Stripe's smallest unit of CNY)."""
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from core.money import to_fen
 
@@ -47,7 +48,13 @@ def refund_idempotency_key(refund) -> str:
 
 
 class StripeGateway(Gateway):
-    name = "stripe"
+    label = _("Card (Stripe)")
+
+    def is_configured(self) -> bool:
+        return bool(settings.STRIPE_SECRET_KEY)
+
+    def is_started(self, payment) -> bool:
+        return bool(payment.stripe_payment_intent)
 
     def start(self, payment) -> dict:
         params = {

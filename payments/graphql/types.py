@@ -1,9 +1,15 @@
 import graphene
 from graphene_django import DjangoObjectType
 
-from shop.graphql.checkout_types import PaymentMethodEnum
-
+from .. import gateways, services
 from ..models import Payment, PaymentStatus, Refund, RefundStatus
+
+# One value per registered gateway (PAYMENT_GATEWAYS), whether configured or not.
+PaymentMethodEnum = graphene.Enum(
+    "PaymentMethodEnum",
+    [(name.upper(), name) for name in gateways.registry.names()],
+    description="How the shopper pays. Stripe is offered only when it is configured.",
+)
 
 PaymentStatusEnum = graphene.Enum.from_enum(PaymentStatus, name="PaymentStatus")
 RefundStatusEnum = graphene.Enum.from_enum(RefundStatus, name="RefundStatus")
@@ -62,8 +68,7 @@ class PaymentType(DjangoObjectType):
 
     @staticmethod
     def resolve_client_secret(root, info):
-        pending = root.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
-        return (root.client_secret or None) if pending else None
+        return services.client_secret(root)
 
     @staticmethod
     def resolve_refunds(root, info):

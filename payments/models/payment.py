@@ -4,7 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import Order, OrderLine, PaymentMethod
+
+def gateway_choices():
+    """The registered gateways (PAYMENT_GATEWAYS), read when needed so that adding one needs no migration."""
+    from payments.gateways import choices
+
+    return choices()
 
 
 class PaymentStatus(models.TextChoices):
@@ -19,8 +24,9 @@ class Payment(models.Model):
     """The shopper's payment for one order, through one gateway. Its status only moves forward
     (see `payments.services`), so a late or replayed gateway message cannot undo a later one."""
 
-    order = models.OneToOneField(Order, models.PROTECT, related_name="payment")
-    gateway = models.CharField(_("gateway"), max_length=10, choices=PaymentMethod.choices)
+    # By name, not import: shop sits above payments (docs/architecture.md).
+    order = models.OneToOneField("shop.Order", models.PROTECT, related_name="payment")
+    gateway = models.CharField(_("gateway"), max_length=10, choices=gateway_choices)
     status = models.CharField(
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
     )
@@ -80,7 +86,7 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds")
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
-    lines = models.ManyToManyField(OrderLine, blank=True, related_name="refunds")
+    lines = models.ManyToManyField("shop.OrderLine", blank=True, related_name="refunds")
     includes_shipping = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=255, blank=True)

@@ -5,19 +5,17 @@ import uuid
 import graphene
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from graphql_relay import from_global_id
+from graphql_relay import from_global_id, to_global_id
 
 from core import viewers
 from core.graphql.ids import decode_id, get_by_global_id
 from core.graphql.mutations import BaseMutation
-from payments import gateways
-from payments import services as payments
-from payments.models import PaymentStatus
+from payments.graphql.types import PaymentMethodEnum
 
 from .. import checkout as service
 from ..models import CheckoutLine, ShippingMethod, Variant
 from .address import AddressInput
-from .checkout_types import CheckoutType, PaymentMethodEnum
+from .checkout_types import CheckoutType
 from .errors import CheckoutError, CheckoutErrorCode
 from .order_types import OrderType
 
@@ -75,6 +73,14 @@ class CheckoutMutation(BaseMutation):
 
     _error_type = CheckoutError
     _code_enum = CheckoutErrorCode
+    _error_fields = {"variant": "variantId", "line": "lineId"}
+
+    @classmethod
+    def _failure(cls, errors):
+        for error in errors:
+            if error.get("lines"):
+                error["lines"] = [to_global_id("CheckoutLine", pk) for pk in error["lines"]]
+        return super()._failure(errors)
 
 
 class CheckoutCreate(CheckoutMutation):
@@ -135,6 +141,9 @@ class CheckoutLinesUpdate(CheckoutMutation):
 class CheckoutLinesDelete(CheckoutMutation):
     checkout = graphene.Field(CheckoutType)
 
+    class Meta:
+        error_fields = {"lines": "linesIds"}
+
     class Arguments:
         id = graphene.ID(required=True)
         lines_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
@@ -163,6 +172,9 @@ class CheckoutShippingAddressUpdate(CheckoutMutation):
 
 class CheckoutDeliveryMethodUpdate(CheckoutMutation):
     checkout = graphene.Field(CheckoutType)
+
+    class Meta:
+        error_fields = {"delivery_method": "deliveryMethodId"}
 
     class Arguments:
         id = graphene.ID(required=True)
@@ -195,18 +207,9 @@ class CheckoutComplete(CheckoutMutation):
     @classmethod
     def perform_mutation(cls, root, info, id, payment_method=None):
         checkout = checkout_by_id(info, id)
-        method = payment_method.value if payment_method is not None else gateways.default_method()
-        order = service.complete_checkout(info.context.user, checkout, method, viewers.viewer_keys(info.context))
-        try:
-            payment = payments.start_payment(order.payment)
-        except gateways.GatewayError as error:
-            raise ValidationError(
-                _("The order is placed, but the payment service did not answer (%(reason)s). Try again."),
-                code="payment_gateway_error",
-                params={"reason": str(error)},
-            ) from error
-        payable = payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
-        return cls(order=order, client_secret=(payment.client_secret or None) if payable else None, errors=[])
+        method = payment_method.value if payment_method is not None else None
+        placed = service.place_order(info.context.user, checkout, method, viewers.viewer_keys(info.context))
+        return cls(order=placed.order, client_secret=placed.client_secret, errors=[])
 
 
 class CheckoutMutations(graphene.ObjectType):

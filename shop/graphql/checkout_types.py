@@ -3,14 +3,13 @@ from graphene_django import DjangoObjectType
 
 from farmers.graphql.types import VillageType
 from payments import gateways
+from payments.graphql.types import PaymentMethodEnum
 
 from .. import checkout as checkout_service
-from ..models import Checkout, CheckoutLine, Order, PaymentMethod, ShippingMethod, ShippingRate
+from ..models import Checkout, CheckoutLine, Order, ShippingMethod, ShippingRate
 from ..shipping import active_methods
 from .address import AddressType, address_of
 from .types import VariantType
-
-PaymentMethodEnum = graphene.Enum.from_enum(PaymentMethod, name="PaymentMethodEnum")
 
 
 class ShippingRateType(DjangoObjectType):

@@ -2,11 +2,11 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from core.graphql.connection import CountableConnection
+from payments.graphql.types import PaymentMethodEnum
 
 from .. import orders
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus
 from .address import AddressType, address_of
-from .checkout_types import PaymentMethodEnum
 
 OrderStatusEnum = graphene.Enum.from_enum(OrderStatus, name="OrderStatus")
 FulfilmentStatusEnum = graphene.Enum.from_enum(FulfilmentStatus, name="FulfilmentStatus")

@@ -13,5 +13,5 @@ from .catalog import (  # noqa: F401 - _image_path and private_storage are named
     private_storage,
 )
 from .checkout import Checkout, CheckoutLine  # noqa: F401
-from .orders import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus, PaymentMethod  # noqa: F401
+from .orders import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus  # noqa: F401
 from .shipping import ShippingMethod, ShippingRate  # noqa: F401

@@ -6,6 +6,7 @@ from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from farmers.models import Cooperative, Farmer, Village
+from payments.models import gateway_choices
 
 from .address import MainlandAddress
 from .catalog import Variant, exactly_one_seller
@@ -21,13 +22,6 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded", _("Refunded")
 
 
-class PaymentMethod(models.TextChoices):
-    """How the shopper pays. Stripe is offered only when it is configured."""
-
-    STRIPE = "stripe", _("Card (Stripe)")
-    OFFLINE = "offline", _("Cash on delivery or bank transfer")
-
-
 class Order(MainlandAddress):
     """What a completed checkout became: prices, names, sellers and villages are copied here, so
     later edits to the catalog never change what a shopper bought."""
@@ -38,7 +32,7 @@ class Order(MainlandAddress):
     status = models.CharField(
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.UNPAID, db_index=True
     )
-    payment_method = models.CharField(_("payment method"), max_length=10, choices=PaymentMethod.choices)
+    payment_method = models.CharField(_("payment method"), max_length=10, choices=gateway_choices)
     shipping_method_name = models.CharField(_("shipping method"), max_length=40)
     currency = models.CharField(max_length=3, default="CNY", editable=False)
     subtotal = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)

@@ -16,8 +16,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from payments import gateways
 from shop import orders as order_services
-from shop.models import Fulfilment, FulfilmentStatus, PaymentMethod
+from shop.models import Fulfilment, FulfilmentStatus
 
 from .order_forms import ParcelActionForm, ShipForm
 from .views import PAGE_SIZE, seller_required
@@ -62,7 +63,7 @@ def _payment(order) -> str:
     """paid; cod (offline and not yet paid: the courier collects, so it may ship); unpaid (wait)."""
     if order.paid_at:
         return "paid"
-    return "cod" if order.payment_method == PaymentMethod.OFFLINE else "unpaid"
+    return "cod" if gateways.get(order.payment_method).ships_before_payment else "unpaid"
 
 
 def _row(fulfilment, user, failed: ParcelActionForm | None) -> dict:

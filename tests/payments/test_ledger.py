@@ -144,7 +144,7 @@ def test_refunding_one_line_then_the_rest(settings):
 
     with pytest.raises(ValidationError) as twice:
         services.refund_payment(staff, payment, [OrderLine.objects.get(pk=line.pk)])
-    assert twice.value.error_dict["linesIds"][0].code == "already_refunded"
+    assert twice.value.error_dict["lines"][0].code == "already_refunded"
     assert Refund.objects.count() == 1
 
     rest = services.refund_payment(staff, payment)

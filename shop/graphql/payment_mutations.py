@@ -1,17 +1,18 @@
-"""Operators' payment actions: confirm money received offline, refund."""
+"""Operators' payment actions on an order: confirm money received offline, refund. They live
+with the orders (shop sits above payments) and call the payments services."""
 
 import graphene
 
 from core.graphql.ids import get_by_global_id
 from core.graphql.mutations import BaseMutation
 from core.permissions import staff
-from shop.graphql.order_types import OrderType
-from shop.models import Order, OrderLine
+from payments import services
+from payments.graphql.errors import PaymentError, PaymentErrorCode
+from payments.graphql.types import RefundType
+from payments.models import Payment
 
-from .. import services
-from ..models import Payment
-from .errors import PaymentError, PaymentErrorCode
-from .types import RefundType
+from ..models import Order, OrderLine
+from .order_types import OrderType
 
 
 class PaymentMutation(BaseMutation):
@@ -49,6 +50,9 @@ class OrderRefund(PaymentMutation):
     refund = graphene.Field(RefundType)
     order = graphene.Field(OrderType)
     _atomic = False  # the gateway is called between two transactions of the service
+
+    class Meta:
+        error_fields = {"lines": "linesIds"}
 
     class Arguments:
         id = graphene.ID(required=True, description="The order.")
