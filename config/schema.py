@@ -13,6 +13,7 @@ with translation.override("en"):
     from promotion.graphql.content_mutations import ContentMutations, ContentQueries
     from promotion.graphql.mutations import PromotionMutations
     from promotion.graphql.queries import PromotionQueries
+    from search.graphql.product_queries import ProductQueries
     from search.graphql.queries import SearchQueries
     from shop.graphql.buying_queries import BuyingQueries
     from shop.graphql.checkout_mutations import CheckoutMutations
@@ -23,7 +24,14 @@ with translation.override("en"):
 
 
 class Query(
-    SearchQueries, FarmersQueries, ShopQueries, BuyingQueries, PromotionQueries, ContentQueries, graphene.ObjectType
+    SearchQueries,
+    FarmersQueries,
+    ShopQueries,
+    ProductQueries,
+    BuyingQueries,
+    PromotionQueries,
+    ContentQueries,
+    graphene.ObjectType,
 ):
     node = graphene.Field(graphene.relay.Node, id=graphene.ID(required=True), description="Any object by global ID.")
 

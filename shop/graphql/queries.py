@@ -3,14 +3,9 @@ from collections.abc import Sequence
 import graphene
 from graphql import GraphQLError
 
-from core.graphql.connection import ConnectionField
 from core.graphql.fields import decode_node_id, node_or_error
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
-from search import services as search_services
-from search.analysis import QueryTooLong
-from search.backends import SearchUnavailable
-from search.graphql.queries import too_long, unavailable
 
 from .. import selectors
 from ..services import MAX_PRICE
@@ -48,36 +43,27 @@ class ProductSortingInput(graphene.InputObjectType):
     direction = OrderDirection(required=True)
 
 
+def product_listing(filter=None, sort_by=None, matching: list[int] | None = None):
+    """What `products` lists: the visible catalogue filtered and sorted. `matching` (product ids,
+    best first, from a search) keeps only those, in that order unless `sort_by` is given."""
+    products = selectors.filter_products(selectors.visible_products(), **_filter_args(filter or {}))
+    if matching is not None:
+        products = products.filter(pk__in=matching)
+        if not sort_by:
+            return InOrderOf(products, matching)
+    if sort_by:
+        # graphene 3 hands enum inputs over as enum members.
+        products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
+    else:
+        products = selectors.sort_products(products)
+    return selectors.with_catalog_relations(products)
+
+
 class ShopQueries(graphene.ObjectType):
-    products = ConnectionField(
-        ProductType,
-        filter=ProductFilterInput(),
-        sort_by=ProductSortingInput(),
-        search=graphene.String(
-            description="Only products matching this search (as `search` finds them), best match first "
-            "unless `sortBy` is given. Matches beyond the best 1,000 are left out."
-        ),
-        description="Products shoppers can buy: published, priced, sold by verified farmers or cooperatives.",
-    )
     product = graphene.Field(
         ProductType, id=graphene.ID(), slug=graphene.String(), description="One product, by ID or by slug."
     )
     categories = graphene.List(graphene.NonNull(CategoryType), required=True, description="Top-level categories.")
-
-    @staticmethod
-    def resolve_products(root, info, filter=None, sort_by=None, search=None, **_page):
-        products = selectors.filter_products(selectors.visible_products(), **_filter_args(filter or {}))
-        if search is not None and search.strip():
-            ids = _matching_ids(search)
-            products = products.filter(pk__in=ids)
-            if not sort_by:
-                return InOrderOf(products, ids)
-        if sort_by:
-            # graphene 3 hands enum inputs over as enum members.
-            products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
-        else:
-            products = selectors.sort_products(products)
-        return selectors.with_catalog_relations(products)
 
     @staticmethod
     def resolve_product(root, info, id=None, slug=None):
@@ -94,15 +80,6 @@ class ShopQueries(graphene.ObjectType):
     @staticmethod
     def resolve_categories(root, info):
         return selectors.top_categories()
-
-
-def _matching_ids(text: str) -> list[int]:
-    try:
-        return search_services.matching_product_ids(text)
-    except QueryTooLong:
-        raise too_long("search") from None
-    except SearchUnavailable:
-        raise unavailable() from None
 
 
 class InOrderOf(Sequence):
