@@ -1,6 +1,9 @@
 """Money is Decimal CNY with two places at rest; rounding is always explicit."""
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .errors import field_error
 
 FEN = Decimal("0.01")
 CURRENCY = "CNY"
@@ -48,3 +51,29 @@ def allocate(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
     for i in order[: fen - sum(parts)]:
         parts[i] += 1
     return [Decimal(part) / 100 for part in parts]
+
+
+@dataclass(frozen=True)
+class AmountWords:
+    """What a form says about an amount it refuses, in the words of its page (a price, a bid)."""
+
+    invalid: str
+    too_small: str
+    too_large: str
+    too_precise: str
+
+
+def clean_amount(value, field: str, *, maximum: Decimal, code: str, words: AmountWords) -> Decimal:
+    """An amount of yuan from 0.01 to `maximum` with at most two places, never a float; refused
+    with `words` under `code`, keyed by `field`."""
+    try:
+        amount = parse_amount(value)
+    except (TypeError, ValueError):
+        raise field_error(field, words.invalid, code) from None
+    if amount < FEN:
+        raise field_error(field, words.too_small, code)
+    if amount > maximum:
+        raise field_error(field, words.too_large, code)
+    if not has_at_most_two_places(amount):
+        raise field_error(field, words.too_precise, code)
+    return amount.quantize(FEN)

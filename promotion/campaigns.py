@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.money import FEN, has_at_most_two_places, parse_amount, to_fen
+from core.money import AmountWords, clean_amount, to_fen
 from core.permissions import authenticated
 from core.permissions import staff as is_operator
 from shop.selectors import visible_products
@@ -23,7 +23,6 @@ from shop.services import clean_text
 from .budget import ledger_spent_fen
 from .models import Campaign, CampaignState, Sponsor, SponsorKind
 
-MIN_BID = Decimal("0.01")
 MAX_BID = Decimal("999999.99")  # the column holds 8 digits
 MAX_CAP = Decimal("9999999999.99")  # 12 digits
 CAMPAIGN_FIELDS = ("name", "products", "farmer", "village", "bid", "daily_cap", "total_cap", "starts_at", "ends_at")
@@ -93,17 +92,13 @@ def clean_money(value, field: str, maximum: Decimal) -> Decimal:
     """An amount in CNY of at least 0.01 with at most two places; never a float."""
     if value is None or value == "":
         raise field_error(field, _("Enter an amount."), "required")
-    try:
-        amount = parse_amount(value)
-    except (TypeError, ValueError):
-        raise field_error(field, _("Enter the amount as a number of yuan, e.g. 0.50."), "invalid_amount") from None
-    if amount < MIN_BID:
-        raise field_error(field, _("The amount must be at least 0.01 yuan."), "invalid_amount")
-    if amount > maximum:
-        raise field_error(field, _("The amount is too large."), "invalid_amount")
-    if not has_at_most_two_places(amount):
-        raise field_error(field, _("An amount has at most two decimal places (fen)."), "invalid_amount")
-    return amount.quantize(FEN)
+    words = AmountWords(
+        invalid=_("Enter the amount as a number of yuan, e.g. 0.50."),
+        too_small=_("The amount must be at least 0.01 yuan."),
+        too_large=_("The amount is too large."),
+        too_precise=_("An amount has at most two decimal places (fen)."),
+    )
+    return clean_amount(value, field, maximum=maximum, code="invalid_amount", words=words)
 
 
 def _aware(value, field: str):

@@ -17,7 +17,7 @@ from core.image_services import (
     delete_image_files,
     read_upload,  # noqa: F401 - the seller form checks photos with services.read_upload
 )
-from core.money import FEN, has_at_most_two_places, parse_amount
+from core.money import FEN, AmountWords, clean_amount, parse_amount
 from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
@@ -62,17 +62,13 @@ def _resolve_seller(actor, farmer: Farmer | None, cooperative: Cooperative | Non
 
 
 def clean_price(value, field: str = "price") -> Decimal:
-    try:
-        price = parse_amount(value)
-    except (TypeError, ValueError):
-        raise field_error(field, _("Enter the price as a number, e.g. 39.90."), "invalid_price") from None
-    if price <= 0:
-        raise field_error(field, _("The price must be more than zero."), "invalid_price")
-    if price > MAX_PRICE:
-        raise field_error(field, _("The price is too high."), "invalid_price")
-    if not has_at_most_two_places(price):
-        raise field_error(field, _("A price has at most two decimal places (fen)."), "invalid_price")
-    return price.quantize(FEN)
+    words = AmountWords(
+        invalid=_("Enter the price as a number, e.g. 39.90."),
+        too_small=_("The price must be more than zero."),
+        too_large=_("The price is too high."),
+        too_precise=_("A price has at most two decimal places (fen)."),
+    )
+    return clean_amount(value, field, maximum=MAX_PRICE, code="invalid_price", words=words)
 
 
 def clean_stock(value, field: str = "stock") -> int:
