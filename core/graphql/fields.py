@@ -30,6 +30,19 @@ def node_or_error(info, global_id: str, node_type, field: str, must_exist: bool 
     return node
 
 
+def node_by_id_or_slug(info, node_type, id, slug, visible, noun: str):
+    """A root field taking either `id` or `slug`: by ID through the type's own visibility, by slug
+    among `visible` (a queryset of what the viewer may see). `noun` names it in the error."""
+    if (id is None) == (slug is None):
+        raise GraphQLError("Give either id or slug.", extensions={"code": "INVALID", "field": "id"})
+    if id is not None:
+        return node_or_error(info, id, node_type, "id")
+    found = visible.filter(slug=slug).first()
+    if found is None:
+        raise GraphQLError(f"No {noun} with slug {slug!r}.", extensions={"code": "NOT_FOUND", "field": "slug"})
+    return found
+
+
 def resolve_any_node(info, global_id: str):
     """`node(id)`: like Relay's, but a bad ID is a coded error and each type's own visibility applies."""
     parsed = parse_global_id(global_id)

@@ -3,7 +3,7 @@ from collections.abc import Sequence
 import graphene
 from graphql import GraphQLError
 
-from core.graphql.fields import decode_node_id, node_or_error
+from core.graphql.fields import decode_node_id, node_by_id_or_slug
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
 
@@ -67,15 +67,8 @@ class ShopQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_product(root, info, id=None, slug=None):
-        if (id is None) == (slug is None):
-            raise GraphQLError("Give either id or slug.", extensions={"code": "INVALID", "field": "id"})
-        if id is not None:
-            return node_or_error(info, id, ProductType, "id")
-        found = selectors.with_catalog_relations(selectors.products_visible_to(info.context.user)).filter(slug=slug)
-        product = found.first()
-        if product is None:
-            raise GraphQLError(f"No product with slug {slug!r}.", extensions={"code": "NOT_FOUND", "field": "slug"})
-        return product
+        visible = selectors.with_catalog_relations(selectors.products_visible_to(info.context.user))
+        return node_by_id_or_slug(info, ProductType, id, slug, visible, "product")
 
     @staticmethod
     def resolve_categories(root, info):
