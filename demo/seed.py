@@ -1,6 +1,6 @@
 """Seed (and remove) the demo database: real places, invented people, a catalogue with photos.
 
-`manage.py seed_demo` calls `seed_demo` and `delete_demo_data`; the material lives in `core.demo_data`.
+`manage.py seed_demo` calls `seed_demo` and `delete_demo_data`; the material lives in `demo.data`.
 
 Everything random comes from `random.Random` instances seeded from `--seed`, one per stream
 (people, verification, catalogue, photos), so that two runs with the same seed give the same
@@ -45,7 +45,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageOps
 
-from core import demo_data as data
 from core.images import clean_image
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
 from farmers.services import change_verification_state
@@ -53,6 +52,8 @@ from promotion.models import Campaign, CampaignState, ContentImage, ContentItem,
 from shop import services as shop_services
 from shop.models import Category, ImageStatus, Product, ProductImage, Variant
 from shop.selectors import visible_products
+
+from . import data
 
 BULK_THRESHOLD = 500
 DEFAULT_PRODUCTS = 240

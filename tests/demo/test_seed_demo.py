@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone
 
-from core import demo
+from demo import data, seed
 from farmers.models import NGO, County, Farmer, FarmerStateChange, Province, VerificationState, Village
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor, SponsorKind
 from shop.models import ImageStatus, Product, ProductImage
@@ -97,7 +97,7 @@ def assert_demo_contents(output: str) -> None:
     assert seeded["villages"] >= 20
     assert seeded["farmers"] >= 60
     assert seeded["ngos"] == 3
-    assert seeded["products"] == demo.DEFAULT_PRODUCTS >= 200
+    assert seeded["products"] == seed.DEFAULT_PRODUCTS >= 200
     assert set(Farmer.objects.values_list("verification_state", flat=True)) == set(VerificationState.values)
     assert "admin / admin" in output
     admin = get_user_model().objects.get(username="admin")
@@ -156,7 +156,7 @@ def assert_promotion_contents() -> None:
 
     stories = ContentItem.objects.filter(status=ContentStatus.PUBLISHED, published_at__isnull=False)
     assert 6 <= stories.count() == ContentItem.objects.count() <= 8
-    demo_villages = {item.slug for item in demo.data.VILLAGES}
+    demo_villages = {item.slug for item in data.VILLAGES}
     for story in stories:
         assert story.village.slug in demo_villages and story.title and story.body and story.author_id
         assert story.farmer is None or story.farmer.is_verified
@@ -262,4 +262,4 @@ def test_reset_removes_clicks_on_demo_campaigns_with_their_spend_and_ledger_reco
     assert not Click.objects.exists() and not Spend.objects.exists()
     assert not LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
     assert not Account.objects.filter(code__startswith="liability:sponsor:").exists()
-    assert Campaign.objects.count() == len(demo.data.CAMPAIGNS) and Sponsor.objects.count() == len(demo.data.SPONSORS)
+    assert Campaign.objects.count() == len(data.CAMPAIGNS) and Sponsor.objects.count() == len(data.SPONSORS)
