@@ -46,6 +46,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageOps
 
 from core.images import clean_image
+from core.operators import ensure_operator_group
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
 from farmers.services import change_verification_state
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor
@@ -132,6 +133,7 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
     """Write the whole demo in one transaction; photos are processed once it commits."""
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user would take minutes
     operator = _create_user(OPERATOR_USERNAME, password, is_staff=True, first_name="Demo operator")
+    ensure_demo_operator()
     admin_created = _ensure_admin()
     villages = _create_places()
     categories = _create_categories()
@@ -153,6 +155,13 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
         admin_created=admin_created,
         farmer_usernames=[farmer.user.username for farmer in farmers if farmer.user and farmer.is_verified][:3],
     )
+
+
+def ensure_demo_operator() -> None:
+    """The operators' group, with the demo operator in it: a staff user without permissions sees
+    nothing in the admin. Also run on a demo seeded before the group existed."""
+    group = ensure_operator_group()
+    group.user_set.add(*get_user_model().objects.filter(username=OPERATOR_USERNAME))
 
 
 def _create_user(username: str, password_hash: str, **fields):

@@ -263,3 +263,62 @@ def test_reset_removes_clicks_on_demo_campaigns_with_their_spend_and_ledger_reco
     assert not LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
     assert not Account.objects.filter(code__startswith="liability:sponsor:").exists()
     assert Campaign.objects.count() == len(data.CAMPAIGNS) and Sponsor.objects.count() == len(data.SPONSORS)
+
+
+def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(client):
+    """A staff user without permissions sees nothing in the admin; the demo's operator is in the
+    operators' group, so the lists open and an offline payment can be confirmed."""
+    from payments.models import LedgerTransaction, Payment, PaymentStatus
+    from shop import checkout
+    from shop.models import ShippingMethod
+
+    call_command("seed_demo", "--products", "600")
+    operator = get_user_model().objects.get(username=seed.OPERATOR_USERNAME)
+    operator.groups.clear()  # as on a demo seeded before the group existed: seeding again mends it
+    out = StringIO()
+    call_command("seed_demo", "--products", "600", stdout=out)
+    assert "already seeded" in out.getvalue()
+    assert operator.groups.filter(name="运营").exists()
+
+    response = client.post(
+        reverse("admin:login"), {"username": seed.OPERATOR_USERNAME, "password": seed.DEMO_PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    for name in ("admin:index", "admin:payments_payment_changelist", "admin:shop_order_changelist"):
+        page = client.get(reverse(name))
+        assert page.status_code == 200 and "你没有查看或编辑的权限" not in page.content.decode(), name
+
+    variant = (
+        Product.objects.filter(is_published=True, in_stock=True, farmer__verification_state="verified")
+        .first()
+        .variants.filter(stock__gt=0)
+        .first()
+    )
+    cart = checkout.create_checkout(None, email="guest@example.cn", lines=[checkout.LineRequest(variant, 1)])
+    address = {
+        "province": "北京",
+        "city": "北京市",
+        "district": "海淀区",
+        "street": "中关村大街1号",
+        "recipient": "李娜",
+        "phone": "13800138000",
+    }
+    checkout.update_shipping_address(cart, address)
+    checkout.update_delivery_method(cart, ShippingMethod.objects.first())
+    order = checkout.complete_checkout(None, cart, "offline")
+
+    changelist = reverse("admin:shop_order_changelist")
+    selected = {"action": "confirm_offline_payment", "_selected_action": [order.pk]}
+    page = client.post(changelist, {**selected, "index": "0"})
+    assert page.status_code == 200 and f'name="order-{order.pk}-reference"' in page.content.decode()
+    response = client.post(
+        changelist, {**selected, "post": "yes", f"order-{order.pk}-reference": "农行 6228 0001"}, follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"订单 {order.number}：已确认收到钱，凭证号 农行 6228 0001。"
+    ]
+    payment = Payment.objects.get(order=order)
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.confirmed_by == operator
+    assert payment.reference == "农行 6228 0001"
+    assert LedgerTransaction.objects.filter(order=order).exists()

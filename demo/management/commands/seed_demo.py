@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from core.operators import OPERATORS_GROUP
 from demo import seed as demo_seed
 from search import indexing
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         if products < 1:
             raise CommandError("--products must be at least 1.")
         if demo_seed.is_seeded() and not reset:
+            demo_seed.ensure_demo_operator()
             self.stdout.write("Demo data is already seeded; nothing to do. Use --reset to delete it and seed again.")
             return
         started = time.monotonic()
@@ -85,7 +87,8 @@ class Command(BaseCommand):
             self.stdout.write(f"User {demo_seed.ADMIN_USERNAME} already existed; its password was not changed.")
         farmers = ", ".join(result.farmer_usernames)
         self.stdout.write(
-            f"Demo users, password {demo_seed.DEMO_PASSWORD!r}: {demo_seed.OPERATOR_USERNAME} (staff), "
+            f"Demo users, password {demo_seed.DEMO_PASSWORD!r}: "
+            f"{demo_seed.OPERATOR_USERNAME} (staff, in the operators' group {OPERATORS_GROUP}), "
             f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo_seed.data.COOPERATIVES)} (cooperative managers), "
             "demo-sponsor-1 (a sponsor's staff), "
             f"farmers such as {farmers}."
