@@ -122,7 +122,7 @@ GRADES = ("礼盒装", "特级", "一级", "大果", "家庭装", "包邮", "整
 @dataclass(frozen=True)
 class Produce:
     names: tuple[str, ...]  # the first is the usual name; others are what some sellers call it
-    category: str  # a subcategory slug of core.demo_data.CATEGORIES
+    category: str  # a subcategory slug of demo.data.CATEGORIES
     varieties: tuple[str, ...]
     price: tuple[int, int]  # the first unit's price, whole yuan
     units: tuple[tuple[str, str, str], ...]  # name, kg, price multiplier
@@ -510,7 +510,7 @@ def seed(products: int, villages: int = 300, seed_value: int = 1) -> dict[str, i
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from core import demo_data
+    from demo import data as demo_data
     from farmers.models import Cooperative, County, Farmer, Province, VerificationState, Village
     from shop.models import Category, Product, Variant
 

@@ -7,8 +7,8 @@ from django.utils import translation
 # define the types in English, the API's language, whichever request, command or test imports
 # them first (a zh-hans request would otherwise leave the whole API described in Chinese).
 with translation.override("en"):
-    from core.graphql.account_mutations import AccountMutations
     from core.graphql.fields import resolve_any_node
+    from farmers.graphql.account_mutations import AccountMutations
     from farmers.graphql.queries import FarmersQueries
     from promotion.graphql.content_mutations import ContentMutations, ContentQueries
     from promotion.graphql.mutations import PromotionMutations

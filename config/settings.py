@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "promotion",
     "search",
     "payments",
+    "demo",  # seeds the apps above, so it comes after them
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PromotionConfig(AppConfig):
     name = "promotion"
     verbose_name = _("Promotion")
+    # What operators change beyond viewing (core.operators): campaigns and their states, and stories
+    # (publishing and withdrawing them).
+    operator_permissions = ("change_campaign", "change_contentitem")
 
     def ready(self):
         from . import receivers  # noqa: F401

@@ -1,6 +1,8 @@
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -213,22 +215,66 @@ class OrderAdmin(ReadOnlyAdmin):
     actions = ["confirm_offline_payment", "cancel_orders"]
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_staff  # the change page shows the order; its fields are read-only
+        """Django's permission check, not ReadOnlyAdmin's refusal: the change page shows the order
+        (its fields read-only) to those who may act on it."""
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def has_confirm_payment_permission(self, request):
+        return request.user.has_perm("payments.change_payment")
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Order._meta.fields]
 
-    @admin.action(description=_("Confirm the offline payment was received"))
+    @admin.action(description=_("Confirm the offline payment was received"), permissions=["confirm_payment"])
     def confirm_offline_payment(self, request, queryset):
+        """First a page listing the chosen orders, each with a field for the reference the money
+        came with; once sent, each payment through the service, with a message per order."""
+        from payments.forms import OfflinePaymentForm
+
+        orders = list(queryset.select_related("payment").order_by("pk"))
+        sent = request.POST.get("post") == "yes"
+        rows = [
+            (order, OfflinePaymentForm(request.POST if sent else None, prefix=f"order-{order.pk}")) for order in orders
+        ]
+        if sent and all(form.is_valid() for _order, form in rows):
+            for order, form in rows:
+                self._confirm_payment(request, order, form.cleaned_data["reference"])
+            return None  # back to the list of orders, with the messages
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Confirm offline payments"),
+            "opts": self.opts,
+            "rows": rows,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/shop/order/confirm_offline_payment.html", context)
+
+    def _confirm_payment(self, request, order, reference: str) -> None:
+        """One order's payment through the service; what it refuses (already paid, not offline) is
+        an error message naming the order, never an error page."""
         from payments import services as payments
 
-        for order in queryset.select_related("payment"):
-            try:
-                payments.confirm_offline_payment(request.user, order.payment)
-            except ValidationError as error:
-                self.message_user(request, f"{order.number}: {' '.join(error.messages)}", level="error")
+        payment = getattr(order, "payment", None)  # every order has one, unless something went wrong
+        try:
+            if payment is None:
+                raise ValidationError(_("The order has no payment."))
+            payments.confirm_offline_payment(request.user, payment, reference)
+        except ValidationError as error:
+            reason = " ".join(error.messages)
+        except PermissionDenied as error:
+            reason = str(error)
+        else:
+            if reference:
+                done = _("Order %(number)s: payment received, reference %(reference)s.")
+            else:
+                done = _("Order %(number)s: payment received.")
+            self.message_user(request, done % {"number": order.number, "reference": reference}, messages.SUCCESS)
+            return
+        failed = _("Order %(number)s: %(reason)s") % {"number": order.number, "reason": reason}
+        self.message_user(request, failed, messages.ERROR)
 
-    @admin.action(description=_("Cancel (returns stock, refunds what was paid)"))
+    @admin.action(description=_("Cancel (returns stock, refunds what was paid)"), permissions=["change"])
     def cancel_orders(self, request, queryset):
         from . import orders
 

@@ -6,7 +6,7 @@ is known for: navel oranges from Anyuan, kiwifruit from Shibadong, wood ear from
 household figures, incomes and stories are illustrative values in a plausible range, not official
 statistics, and the cooperatives, NGOs and people are invented.
 
-Kept apart from `core.demo` so that the data can be read (and corrected) without reading code.
+Kept apart from `demo.seed` so that the data can be read (and corrected) without reading code.
 """
 
 from dataclasses import dataclass

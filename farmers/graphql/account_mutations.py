@@ -1,4 +1,8 @@
-"""Shopper sign-up and API tokens for apps."""
+"""Shopper sign-up and API tokens for apps.
+
+Here rather than in core because signing in takes what a person types at any log-in, a farmer's
+phone number in any usual format included, through the log-in name rule of `farmers.services`
+(the one the log-in page uses); core imports no app."""
 
 import graphene
 from django.contrib.auth import authenticate
@@ -6,10 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core import api_tokens, shoppers
+from core.graphql.errors import error_code_enum, error_type
+from core.graphql.mutations import BaseMutation
 from core.ratelimit import LoginAttempt
 
-from .errors import error_code_enum, error_type
-from .mutations import BaseMutation
+from ..services import login_name as typed_login_name
 
 AccountErrorCode = error_code_enum(
     "AccountErrorCode",
@@ -66,8 +71,6 @@ class TokenCreate(AccountMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, email, password):
-        from farmers.services import login_name as typed_login_name
-
         request = info.context
         login_name = typed_login_name(email)
         attempt = LoginAttempt.begin(request, login_name)

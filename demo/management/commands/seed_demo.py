@@ -1,6 +1,6 @@
 """`manage.py seed_demo`: a demo database to click through, or a large catalogue to benchmark.
 
-The work is in `core.demo`; this command parses options, guards against seeding twice and reports.
+The work is in `demo.seed`; this command parses options, guards against seeding twice and reports.
 """
 
 import logging
@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from core import demo
+from core.operators import OPERATORS_GROUP
+from demo import seed as demo_seed
 from search import indexing
 
 
@@ -26,8 +27,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--products",
             type=int,
-            default=demo.DEFAULT_PRODUCTS,
-            help=f"How many products (default {demo.DEFAULT_PRODUCTS}). Above {demo.BULK_THRESHOLD} they are "
+            default=demo_seed.DEFAULT_PRODUCTS,
+            help=f"How many products (default {demo_seed.DEFAULT_PRODUCTS}). Above {demo_seed.BULK_THRESHOLD} they are "
             "bulk-inserted with shared photos, for benchmarks.",
         )
         parser.add_argument("--reset", action="store_true", help="Delete the demo data first, then seed again.")
@@ -35,18 +36,19 @@ class Command(BaseCommand):
     def handle(self, *args, seed, products, reset, verbosity, **options):
         if products < 1:
             raise CommandError("--products must be at least 1.")
-        if demo.is_seeded() and not reset:
+        if demo_seed.is_seeded() and not reset:
+            demo_seed.ensure_demo_operator()
             self.stdout.write("Demo data is already seeded; nothing to do. Use --reset to delete it and seed again.")
             return
         started = time.monotonic()
         try:
             with _quiet_tasks(verbosity < 2), transaction.atomic():
                 if reset:
-                    removed = demo.delete_demo_data()
+                    removed = demo_seed.delete_demo_data()
                     self.stdout.write(
                         f"Deleted the demo data: {removed['products']} products, {removed['farmers']} farmers."
                     )
-                result = demo.seed_demo(seed=seed, products=products)
+                result = demo_seed.seed_demo(seed=seed, products=products)
         except ProtectedError as exc:
             raise CommandError(f"Cannot delete the demo data, other records still refer to it: {exc}") from exc
         # Bulk-inserted goods sent no signals: index the whole catalogue once it is committed.
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {indexed.documents} products in the search index ({indexed.index})")
 
     def _report(self, result, seed, seconds):
-        counts = demo.demo_counts()
+        counts = demo_seed.demo_counts()
         path = "bulk inserts, shared photos" if result.bulk else "the shop services and the photo pipeline"
         self.stdout.write(self.style.SUCCESS(f"Seeded the demo (seed {seed}) through {path} in {seconds:.1f} s."))
         self.stdout.write(
@@ -77,16 +79,17 @@ class Command(BaseCommand):
         if result.admin_created:
             self.stdout.write(
                 self.style.WARNING(
-                    f"Log in to /admin/ as {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD} "
+                    f"Log in to /admin/ as {demo_seed.ADMIN_USERNAME} / {demo_seed.ADMIN_PASSWORD} "
                     "(demo only: never on a server others can reach)."
                 )
             )
         else:
-            self.stdout.write(f"User {demo.ADMIN_USERNAME} already existed; its password was not changed.")
+            self.stdout.write(f"User {demo_seed.ADMIN_USERNAME} already existed; its password was not changed.")
         farmers = ", ".join(result.farmer_usernames)
         self.stdout.write(
-            f"Demo users, password {demo.DEMO_PASSWORD!r}: {demo.OPERATOR_USERNAME} (staff), "
-            f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo.data.COOPERATIVES)} (cooperative managers), "
+            f"Demo users, password {demo_seed.DEMO_PASSWORD!r}: "
+            f"{demo_seed.OPERATOR_USERNAME} (staff, in the operators' group {OPERATORS_GROUP}), "
+            f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo_seed.data.COOPERATIVES)} (cooperative managers), "
             "demo-sponsor-1 (a sponsor's staff), "
             f"farmers such as {farmers}."
         )

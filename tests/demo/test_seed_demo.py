@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone
 
-from core import demo
+from demo import data, seed
 from farmers.models import NGO, County, Farmer, FarmerStateChange, Province, VerificationState, Village
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor, SponsorKind
 from shop.models import ImageStatus, Product, ProductImage
@@ -97,7 +97,7 @@ def assert_demo_contents(output: str) -> None:
     assert seeded["villages"] >= 20
     assert seeded["farmers"] >= 60
     assert seeded["ngos"] == 3
-    assert seeded["products"] == demo.DEFAULT_PRODUCTS >= 200
+    assert seeded["products"] == seed.DEFAULT_PRODUCTS >= 200
     assert set(Farmer.objects.values_list("verification_state", flat=True)) == set(VerificationState.values)
     assert "admin / admin" in output
     admin = get_user_model().objects.get(username="admin")
@@ -156,7 +156,7 @@ def assert_promotion_contents() -> None:
 
     stories = ContentItem.objects.filter(status=ContentStatus.PUBLISHED, published_at__isnull=False)
     assert 6 <= stories.count() == ContentItem.objects.count() <= 8
-    demo_villages = {item.slug for item in demo.data.VILLAGES}
+    demo_villages = {item.slug for item in data.VILLAGES}
     for story in stories:
         assert story.village.slug in demo_villages and story.title and story.body and story.author_id
         assert story.farmer is None or story.farmer.is_verified
@@ -262,4 +262,63 @@ def test_reset_removes_clicks_on_demo_campaigns_with_their_spend_and_ledger_reco
     assert not Click.objects.exists() and not Spend.objects.exists()
     assert not LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
     assert not Account.objects.filter(code__startswith="liability:sponsor:").exists()
-    assert Campaign.objects.count() == len(demo.data.CAMPAIGNS) and Sponsor.objects.count() == len(demo.data.SPONSORS)
+    assert Campaign.objects.count() == len(data.CAMPAIGNS) and Sponsor.objects.count() == len(data.SPONSORS)
+
+
+def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(client):
+    """A staff user without permissions sees nothing in the admin; the demo's operator is in the
+    operators' group, so the lists open and an offline payment can be confirmed."""
+    from payments.models import LedgerTransaction, Payment, PaymentStatus
+    from shop import checkout
+    from shop.models import ShippingMethod
+
+    call_command("seed_demo", "--products", "600")
+    operator = get_user_model().objects.get(username=seed.OPERATOR_USERNAME)
+    operator.groups.clear()  # as on a demo seeded before the group existed: seeding again mends it
+    out = StringIO()
+    call_command("seed_demo", "--products", "600", stdout=out)
+    assert "already seeded" in out.getvalue()
+    assert operator.groups.filter(name="运营").exists()
+
+    response = client.post(
+        reverse("admin:login"), {"username": seed.OPERATOR_USERNAME, "password": seed.DEMO_PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    for name in ("admin:index", "admin:payments_payment_changelist", "admin:shop_order_changelist"):
+        page = client.get(reverse(name))
+        assert page.status_code == 200 and "你没有查看或编辑的权限" not in page.content.decode(), name
+
+    variant = (
+        Product.objects.filter(is_published=True, in_stock=True, farmer__verification_state="verified")
+        .first()
+        .variants.filter(stock__gt=0)
+        .first()
+    )
+    cart = checkout.create_checkout(None, email="guest@example.cn", lines=[checkout.LineRequest(variant, 1)])
+    address = {
+        "province": "北京",
+        "city": "北京市",
+        "district": "海淀区",
+        "street": "中关村大街1号",
+        "recipient": "李娜",
+        "phone": "13800138000",
+    }
+    checkout.update_shipping_address(cart, address)
+    checkout.update_delivery_method(cart, ShippingMethod.objects.first())
+    order = checkout.complete_checkout(None, cart, "offline")
+
+    changelist = reverse("admin:shop_order_changelist")
+    selected = {"action": "confirm_offline_payment", "_selected_action": [order.pk]}
+    page = client.post(changelist, {**selected, "index": "0"})
+    assert page.status_code == 200 and f'name="order-{order.pk}-reference"' in page.content.decode()
+    response = client.post(
+        changelist, {**selected, "post": "yes", f"order-{order.pk}-reference": "农行 6228 0001"}, follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"订单 {order.number}：已确认收到钱，凭证号 农行 6228 0001。"
+    ]
+    payment = Payment.objects.get(order=order)
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.confirmed_by == operator
+    assert payment.reference == "农行 6228 0001"
+    assert LedgerTransaction.objects.filter(order=order).exists()

@@ -1,6 +1,6 @@
 """Seed (and remove) the demo database: real places, invented people, a catalogue with photos.
 
-`manage.py seed_demo` calls `seed_demo` and `delete_demo_data`; the material lives in `core.demo_data`.
+`manage.py seed_demo` calls `seed_demo` and `delete_demo_data`; the material lives in `demo.data`.
 
 Everything random comes from `random.Random` instances seeded from `--seed`, one per stream
 (people, verification, catalogue, photos), so that two runs with the same seed give the same
@@ -45,14 +45,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageOps
 
-from core import demo_data as data
 from core.images import clean_image
+from core.operators import ensure_operator_group
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
 from farmers.services import change_verification_state
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor
 from shop import services as shop_services
 from shop.models import Category, ImageStatus, Product, ProductImage, Variant
 from shop.selectors import visible_products
+
+from . import data
 
 BULK_THRESHOLD = 500
 DEFAULT_PRODUCTS = 240
@@ -131,6 +133,7 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
     """Write the whole demo in one transaction; photos are processed once it commits."""
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user would take minutes
     operator = _create_user(OPERATOR_USERNAME, password, is_staff=True, first_name="Demo operator")
+    ensure_demo_operator()
     admin_created = _ensure_admin()
     villages = _create_places()
     categories = _create_categories()
@@ -152,6 +155,13 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
         admin_created=admin_created,
         farmer_usernames=[farmer.user.username for farmer in farmers if farmer.user and farmer.is_verified][:3],
     )
+
+
+def ensure_demo_operator() -> None:
+    """The operators' group, with the demo operator in it: a staff user without permissions sees
+    nothing in the admin. Also run on a demo seeded before the group existed."""
+    group = ensure_operator_group()
+    group.user_set.add(*get_user_model().objects.filter(username=OPERATOR_USERNAME))
 
 
 def _create_user(username: str, password_hash: str, **fields):
