@@ -231,7 +231,7 @@ def run_queries(queries: list[Query], rounds: int) -> list[Timing]:
     from search.services import search_products
 
     backend = get_backend()
-    assert backend.name == "postgresql", backend
+    assert backend.vendor == "postgresql", backend
     page = Page(0, PAGE_SIZE)
     timings = [Timing(query, resolve(query)) for query in queries]
     executed = []
