@@ -11,7 +11,8 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.queries import FarmersQueries
     from payments.graphql.mutations import PaymentMutations
-    from promotion.graphql.content_mutations import ContentMutations, ContentQueries
+    from promotion.graphql.content_mutations import ContentMutations
+    from promotion.graphql.content_queries import ContentQueries
     from promotion.graphql.mutations import PromotionMutations
     from promotion.graphql.queries import PromotionQueries
     from search.graphql.queries import SearchQueries

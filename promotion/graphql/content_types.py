@@ -1,8 +1,7 @@
 """GraphQL types of stories and photo essays (the feed uses them too).
 
-Lists load through promotion.content.with_content_relations (or promotion.feed's equivalent), whose
-prefetched `ready_images` and `visible_products` the resolvers use; a lone item falls back to a
-query per relation."""
+Lists load through promotion.selectors.with_content_relations, whose prefetched `ready_images` and
+`visible_products` the resolvers use; a lone item falls back to a query per relation."""
 
 import graphene
 from django.urls import reverse
@@ -17,8 +16,8 @@ from farmers.permissions import viewer_of
 from shop.graphql.types import ProductType
 from shop.selectors import visible_products, with_catalog_relations
 
-from ..content import content_visible_to
 from ..models import ContentImage, ContentItem, ContentKind, ContentStatus
+from ..permissions import content_visible_to
 
 
 class ContentKindEnum(graphene.Enum):
