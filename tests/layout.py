@@ -22,7 +22,7 @@ def is_delivery(module: str) -> bool:
     parts = module.split(".")
     if parts[0] not in PROJECT_APPS:
         return False
-    return any(part in DELIVERY_MODULES or part.endswith("_admin") or part == "management" for part in parts[1:])
+    return any(part in DELIVERY_MODULES or part == "management" for part in parts[1:])
 
 
 def imports_of(path: Path) -> set[str]:
