@@ -76,3 +76,10 @@ def content_managed_by(user):
     if user.is_staff:
         return ContentItem.objects.all()
     return ContentItem.objects.filter(village__in=ngos_of(user).values("villages"))
+
+
+def farmer_shown_on_stories(viewer, farmer) -> bool:
+    """The farmer a story is about, for a `farmers.permissions.Viewer`: a verified farmer's public
+    profile for everyone; one not (or no longer) verified only for those who may see the farmer
+    anyway (staff, NGOs covering the village)."""
+    return farmer.is_verified or viewer.is_staff or farmer.village_id in viewer.covered_villages

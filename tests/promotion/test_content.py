@@ -16,6 +16,7 @@ from PIL import ExifTags, Image
 
 from core.image_models import ImageStatus
 from core.tasks import process_image as process_image_task
+from farmers.permissions import Viewer
 from promotion import content, permissions
 from promotion.models import ContentImage, ContentItem, ContentKind, ContentStatus
 from tests import factories as f
@@ -89,6 +90,20 @@ def test_who_may_publish_for_a_village(village, officer):
     assert not permissions.can_publish_for(AnonymousUser(), village)
     assert not permissions.can_publish_for(None, village)
     assert not permissions.can_publish_for(inactive_officer, village)
+
+
+def test_who_sees_the_farmer_a_story_is_about(village, officer):
+    verified = f.farmer(village_=village)
+    pending = f.farmer(village_=village, state="pending")
+    elsewhere_officer = f.user()
+    f.ngo(villages=[f.village()], staff=[elsewhere_officer])
+    for user in (AnonymousUser(), f.user(), elsewhere_officer, officer, f.staff_user()):
+        assert permissions.farmer_shown_on_stories(Viewer.of(user), verified)
+    assert permissions.farmer_shown_on_stories(Viewer.of(officer), pending)
+    assert permissions.farmer_shown_on_stories(Viewer.of(f.staff_user()), pending)
+    # Not even the farmer: a story shows public profiles only, and theirs is not public yet.
+    for user in (AnonymousUser(), f.user(), elsewhere_officer, pending.user):
+        assert not permissions.farmer_shown_on_stories(Viewer.of(user), pending)
 
 
 @pytest.mark.parametrize("who", ["uncovered_officer", "farmer", "shopper", "anonymous"])
