@@ -286,7 +286,7 @@ def delete_content_image(actor, image: ContentImage) -> None:
         and not item.images.filter(status=ImageStatus.READY).exclude(pk=image.pk).exists()
     ):
         raise field_error(
-            "id",
+            "image",
             _("This is the last photo of a published photo essay; unpublish the essay first."),
             "photo_essay_needs_photo",
         )

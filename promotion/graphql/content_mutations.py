@@ -4,7 +4,10 @@ Each mutation parses IDs, calls one service in promotion.content and shapes the 
 write about which village is decided there (by promotion.permissions). An item the caller may not
 see is NOT_FOUND; one they may see but not change is PERMISSION_DENIED."""
 
+from contextlib import contextmanager
+
 import graphene
+from django.core.exceptions import ValidationError
 from graphene_file_upload.scalars import Upload
 
 from core.graphql.ids import get_by_global_id
@@ -38,6 +41,18 @@ class ContentItemUpdateInput(graphene.InputObjectType):
     village = graphene.ID()
     farmer = graphene.ID()
     products = graphene.List(graphene.NonNull(graphene.ID), description="Replaces the featured goods.")
+
+
+@contextmanager
+def _fields_as_arguments(**arguments):
+    """The service's field names of its errors given as this mutation's argument names, where
+    they differ (`image="id"`)."""
+    try:
+        yield
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({arguments.get(name, name): errors for name, errors in exc.error_dict.items()}) from exc
 
 
 def _given(data) -> dict:
@@ -154,7 +169,8 @@ class ContentImageDelete(ContentMutation):
     def perform_mutation(cls, root, info, id):
         items = content_visible_to(info.context.user)
         image = get_by_global_id(ContentImage.objects.filter(item__in=items), id, "ContentImage", "id")
-        content.delete_content_image(info.context.user, image)
+        with _fields_as_arguments(image="id"):
+            content.delete_content_image(info.context.user, image)
         return cls(deleted_id=id, content_item=image.item, errors=[])
 
 

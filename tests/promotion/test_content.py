@@ -451,7 +451,7 @@ def test_last_photo_of_a_published_essay_stays(officer, village, django_capture_
         content.delete_content_image(officer, first)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as caught:
         content.delete_content_image(officer, second)
-    assert codes(caught.value) == {"id": ["photo_essay_needs_photo"]}
+    assert codes(caught.value) == {"image": ["photo_essay_needs_photo"]}
     assert list(essay.images.all()) == [second]
     assert len(files_under(settings.MEDIA_ROOT)) == 4
     content.unpublish_content(officer, essay)
