@@ -135,7 +135,8 @@ def timed(function, *args):
 def measure_analysis(sample_size: int) -> list[str]:
     """Throughput of the pieces every indexed document goes through, on the first products."""
     from search import analysis
-    from search.documents import document, indexable_products
+    from search.documents import document
+    from search.selectors import indexable_products
 
     lines = []
     _, first = timed(analysis.segment, "云南高原黄心土豆")
@@ -231,7 +232,7 @@ def run_queries(queries: list[Query], rounds: int) -> list[Timing]:
     from search.services import search_products
 
     backend = get_backend()
-    assert backend.name == "postgresql", backend
+    assert backend.vendor == "postgresql", backend
     page = Page(0, PAGE_SIZE)
     timings = [Timing(query, resolve(query)) for query in queries]
     executed = []

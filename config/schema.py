@@ -10,7 +10,8 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.account_mutations import AccountMutations
     from farmers.graphql.queries import FarmersQueries
-    from promotion.graphql.content_mutations import ContentMutations, ContentQueries
+    from promotion.graphql.content_mutations import ContentMutations
+    from promotion.graphql.content_queries import ContentQueries
     from promotion.graphql.mutations import PromotionMutations
     from promotion.graphql.queries import PromotionQueries
     from search.graphql.product_queries import ProductQueries

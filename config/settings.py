@@ -111,6 +111,24 @@ ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
 # Indices are named <prefix>-products-<version>, served through the alias <prefix>-products.
 ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "shanhuo")
 ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 5)
+# Search engines by name (core.registry): the class, and the keyword arguments it is built with.
+# The shop searches `default`. DatabaseBackend is PostgreSQL or SQLite, by the vendor of its
+# database (`using`). Another engine is a module in search/backends/ and an entry here.
+if ELASTICSEARCH_URL:
+    SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "search.backends.elasticsearch.ElasticsearchBackend",
+            "OPTIONS": {
+                "url": ELASTICSEARCH_URL,
+                "index_prefix": ELASTICSEARCH_INDEX_PREFIX,
+                "timeout": ELASTICSEARCH_TIMEOUT,
+            },
+        }
+    }
+else:
+    SEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}
+    }
 
 # --- Promotion ------------------------------------------------------------------------------
 # The ad load cap: one promoted slot in every FEED_PROMOTED_EVERY feed items (at least 2, so two

@@ -16,3 +16,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # the behaviour suite reaches Elasticsearch itself, through this, on indices of its own.
 SEARCH_TEST_ELASTICSEARCH_URL = ELASTICSEARCH_URL  # noqa: F405
 ELASTICSEARCH_URL = None
+SEARCH_BACKENDS = {"default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}}

@@ -1,5 +1,6 @@
-"""Operators' view of promotion: sponsors, campaigns (changed through `promotion.campaigns`), and
-the money records (days, clicks, spend, attributions), which are read here and never edited."""
+"""Operators' view of promotion: sponsors, campaigns (changed through `promotion.campaigns`), the
+money records (days, clicks, spend, attributions), which are read here and never edited, and
+stories and photo essays (changed through `promotion.content`)."""
 
 from django import forms
 from django.contrib import admin
@@ -12,8 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, apply_to_each
 from payments.ledger import fen_sum, from_fen
 
-from . import campaigns as services
-from .models import Campaign, CampaignDay, CampaignState, Click, OrderAttribution, Spend, Sponsor
+from . import campaigns, content
+from .models import (
+    Campaign,
+    CampaignDay,
+    CampaignState,
+    Click,
+    ContentImage,
+    ContentItem,
+    ContentStatus,
+    OrderAttribution,
+    Spend,
+    Sponsor,
+)
 from .stats import campaign_stats
 
 
@@ -53,7 +65,7 @@ class CampaignAdminForm(forms.ModelForm):
         campaign = self.instance
         for name in ("farmer", "village", "bid", "daily_cap", "total_cap", "starts_at", "ends_at"):
             setattr(campaign, name, data.get(name))
-        services.validate_campaign(campaign, list(data.get("products") or []), set(self.changed_data))
+        campaigns.validate_campaign(campaign, list(data.get("products") or []), set(self.changed_data))
         return data
 
 
@@ -107,10 +119,10 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.state = CampaignState.DRAFT
             obj.save()
             return
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CAMPAIGN_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in campaigns.CAMPAIGN_FIELDS}
         if "products" in fields:
             fields["products"] = list(fields["products"])
-        saved = services.update_campaign(request.user, obj, **fields)
+        saved = campaigns.update_campaign(request.user, obj, **fields)
         obj.state, obj.updated_at = saved.state, saved.updated_at
 
     def _transition(self, request, queryset, service, done_message):
@@ -118,15 +130,15 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Activate the selected campaigns"))
     def activate_selected(self, request, queryset):
-        self._transition(request, queryset, services.activate_campaign, _("%(count)d campaign(s) active."))
+        self._transition(request, queryset, campaigns.activate_campaign, _("%(count)d campaign(s) active."))
 
     @admin.action(description=_("Pause the selected campaigns"))
     def pause_selected(self, request, queryset):
-        self._transition(request, queryset, services.pause_campaign, _("%(count)d campaign(s) paused."))
+        self._transition(request, queryset, campaigns.pause_campaign, _("%(count)d campaign(s) paused."))
 
     @admin.action(description=_("End the selected campaigns"))
     def end_selected(self, request, queryset):
-        self._transition(request, queryset, services.end_campaign, _("%(count)d campaign(s) ended."))
+        self._transition(request, queryset, campaigns.end_campaign, _("%(count)d campaign(s) ended."))
 
 
 @admin.register(CampaignDay)
@@ -166,4 +178,104 @@ class OrderAttributionAdmin(ReadOnlyAdmin):
     search_fields = ["campaign__name", "order__email"]
 
 
-from . import content_admin  # noqa: E402, F401  (stories and photo essays; registers itself)
+# --- Stories and photo essays -------------------------------------------------------------------
+# Every change goes through promotion.content, so the admin keeps the same rules as the API: text
+# cleaned, the farmer of the village, the village's goods, a photo essay published only with a
+# processed photo. Photos are added through the API (the photo pipeline); here they are seen,
+# ordered and never edited, so no unprocessed file and no GPS can slip in by the admin.
+
+CONTENT_FORM_FIELDS = ["kind", "title", "summary", "body", "village", "farmer", "products", "ngo"]
+
+
+class ContentImageInline(admin.TabularInline):
+    model = ContentImage
+    extra = 0
+    can_delete = False
+    fields = ["preview", "caption", "position", "status", "error_code", "width", "height"]
+    readonly_fields = ["preview", "caption", "status", "error_code", "width", "height"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        url = obj.url("small")
+        return format_html('<img src="{}" height="60" alt="">', url) if url else "—"
+
+
+class ContentItemAdminForm(forms.ModelForm):
+    class Meta:
+        model = ContentItem
+        fields = CONTENT_FORM_FIELDS
+
+    actor = None  # set by ContentItemAdmin.get_form: the rules depend on who writes
+
+    def clean(self):
+        """The service's checks, for every field the form's own checks passed (all shown at once)."""
+        data = super().clean()
+        if "village" in self.errors or "kind" in self.errors:
+            return data
+        item = self.instance
+        values = {name: data.get(name) for name in CONTENT_FORM_FIELDS}
+        values["products"] = list(values["products"] or [])
+        values.update({name: values[name] or "" for name in ("title", "summary", "body")})
+        chosen = "ngo" in self.changed_data or item.pk is None
+        try:
+            cleaned = content.clean_content(self.actor, **values, ngo_chosen=chosen)
+            if item.pk and item.status == ContentStatus.PUBLISHED:
+                content.check_publishable(ContentItem(pk=item.pk, kind=cleaned["kind"], body=cleaned["body"]))
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in CONTENT_FORM_FIELDS else None, errors)
+            return data
+        data.update({name: cleaned[name] for name in ("kind", "title", "summary", "body")})
+        return data
+
+
+@admin.register(ContentItem)
+class ContentItemAdmin(admin.ModelAdmin):
+    form = ContentItemAdminForm
+    list_display = ["title", "kind", "village", "status", "published_at", "ngo", "author"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["village", "ngo", "author"]
+    search_fields = ["title", "summary", "village__name", "farmer__name"]
+    autocomplete_fields = ["village", "farmer", "products"]
+    readonly_fields = ["slug", "status", "published_at", "author", "created_at", "updated_at"]
+    inlines = [ContentImageInline]
+    actions = ["publish_selected", "unpublish_selected"]
+    date_hierarchy = "created_at"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Through the services: a new item is a draft of its writer with a generated slug."""
+        fields = {name: form.cleaned_data[name] for name in CONTENT_FORM_FIELDS}
+        fields["products"] = list(fields["products"])
+        if change:
+            changed = {name: fields[name] for name in CONTENT_FORM_FIELDS if name in form.changed_data}
+            saved = content.update_content(request.user, obj, **changed)
+        else:
+            saved = content.create_content(request.user, **fields)
+        for field in ContentItem._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        """The service set the goods already; only the photos' order is left to save."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def _transition(self, request, queryset, service, done_message):
+        apply_to_each(self, request, queryset, service, done_message)
+
+    @admin.action(description=_("Publish the selected stories"))
+    def publish_selected(self, request, queryset):
+        self._transition(request, queryset, content.publish_content, _("%(count)d story(ies) published."))
+
+    @admin.action(description=_("Unpublish the selected stories"))
+    def unpublish_selected(self, request, queryset):
+        self._transition(request, queryset, content.unpublish_content, _("%(count)d story(ies) unpublished."))

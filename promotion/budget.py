@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery
 
 from payments.ledger import fen_sum
 
@@ -32,6 +32,9 @@ REPEAT_WINDOW = datetime.timedelta(minutes=10)
 # A Redis counter may be lowered to the ledger's sum only when nothing was debited for this long:
 # a debit whose Spend row is not yet committed must not be forgotten.
 RECONCILE_QUIET_SECONDS = 120
+# Campaigns that stopped within this long are still reconciled: their last impressions and spend
+# may not have been folded in yet.
+RECONCILE_AFTER_END = datetime.timedelta(days=2)
 DAY_KEY_TTL = 3 * 86400
 
 
@@ -345,6 +348,17 @@ def get_budget():
     if settings.PROMOTION_BUDGET_BACKEND == "redis":
         return _redis_budget(settings.REDIS_URL)
     return DatabaseBudget()
+
+
+def reconcile_campaigns(now: datetime.datetime) -> int:
+    """Every campaign that ran lately: live counters brought in line with the Spend ledger,
+    impressions folded into the database (the minute task). Returns how many were looked at."""
+    budget = get_budget()
+    recent = Q(ends_at__isnull=True) | Q(ends_at__gt=now - RECONCILE_AFTER_END)
+    campaigns = list(Campaign.objects.exclude(state=CampaignState.DRAFT).filter(recent))
+    for campaign in campaigns:
+        budget.reconcile(campaign, now)
+    return len(campaigns)
 
 
 @cache

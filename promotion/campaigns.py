@@ -1,8 +1,9 @@
-"""Managing sponsors and their campaigns: who may, what a campaign may hold, and its states.
+"""Managing sponsors and their campaigns: what a campaign may hold, and its states.
 
-Only operators (staff) and a sponsor's own staff see or change its campaigns. Every change locks
-the campaign row, checks everything, then writes; a refusal is a ValidationError keyed by the
-input field (or PermissionDenied) and, raised inside the transaction, leaves nothing written.
+Only operators (staff) and a sponsor's own staff see or change its campaigns (the rules are in
+`promotion.permissions`). Every change locks the campaign row, checks everything, then writes; a
+refusal is a ValidationError keyed by the input field (or PermissionDenied) and, raised inside the
+transaction, leaves nothing written.
 """
 
 import datetime
@@ -15,47 +16,17 @@ from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from core.money import AmountWords, clean_amount, to_fen
-from core.permissions import authenticated
 from core.permissions import staff as is_operator
 from shop.selectors import visible_products
 from shop.services import clean_text
 
 from .budget import ledger_spent_fen
 from .models import Campaign, CampaignState, Sponsor, SponsorKind
+from .permissions import can_manage_campaign, can_manage_sponsor
 
 MAX_BID = Decimal("999999.99")  # the column holds 8 digits
 MAX_CAP = Decimal("9999999999.99")  # 12 digits
 CAMPAIGN_FIELDS = ("name", "products", "farmer", "village", "bid", "daily_cap", "total_cap", "starts_at", "ends_at")
-
-
-# --- Who may --------------------------------------------------------------------------------
-
-
-def can_manage_sponsor(user, sponsor: Sponsor) -> bool:
-    if not authenticated(user):
-        return False
-    return user.is_staff or Sponsor.staff.through.objects.filter(sponsor_id=sponsor.pk, user_id=user.pk).exists()
-
-
-def can_manage_campaign(user, campaign: Campaign) -> bool:
-    return can_manage_sponsor(user, Sponsor(pk=campaign.sponsor_id))
-
-
-def sponsors_visible_to(user):
-    if is_operator(user):
-        return Sponsor.objects.all()
-    if authenticated(user):
-        return Sponsor.objects.filter(staff=user)
-    return Sponsor.objects.none()
-
-
-def campaigns_visible_to(user):
-    """A subquery rather than a join on staff, so a campaign is never listed twice."""
-    if is_operator(user):
-        return Campaign.objects.all()
-    if authenticated(user):
-        return Campaign.objects.filter(sponsor__in=Sponsor.objects.filter(staff=user).values("pk"))
-    return Campaign.objects.none()
 
 
 def _ensure_can_manage(user, campaign: Campaign) -> None:

@@ -1,91 +1,31 @@
-"""Stories and photo essays: who may write them, and every change to them.
+"""Stories and photo essays: every change to them.
 
-NGO staff write about the villages their NGO covers; operators about any village. A story is a
-draft until published; its slug never changes after creation, so shared links keep working.
-Each function checks everything first and writes nothing when it refuses (a ValidationError keyed
-by the field at fault, or PermissionDenied).
+NGO staff write about the villages their NGO covers; operators about any village (the rules are in
+`promotion.permissions`). A story is a draft until published; its slug never changes after
+creation, so shared links keep working. Each function checks everything first and writes nothing
+when it refuses (a ValidationError keyed by the field at fault, or PermissionDenied).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from core.image_models import ImageStatus
 from core.image_services import accept_upload, checked_upload, delete_image_files
-from core.permissions import authenticated
 from core.slugs import new_slug
-from farmers.permissions import covers_village, ngos_of
+from farmers.permissions import ngos_of
 from shop.services import clean_text
 
 from .models import ContentImage, ContentItem, ContentKind, ContentStatus
+from .permissions import can_publish_for
 
 MAX_IMAGES_PER_ITEM = 12
 MAX_PRODUCTS_PER_ITEM = 20
 EDITABLE_FIELDS = ("kind", "title", "summary", "body", "village", "farmer", "products", "ngo")
 LIMITS = {"title": 120, "summary": 300, "body": 20000, "caption": 300}
-
-
-# --- Permissions ------------------------------------------------------------------------------
-
-
-def can_publish_for(user, village) -> bool:
-    """Operators for any village; NGO staff for the villages their NGO covers; nobody else."""
-    return covers_village(user, village)
-
-
-def can_manage_content(user, item: ContentItem) -> bool:
-    """Editing follows the village, not authorship: a colleague can fix a story, and an officer who
-    left the NGO can no longer change what is published in its name."""
-    return can_publish_for(user, item.village)
-
-
-def content_visible_to(user):
-    """Published items for everyone; drafts too for their author, operators, and staff of the
-    item's NGO or of an NGO covering its village (the same people the story page lets preview)."""
-    published = Q(status=ContentStatus.PUBLISHED, published_at__isnull=False)
-    if not authenticated(user):
-        return ContentItem.objects.filter(published)
-    if user.is_staff:
-        return ContentItem.objects.all()
-    ngos = ngos_of(user)
-    mine = Q(author=user) | Q(ngo__in=ngos.values("pk")) | Q(village__in=ngos.values("villages"))
-    return ContentItem.objects.filter(published | mine)
-
-
-def content_managed_by(user):
-    """The items `user` may change (see can_manage_content), in one query."""
-    if not authenticated(user):
-        return ContentItem.objects.none()
-    if user.is_staff:
-        return ContentItem.objects.all()
-    return ContentItem.objects.filter(village__in=ngos_of(user).values("villages"))
-
-
-def with_content_relations(queryset, goods: bool = True):
-    """Everything a story card or page shows, in a fixed number of queries whatever the page size:
-    processed photos (as `ready_images`) and, unless `goods` is False (the feed's cards do not show
-    them), the featured goods shoppers can buy (`visible_products`)."""
-    from shop.selectors import visible_products, with_catalog_relations
-
-    photos = Prefetch(
-        "images",
-        queryset=ContentImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
-        to_attr="ready_images",
-    )
-    queryset = queryset.select_related("village__county__province", "farmer__village__county__province", "ngo")
-    if not goods:
-        return queryset.prefetch_related(photos)
-    return queryset.prefetch_related(
-        photos,
-        Prefetch(
-            "products",
-            queryset=with_catalog_relations(visible_products().order_by("-created_at", "-id")),
-            to_attr="visible_products",
-        ),
-    )
 
 
 def _ensure_can_publish_for(user, village) -> None:
@@ -346,7 +286,7 @@ def delete_content_image(actor, image: ContentImage) -> None:
         and not item.images.filter(status=ImageStatus.READY).exclude(pk=image.pk).exists()
     ):
         raise field_error(
-            "id",
+            "image",
             _("This is the last photo of a published photo essay; unpublish the essay first."),
             "photo_essay_needs_photo",
         )

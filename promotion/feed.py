@@ -26,8 +26,9 @@ from shop.selectors import visible_products, with_catalog_relations
 
 from . import tokens
 from .budget import BudgetUnavailable
-from .content import content_visible_to, with_content_relations
 from .models import ContentItem
+from .permissions import content_visible_to
+from .selectors import with_content_relations
 from .serving import Placement, choose
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,8 @@ from payments.ledger import fen_sum
 
 from .clock import budget_day, fraction_of_day
 from .models import Campaign, CampaignDay, CampaignState, Spend
-from .serving import campaigns_changed, running
+from .selectors import running
+from .serving import campaigns_changed
 
 STEP = 0.1
 MAX_STEP = 0.5

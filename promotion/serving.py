@@ -22,7 +22,8 @@ from shop.selectors import visible_products
 
 from .budget import BudgetUnavailable, affordable, get_budget
 from .clock import budget_day
-from .models import Campaign, CampaignDay, CampaignState
+from .models import Campaign, CampaignDay
+from .selectors import running
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +36,6 @@ class Placement:
     campaign: Campaign
     product_id: int
     score: float
-
-
-def running(now: datetime.datetime):
-    """Campaigns that may be served or billed at `now`: active and inside their schedule."""
-    return Campaign.objects.filter(state=CampaignState.ACTIVE, starts_at__lte=now).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
-    )
 
 
 def candidates(now: datetime.datetime) -> list[Campaign]:

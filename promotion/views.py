@@ -8,9 +8,9 @@ from django.views.decorators.http import require_GET, require_safe
 from core import viewers
 
 from .clicks import record_click
-from .content import content_visible_to, with_content_relations
 from .feed import build_page
-from .models import ContentStatus
+from .permissions import content_visible_to
+from .selectors import with_content_relations
 
 FEED_PAGE_SIZE = 20
 
@@ -48,9 +48,9 @@ def feed(request):
 @require_safe
 def story(request, slug):
     """A story with its photos and the goods it features. Drafts are shown only to those who may
-    see them (promotion.content.content_visible_to), so that they can check the page first."""
+    see them (promotion.permissions.content_visible_to), so that they can check the page first."""
     item = get_object_or_404(with_content_relations(content_visible_to(request.user)), slug=slug)
-    published = item.status == ContentStatus.PUBLISHED and item.published_at is not None
+    published = item.is_published
     response = render(request, "promotion/story.html", {"story": item, "published": published})
     if not published:
         patch_cache_control(response, private=True, no_store=True)

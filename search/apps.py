@@ -8,4 +8,4 @@ class SearchConfig(AppConfig):
     operator_permissions = ()  # operators view the index entries (see core.operators)
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import receivers  # noqa: F401

@@ -4,14 +4,9 @@ import functools
 from collections.abc import Iterable, Iterator
 
 from shop.models import Product
-from shop.selectors import visible_products
 
 from .analysis import bigrams, characters, pinyin_tokens, segment, segment_for_index
-
-
-def indexable_products():
-    """Exactly the goods shoppers may see: anything else is kept out of (or taken out of) the index."""
-    return visible_products().select_related("category__parent", "village__county__province", "cooperative")
+from .selectors import indexable_products
 
 
 @functools.lru_cache(maxsize=4096)

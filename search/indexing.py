@@ -13,7 +13,8 @@ from django.utils import timezone
 from shop.models import Product
 
 from .backends import RebuildReport, SearchBackend, get_backend
-from .documents import documents, indexable_products
+from .documents import documents
+from .selectors import indexable_products
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,22 @@ def _documents_of(ids: list[int]) -> list[dict]:
 
 def related_product_ids(kind: str, pk: int) -> list[int]:
     return list(Product.objects.filter(RELATED_PRODUCTS[kind](pk)).values_list("pk", flat=True))
+
+
+# Products indexed a batch at a time when a change touches many (a village, a category).
+SYNC_BATCH = 500
+
+
+def sync(product_ids: Iterable[int], related: Iterable[tuple[str, int]] = ()) -> int:
+    """Reindex products that changed, and those of changed farmers, villages, categories… (kinds
+    of RELATED_PRODUCTS); returns how many products were looked at."""
+    ids = set(product_ids)
+    for kind, pk in related:
+        ids.update(related_product_ids(kind, pk))
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), SYNC_BATCH):
+        index_products(ordered[start : start + SYNC_BATCH])
+    return len(ordered)
 
 
 def rebuild(backend: SearchBackend | None = None, workers: int | None = None) -> RebuildReport:

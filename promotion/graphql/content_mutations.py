@@ -1,15 +1,12 @@
-"""Stories and photo essays over GraphQL: queries for readers and writers, and the writers' mutations.
+"""The writers' mutations of stories and photo essays.
 
 Each mutation parses IDs, calls one service in promotion.content and shapes the result; who may
-write about which village is decided there. An item the caller may not see is NOT_FOUND; one they
-may see but not change is PERMISSION_DENIED."""
+write about which village is decided there (by promotion.permissions). An item the caller may not
+see is NOT_FOUND; one they may see but not change is PERMISSION_DENIED."""
 
 import graphene
 from graphene_file_upload.scalars import Upload
-from graphql import GraphQLError
 
-from core.graphql.connection import ConnectionField
-from core.graphql.fields import node_or_error
 from core.graphql.ids import get_by_global_id
 from core.graphql.mutations import BaseMutation
 from farmers.models import Farmer, Village
@@ -18,48 +15,9 @@ from shop.models import Product
 
 from .. import content
 from ..models import ContentImage
+from ..permissions import content_visible_to
 from .content_errors import ContentError, ContentErrorCode
-from .content_types import ContentImageType, ContentItemType, ContentKindEnum, ContentStatusEnum
-
-# --- Queries ----------------------------------------------------------------------------------
-
-
-class ContentQueries(graphene.ObjectType):
-    content_item = graphene.Field(
-        ContentItemType,
-        id=graphene.ID(),
-        slug=graphene.String(),
-        description="One story or photo essay by ID or slug: published ones for everyone, drafts for "
-        "their author, operators and staff of the NGOs concerned.",
-    )
-    my_content_items = ConnectionField(
-        ContentItemType,
-        status=ContentStatusEnum(),
-        description="The stories you may edit (of the villages your NGO covers; every one for operators), "
-        "drafts included, most recently changed first.",
-    )
-
-    @staticmethod
-    def resolve_content_item(root, info, id=None, slug=None):
-        if (id is None) == (slug is None):
-            raise GraphQLError("Give either id or slug.", extensions={"code": "INVALID", "field": "id"})
-        if id is not None:
-            return node_or_error(info, id, ContentItemType, "id")
-        found = content.with_content_relations(content.content_visible_to(info.context.user)).filter(slug=slug)
-        item = found.first()
-        if item is None:
-            raise GraphQLError(f"No story with slug {slug!r}.", extensions={"code": "NOT_FOUND", "field": "slug"})
-        return item
-
-    @staticmethod
-    def resolve_my_content_items(root, info, status=None, **_page):
-        items = content.content_managed_by(info.context.user)
-        if status is not None:
-            items = items.filter(status=status.value)
-        return content.with_content_relations(items.order_by("-updated_at", "-id"))
-
-
-# --- Mutations --------------------------------------------------------------------------------
+from .content_types import ContentImageType, ContentItemType, ContentKindEnum
 
 
 class ContentItemCreateInput(graphene.InputObjectType):
@@ -88,7 +46,7 @@ def _given(data) -> dict:
 
 
 def _item(info, global_id: str, field: str = "id"):
-    return get_by_global_id(content.content_visible_to(info.context.user), global_id, "ContentItem", field)
+    return get_by_global_id(content_visible_to(info.context.user), global_id, "ContentItem", field)
 
 
 def _relations(data: dict) -> dict:
@@ -189,12 +147,15 @@ class ContentImageDelete(ContentMutation):
     deleted_id = graphene.ID(description="The ID of the photo that was deleted.")
     content_item = graphene.Field(ContentItemType)
 
+    class Meta:
+        error_fields = {"image": "id"}
+
     class Arguments:
         id = graphene.ID(required=True)
 
     @classmethod
     def perform_mutation(cls, root, info, id):
-        items = content.content_visible_to(info.context.user)
+        items = content_visible_to(info.context.user)
         image = get_by_global_id(ContentImage.objects.filter(item__in=items), id, "ContentImage", "id")
         content.delete_content_image(info.context.user, image)
         return cls(deleted_id=id, content_item=image.item, errors=[])

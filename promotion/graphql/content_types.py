@@ -1,8 +1,7 @@
 """GraphQL types of stories and photo essays (the feed uses them too).
 
-Lists load through promotion.content.with_content_relations (or promotion.feed's equivalent), whose
-prefetched `ready_images` and `visible_products` the resolvers use; a lone item falls back to a
-query per relation."""
+Lists load through promotion.selectors.with_content_relations, whose prefetched `ready_images` and
+`visible_products` the resolvers use; a lone item falls back to a query per relation."""
 
 import graphene
 from django.urls import reverse
@@ -17,8 +16,8 @@ from farmers.permissions import viewer_of
 from shop.graphql.types import ProductType
 from shop.selectors import visible_products, with_catalog_relations
 
-from ..content import content_visible_to
 from ..models import ContentImage, ContentItem, ContentKind, ContentStatus
+from ..permissions import content_visible_to, farmer_shown_on_stories
 
 
 class ContentKindEnum(graphene.Enum):
@@ -107,15 +106,10 @@ class ContentItemType(DjangoObjectType):
 
     @staticmethod
     def resolve_farmer(root, info):
-        """A farmer not (or no longer) verified has no public profile: shown only to those who may
-        see the farmer anyway (staff, NGOs covering the village)."""
         farmer = root.farmer
-        if farmer is None:
-            return None
-        if farmer.is_verified:
+        if farmer is None or farmer.is_verified:  # shown to everyone: no need to load the viewer
             return farmer
-        viewer = viewer_of(info.context)
-        return farmer if viewer.is_staff or farmer.village_id in viewer.covered_villages else None
+        return farmer if farmer_shown_on_stories(viewer_of(info.context), farmer) else None
 
     @staticmethod
     def resolve_products(root, info):

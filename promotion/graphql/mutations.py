@@ -16,6 +16,7 @@ from farmers.models import Farmer, Village
 from shop.models import Product
 
 from .. import campaigns as services
+from ..permissions import campaigns_visible_to, sponsors_visible_to
 from .errors import PromotionError, PromotionErrorCode
 from .types import CampaignType, SponsorKindEnum, SponsorType
 
@@ -103,7 +104,7 @@ def campaign_fields(data) -> dict:
 
 
 def _campaign(info, global_id):
-    return get_by_global_id(services.campaigns_visible_to(info.context.user), global_id, "Campaign", "id")
+    return get_by_global_id(campaigns_visible_to(info.context.user), global_id, "Campaign", "id")
 
 
 class CampaignCreate(PromotionMutation):
@@ -116,9 +117,7 @@ class CampaignCreate(PromotionMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, input):
-        sponsor = get_by_global_id(
-            services.sponsors_visible_to(info.context.user), input["sponsor"], "Sponsor", "sponsor"
-        )
+        sponsor = get_by_global_id(sponsors_visible_to(info.context.user), input["sponsor"], "Sponsor", "sponsor")
         campaign = services.create_campaign(info.context.user, sponsor, **campaign_fields(input))
         return cls(campaign=campaign, errors=[])
 

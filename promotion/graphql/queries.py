@@ -5,9 +5,10 @@ import graphene
 from core.graphql.connection import ConnectionField
 from core.graphql.fields import decode_node_id, node_or_error
 
-from ..campaigns import campaigns_visible_to, sponsors_visible_to
-from .feed import FeedQueries
-from .types import CampaignStateEnum, CampaignType, SponsorType, with_campaign_relations
+from ..permissions import campaigns_visible_to, sponsors_visible_to
+from ..selectors import with_campaign_relations
+from .feed_queries import FeedQueries
+from .types import CampaignStateEnum, CampaignType, SponsorType
 
 
 class CampaignQueries(graphene.ObjectType):

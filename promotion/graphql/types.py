@@ -1,18 +1,16 @@
 """GraphQL types of sponsors and campaigns. Seen only by the sponsor's staff and operators."""
 
 import graphene
-from django.db.models import Prefetch
 from graphene_django import DjangoObjectType
 
 from core.graphql.connection import CountableConnection
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import FarmerType, VillageType
 from shop.graphql.types import ProductType
-from shop.models import Product
-from shop.selectors import with_catalog_relations
 
-from ..campaigns import campaigns_visible_to, sponsors_visible_to
 from ..models import Campaign, CampaignState, Sponsor, SponsorKind
+from ..permissions import campaigns_visible_to, sponsors_visible_to
+from ..selectors import with_campaign_relations
 from ..stats import CampaignStats, stats_for
 
 SponsorKindEnum = graphene.Enum.from_enum(SponsorKind, name="SponsorKind")
@@ -118,10 +116,3 @@ class CampaignType(DjangoObjectType):
     def resolve_stats(root, info):
         batch = getattr(root, "_stats_batch", None)
         return batch.get(root.pk) if batch else stats_for([root.pk])[root.pk]
-
-
-def with_campaign_relations(queryset):
-    """What a campaign shows, in a fixed number of queries for a list."""
-    return queryset.select_related(
-        "sponsor", "farmer__cooperative", "farmer__village__county__province", "village__county__province"
-    ).prefetch_related(Prefetch("products", queryset=with_catalog_relations(Product.objects.order_by("pk"))))

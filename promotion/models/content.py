@@ -53,6 +53,11 @@ class ContentItem(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def is_published(self) -> bool:
+        """Shown to shoppers (the same test as `permissions.content_visible_to`'s for everyone)."""
+        return self.status == ContentStatus.PUBLISHED and self.published_at is not None
+
 
 def _content_image_path(instance, filename):
     """Named by migration 0001; the field now uses core.image_models.processed_image_path."""

@@ -21,9 +21,18 @@ class RebuildReport:
 
 class SearchBackend(ABC):
     """Backends index and find documents of `search.documents`; they never decide visibility
-    (only visible goods are indexed) and never touch the shop's own tables except to read."""
+    (only visible goods are indexed) and never touch the shop's own tables except to read.
 
-    name = "base"
+    Each is configured in settings.SEARCH_BACKENDS (see `search.backends`) and built with its
+    `name` there and its OPTIONS as keyword arguments. `vendor` is the engine it drives."""
+
+    vendor = "base"
+
+    def __init__(self, *, name: str = "default"):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
 
     def index(self, document: dict) -> None:
         self.bulk_index([document])

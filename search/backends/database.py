@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from itertools import islice
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 
 from ..analysis import AnalysedQuery, Term, has_cjk
@@ -98,9 +99,21 @@ def _name_bonus(query: AnalysedQuery) -> tuple[str, list]:
 
 class DatabaseBackend(SearchBackend):
     """What PostgreSQL and SQLite share; each says how to match (`_match_text`) and how to keep the
-    text index (`_write_text`, `_delete_text`)."""
+    text index (`_write_text`, `_delete_text`).
 
-    def __init__(self, using: str = "default"):
+    `DatabaseBackend(using=...)` itself builds the backend for the vendor of the connection `using`
+    (a PostgresBackend or an SqliteBackend, the way `pathlib.Path()` is a PosixPath or a
+    WindowsPath), so one settings entry fits whichever database DATABASE_URL names."""
+
+    vendor = "database"
+
+    def __new__(cls, using: str = "default", **options):
+        if cls is DatabaseBackend:
+            cls = _backend_class(using)
+        return super().__new__(cls)
+
+    def __init__(self, using: str = "default", *, name: str = "default"):
+        super().__init__(name=name)
         self.using = using
 
     # --- Writing ------------------------------------------------------------------------------
@@ -157,7 +170,7 @@ class DatabaseBackend(SearchBackend):
             self._new_generation()
 
     def _generation_key(self) -> str:
-        return f"search:generation:{self.name}:{self.using}"
+        return f"search:generation:{self.vendor}:{self.using}"
 
     def _new_generation(self) -> None:
         cache.set(self._generation_key(), uuid.uuid4().hex, None)
@@ -216,7 +229,7 @@ class DatabaseBackend(SearchBackend):
     def _browse_counts(self, filters: SearchFilters, facets: bool) -> tuple[int, dict]:
         generation = cache.get_or_set(self._generation_key(), lambda: uuid.uuid4().hex, None)
         asked = hashlib.sha256(f"{facets}:{filters}".encode()).hexdigest()
-        key = f"search:browse:{self.name}:{self.using}:{generation}:{asked}"
+        key = f"search:browse:{self.vendor}:{self.using}:{generation}:{asked}"
         counted = cache.get(key)
         if counted is None:
             found = self._run(
@@ -370,7 +383,7 @@ def _tsquery_term(term: Term) -> str:
 
 
 class PostgresBackend(DatabaseBackend):
-    name = "postgresql"
+    vendor = "postgresql"
 
     def _vectors(self, document: dict) -> tuple[str, str]:
         return tsvector_text(document), tsvector_text(document, _TITLE_WEIGHTS)
@@ -435,7 +448,7 @@ def fts_query_text(query: AnalysedQuery) -> str:
 
 
 class SqliteBackend(DatabaseBackend):
-    name = "sqlite"
+    vendor = "sqlite"
 
     def _write_text(self, batch: list[dict], fresh: bool) -> None:
         ids = [document["id"] for document in batch]
@@ -464,3 +477,14 @@ class SqliteBackend(DatabaseBackend):
             "JOIN search_entry e ON e.product_id = search_fts.rowid WHERE search_fts MATCH %s",
             [*params, fts_query_text(query)],
         )
+
+
+def _backend_class(using: str) -> type[DatabaseBackend]:
+    vendor = connections[using].vendor
+    for backend in (PostgresBackend, SqliteBackend):
+        if backend.vendor == vendor:
+            return backend
+    raise ImproperlyConfigured(
+        f"No database search backend for {vendor} (the database {using!r}): "
+        "search needs PostgreSQL, SQLite or Elasticsearch."
+    )

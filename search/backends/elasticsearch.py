@@ -348,12 +348,13 @@ def results(body: dict, query: AnalysedQuery, facets: bool) -> SearchResults:
 # --- The backend ------------------------------------------------------------------------------
 
 
-def make_client(url: str, **options) -> Elasticsearch:
-    """A client whose requests give up after ELASTICSEARCH_TIMEOUT seconds: a search that waits
-    longer is better answered with "search is unavailable". One retry, on another connection."""
+def make_client(url: str, timeout: float | None = None, **options) -> Elasticsearch:
+    """A client whose requests give up after `timeout` seconds (ELASTICSEARCH_TIMEOUT by default): a
+    search that waits longer is better answered with "search is unavailable". One retry, on
+    another connection."""
     return Elasticsearch(
         url,
-        request_timeout=settings.ELASTICSEARCH_TIMEOUT,
+        request_timeout=settings.ELASTICSEARCH_TIMEOUT if timeout is None else timeout,
         max_retries=1,
         retry_on_timeout=False,
         **options,
@@ -367,11 +368,24 @@ def _unavailable(error: Exception) -> bool:
 
 
 class ElasticsearchBackend(SearchBackend):
-    name = "elasticsearch"
+    """Options: `url` of the server, `index_prefix` of its indices, `timeout` of a request in
+    seconds (ELASTICSEARCH_TIMEOUT when not given); `client` replaces the one built from them."""
 
-    def __init__(self, url: str | None, index_prefix: str, client: Elasticsearch | None = None):
+    vendor = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str,
+        index_prefix: str = "shanhuo",
+        *,
+        timeout: float | None = None,
+        client: Elasticsearch | None = None,
+        name: str = "default",
+    ):
+        super().__init__(name=name)
         self.url = url
         self.alias = f"{index_prefix}-products"
+        self.timeout = settings.ELASTICSEARCH_TIMEOUT if timeout is None else timeout
         self._client = client
         self._lock = threading.Lock()
         self._alias_ready = False
@@ -382,11 +396,11 @@ class ElasticsearchBackend(SearchBackend):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = make_client(self.url)
+                    self._client = make_client(self.url, self.timeout)
         return self._client
 
     def _writer(self) -> Elasticsearch:
-        return self.client.options(request_timeout=max(WRITE_TIMEOUT, settings.ELASTICSEARCH_TIMEOUT))
+        return self.client.options(request_timeout=max(WRITE_TIMEOUT, self.timeout))
 
     def new_index_name(self) -> str:
         return f"{self.alias}-{index_version()}"

@@ -139,7 +139,7 @@ def assert_demo_contents(output: str) -> None:
 def assert_promotion_contents() -> None:
     """Sponsors of each kind, running campaigns with sensible bids and caps that the feed serves at
     once, and published stories about demo villages, each with a ready photo."""
-    from promotion.serving import running
+    from promotion.selectors import running
 
     assert set(Sponsor.objects.values_list("kind", flat=True)) == set(SponsorKind.values)
     assert all(sponsor.staff.exists() for sponsor in Sponsor.objects.all())

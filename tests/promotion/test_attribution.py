@@ -13,9 +13,9 @@ from payments.models import Payment
 from payments.services import confirm_offline_payment
 from promotion import tokens
 from promotion.attribution import ATTRIBUTION_WINDOW
+from promotion.budget import reconcile_campaigns
 from promotion.models import ClickOutcome, OrderAttribution
 from promotion.stats import campaign_stats, stats_for
-from promotion.tasks import reconcile
 from shop.orders import cancel_order
 from tests import factories as f
 from tests.promotion.clicking import BROWSER, click
@@ -143,7 +143,7 @@ def test_campaign_figures(goods, settings):
     second = order_by(["c:" + "e" * 32], [(goods, 1)])  # 30.00 + 8.00
     confirm_offline_payment(f.staff_user(), Payment.objects.get(order=first))  # only the first is paid
 
-    reconcile(timezone.now())  # on the Redis path impressions reach the database this way, each minute
+    reconcile_campaigns(timezone.now())  # on the Redis path impressions reach the database this way, each minute
     stats = stats_for([campaign.pk, other.pk])
     mine = stats[campaign.pk]
     assert (mine.impressions, mine.clicks, mine.billable_clicks, mine.spend) == (4, 3, 2, Decimal("1.00"))

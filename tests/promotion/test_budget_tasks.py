@@ -172,7 +172,7 @@ def test_a_redis_counter_below_the_ledger_is_raised_at_once(on_redis):
     keys = _keys(campaign.pk, budget_day(now))
     on_redis.set(keys["total"], 0)
     on_redis.set(keys["day"], 0)  # e.g. restored from an old snapshot
-    tasks.reconcile(now + datetime.timedelta(seconds=1))  # right after a debit: raising is always safe
+    budget.reconcile_campaigns(now + datetime.timedelta(seconds=1))  # right after a debit: raising is always safe
     assert counters(on_redis, campaign, now) == (200, 200)
     outcomes = [click(campaign, product, viewer=f"w:{n}", now=now).outcome for n in range(2)]
     assert outcomes == [ClickOutcome.BILLED, ClickOutcome.OVER_BUDGET]
@@ -186,9 +186,9 @@ def test_a_redis_counter_above_the_ledger_is_lowered_only_after_the_quiet_period
     # A debit whose database write failed (or is not committed yet): Redis counts it, the ledger not.
     assert RedisBudget().charge(campaign, "v:2", now).outcome == ClickOutcome.BILLED
     assert counters(on_redis, campaign, now) == (200, 200)
-    tasks.reconcile(now + datetime.timedelta(seconds=RECONCILE_QUIET_SECONDS - 1))
+    budget.reconcile_campaigns(now + datetime.timedelta(seconds=RECONCILE_QUIET_SECONDS - 1))
     assert counters(on_redis, campaign, now) == (200, 200)
-    tasks.reconcile(now + datetime.timedelta(seconds=RECONCILE_QUIET_SECONDS))
+    budget.reconcile_campaigns(now + datetime.timedelta(seconds=RECONCILE_QUIET_SECONDS))
     assert counters(on_redis, campaign, now) == (100, 100)
     campaign.refresh_from_db()
     assert campaign.spent_fen == 100  # the database counters shown in the admin follow the ledger
@@ -202,8 +202,8 @@ def test_impressions_counted_in_redis_are_folded_in_once_including_yesterdays(on
     yesterday = now - datetime.timedelta(days=1)
     for at in (yesterday, now, now, now):
         assert choose(1, at)
-    assert tasks.reconcile(now) >= 1
-    assert tasks.reconcile(now) >= 1  # a second run finds nothing new
+    assert budget.reconcile_campaigns(now) >= 1
+    assert budget.reconcile_campaigns(now) >= 1  # a second run finds nothing new
     impressions = dict(CampaignDay.objects.filter(campaign=campaign).values_list("day", "impressions"))
     assert impressions == {budget_day(yesterday): 1, budget_day(now): 3}
     choose(1, now)
@@ -218,7 +218,7 @@ def test_on_the_database_path_reconcile_has_nothing_to_move(settings):
     now = timezone.now()
     click(campaign, product, now=now)
     choose(1, now)
-    assert tasks.reconcile(now) == 1
+    assert budget.reconcile_campaigns(now) == 1
     campaign.refresh_from_db()
     assert campaign.spent_fen == 100
     assert CampaignDay.objects.get(campaign=campaign, day=budget_day(now)).impressions == 1

@@ -12,6 +12,7 @@ from graphql_relay import to_global_id
 
 from farmers.models import VerificationState
 from promotion import campaigns as services
+from promotion import permissions
 from promotion.clicks import record_click
 from promotion.models import Campaign, CampaignState, Sponsor
 from promotion.tokens import issue
@@ -143,15 +144,15 @@ def test_campaigns_filter_by_state(gql, world):
 
 def test_permission_helpers(world):
     campaign = world["campaign_a"]
-    assert services.can_manage_campaign(world["alice"], campaign)
-    assert services.can_manage_campaign(world["operator"], campaign)
+    assert permissions.can_manage_campaign(world["alice"], campaign)
+    assert permissions.can_manage_campaign(world["operator"], campaign)
     for who in ("bob", "ngo_user", "farmer_user"):
-        assert not services.can_manage_campaign(world[who], campaign)
+        assert not permissions.can_manage_campaign(world[who], campaign)
     from django.contrib.auth.models import AnonymousUser
 
-    assert not services.can_manage_campaign(AnonymousUser(), campaign)
+    assert not permissions.can_manage_campaign(AnonymousUser(), campaign)
     world["alice"].is_active = False
-    assert not services.can_manage_campaign(world["alice"], campaign)
+    assert not permissions.can_manage_campaign(world["alice"], campaign)
 
 
 # --- Who changes -----------------------------------------------------------------------------

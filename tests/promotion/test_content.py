@@ -1,6 +1,7 @@
-"""Stories and photo essays through promotion.content: who may write about which village, what is
-checked, when an item may be published, and its photos through the same pipeline as product
-photos (raw upload private, processed on the task after the commit, no EXIF/GPS left)."""
+"""Stories and photo essays through promotion.content (and who may, by promotion.permissions):
+who may write about which village, what is checked, when an item may be published, and its photos
+through the same pipeline as product photos (raw upload private, processed on the task after the
+commit, no EXIF/GPS left)."""
 
 import io
 from pathlib import Path
@@ -15,7 +16,8 @@ from PIL import ExifTags, Image
 
 from core.image_models import ImageStatus
 from core.tasks import process_image as process_image_task
-from promotion import content
+from farmers.permissions import Viewer
+from promotion import content, permissions
 from promotion.models import ContentImage, ContentItem, ContentKind, ContentStatus
 from tests import factories as f
 from tests.core.test_images import assert_bare_jpeg, assert_human_sentence, bilevel_png, phone_jpeg
@@ -77,17 +79,31 @@ def test_who_may_publish_for_a_village(village, officer):
     inactive_officer = f.user(is_active=False)
     f.ngo(villages=[village], staff=[inactive_officer])
 
-    assert content.can_publish_for(officer, village)
-    assert not content.can_publish_for(officer, other_village)
-    assert content.can_publish_for(elsewhere_officer, other_village)
-    assert not content.can_publish_for(elsewhere_officer, village)
-    assert content.can_publish_for(f.staff_user(), village)
-    assert content.can_publish_for(f.staff_user(), other_village)
-    assert not content.can_publish_for(farmer.user, village)
-    assert not content.can_publish_for(f.user(), village)
-    assert not content.can_publish_for(AnonymousUser(), village)
-    assert not content.can_publish_for(None, village)
-    assert not content.can_publish_for(inactive_officer, village)
+    assert permissions.can_publish_for(officer, village)
+    assert not permissions.can_publish_for(officer, other_village)
+    assert permissions.can_publish_for(elsewhere_officer, other_village)
+    assert not permissions.can_publish_for(elsewhere_officer, village)
+    assert permissions.can_publish_for(f.staff_user(), village)
+    assert permissions.can_publish_for(f.staff_user(), other_village)
+    assert not permissions.can_publish_for(farmer.user, village)
+    assert not permissions.can_publish_for(f.user(), village)
+    assert not permissions.can_publish_for(AnonymousUser(), village)
+    assert not permissions.can_publish_for(None, village)
+    assert not permissions.can_publish_for(inactive_officer, village)
+
+
+def test_who_sees_the_farmer_a_story_is_about(village, officer):
+    verified = f.farmer(village_=village)
+    pending = f.farmer(village_=village, state="pending")
+    elsewhere_officer = f.user()
+    f.ngo(villages=[f.village()], staff=[elsewhere_officer])
+    for user in (AnonymousUser(), f.user(), elsewhere_officer, officer, f.staff_user()):
+        assert permissions.farmer_shown_on_stories(Viewer.of(user), verified)
+    assert permissions.farmer_shown_on_stories(Viewer.of(officer), pending)
+    assert permissions.farmer_shown_on_stories(Viewer.of(f.staff_user()), pending)
+    # Not even the farmer: a story shows public profiles only, and theirs is not public yet.
+    for user in (AnonymousUser(), f.user(), elsewhere_officer, pending.user):
+        assert not permissions.farmer_shown_on_stories(Viewer.of(user), pending)
 
 
 @pytest.mark.parametrize("who", ["uncovered_officer", "farmer", "shopper", "anonymous"])
@@ -313,13 +329,13 @@ def test_only_managers_publish(village, draft):
 def test_visibility_of_drafts(officer, village, draft):
     published = f.story(village_=village)
     elsewhere_draft = f.story(published=False)
-    visible = set(content.content_visible_to(officer))
+    visible = set(permissions.content_visible_to(officer))
     assert {draft, published} <= visible and elsewhere_draft not in visible
-    assert set(content.content_visible_to(AnonymousUser())) >= {published}
-    assert draft not in set(content.content_visible_to(AnonymousUser()))
-    assert draft not in set(content.content_visible_to(f.user()))
-    assert set(content.content_visible_to(f.staff_user())) >= {draft, published, elsewhere_draft}
-    assert set(content.content_managed_by(officer)) == {draft, published}
+    assert set(permissions.content_visible_to(AnonymousUser())) >= {published}
+    assert draft not in set(permissions.content_visible_to(AnonymousUser()))
+    assert draft not in set(permissions.content_visible_to(f.user()))
+    assert set(permissions.content_visible_to(f.staff_user())) >= {draft, published, elsewhere_draft}
+    assert set(permissions.content_managed_by(officer)) == {draft, published}
 
 
 # --- Photos -------------------------------------------------------------------------------------------
@@ -435,7 +451,7 @@ def test_last_photo_of_a_published_essay_stays(officer, village, django_capture_
         content.delete_content_image(officer, first)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as caught:
         content.delete_content_image(officer, second)
-    assert codes(caught.value) == {"id": ["photo_essay_needs_photo"]}
+    assert codes(caught.value) == {"image": ["photo_essay_needs_photo"]}
     assert list(essay.images.all()) == [second]
     assert len(files_under(settings.MEDIA_ROOT)) == 4
     content.unpublish_content(officer, essay)

@@ -1,4 +1,4 @@
-"""Stories in the Django admin: operators only, every change through promotion.content."""
+"""Stories in the Django admin (promotion.admin): operators only, every change through promotion.content."""
 
 import pytest
 from django.urls import reverse

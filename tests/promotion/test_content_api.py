@@ -260,6 +260,21 @@ def test_delete_photo(gql, officer, village, django_capture_on_commit_callbacks)
     assert ContentImage.objects.count() == 0
 
 
+def test_the_last_photo_of_a_published_essay_is_refused_on_the_id_argument(
+    gql, officer, village, django_capture_on_commit_callbacks
+):
+    """The service names the photo `image`; the mutation's argument for it is `id`."""
+    gql.login(officer)
+    item_id = create(gql, village, kind="PHOTO_ESSAY")["contentItem"]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        image_id = add_photo(gql, item_id, phone_jpeg())["image"]["id"]
+    assert data(gql(PUBLISH, {"id": item_id}), "contentItemPublish")["errors"] == []
+    refused = data(gql(DELETE_IMAGE, {"id": image_id}), "contentImageDelete")
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("id", "PHOTO_ESSAY_NEEDS_PHOTO")]
+    assert refused["deletedId"] is None
+    assert ContentImage.objects.count() == 1
+
+
 def photo_of(item, position):
     """A processed photo, stored directly: the pipeline is tested above; here only the listing."""
     out = io.BytesIO()

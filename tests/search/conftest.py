@@ -22,10 +22,9 @@ from contextlib import ExitStack
 import pytest
 from django.conf import settings
 from django.db import connections, transaction
-from django.test.utils import override_settings
 
 from search import indexing
-from search.backends import backend_for
+from search.backends.database import PostgresBackend, SqliteBackend
 from tests.conftest import require
 from tests.search.behaviour_catalog import Catalog, build_catalog
 
@@ -79,8 +78,9 @@ class _ElasticsearchIndices:
     def backend(self):
         prefix = f"test-{uuid.uuid4().hex[:12]}"
         self.prefixes.append(prefix)
-        with override_settings(ELASTICSEARCH_URL=self.url, ELASTICSEARCH_INDEX_PREFIX=prefix):
-            backend = backend_for("elasticsearch")
+        from search.backends.elasticsearch import ElasticsearchBackend
+
+        backend = ElasticsearchBackend(self.url, prefix, name=prefix)
         backend.test_prefix = prefix
         return backend
 
@@ -122,10 +122,10 @@ def search_backend(request, elasticsearch_indices):
     """A backend of each kind reachable in this run (see the module docstring)."""
     name = request.param
     if name == "sqlite":
-        return backend_for("sqlite", using="default" if _default_vendor() == "sqlite" else "search_sqlite")
+        return SqliteBackend(using="default" if _default_vendor() == "sqlite" else "search_sqlite", name="sqlite")
     if name == "postgresql":
         require(_default_vendor() == "postgresql", "the PostgreSQL backend needs DATABASE_URL=postgres://...")
-        return backend_for("postgresql", using="default")
+        return PostgresBackend(using="default", name="postgresql")
     if elasticsearch_indices is None:
         url = settings.SEARCH_TEST_ELASTICSEARCH_URL
         pytest.skip(
@@ -157,7 +157,7 @@ def private_index(behaviour_catalog, search_backend, elasticsearch_indices):
     """A backend with the catalog indexed that the test may change: on the database backends the
     module's index (the test's savepoint undoes the changes), on Elasticsearch an index of the
     test's own, dropped after the test."""
-    if search_backend.name != "elasticsearch":
+    if search_backend.vendor != "elasticsearch":
         build_index(search_backend, behaviour_catalog)
         yield search_backend
         return

@@ -1,15 +1,17 @@
 """What only the database backends do, beyond the shared behaviour suite: the choice of backend by
-settings, near matches on PostgreSQL (pg_trgm), the cached counts of browsing and their renewal on
-every write, and the index structures a search relies on."""
+the connection's vendor, near matches on PostgreSQL (pg_trgm), the cached counts of browsing and
+their renewal on every write, and the index structures a search relies on. How SEARCH_BACKENDS
+chooses a backend is in test_backend_registry."""
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from search.analysis import analyse_query
-from search.backends import backend_for, get_backend
-from search.backends.database import PostgresBackend, SqliteBackend, tsquery_text, tsvector_text
+from search.backends import get_backend
+from search.backends.database import DatabaseBackend, PostgresBackend, SqliteBackend, tsquery_text, tsvector_text
 from search.backends.elasticsearch import ElasticsearchBackend
 from search.documents import documents
 from search.query import SearchFilters
@@ -24,13 +26,32 @@ def index(*products):
 
 def test_the_backend_follows_the_settings():
     expected = PostgresBackend if connection.vendor == "postgresql" else SqliteBackend
-    with override_settings(ELASTICSEARCH_URL=None):
+    database = {"default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}}
+    with override_settings(SEARCH_BACKENDS=database):
         assert type(get_backend()) is expected
-    with override_settings(ELASTICSEARCH_URL="http://127.0.0.1:9", ELASTICSEARCH_INDEX_PREFIX="test-choice"):
+    elasticsearch = {
+        "default": {
+            "BACKEND": "search.backends.elasticsearch.ElasticsearchBackend",
+            "OPTIONS": {"url": "http://127.0.0.1:9", "index_prefix": "test-choice"},
+        }
+    }
+    with override_settings(SEARCH_BACKENDS=elasticsearch):
         backend = get_backend()
     assert isinstance(backend, ElasticsearchBackend)
-    with pytest.raises(ValueError):
-        backend_for("solr")
+    with pytest.raises(LookupError):
+        get_backend("solr")
+
+
+def test_the_database_backend_is_the_one_of_its_connection_s_vendor(monkeypatch):
+    backend = DatabaseBackend(using="default", name="shop")
+    assert type(backend) is (PostgresBackend if connection.vendor == "postgresql" else SqliteBackend)
+    assert (backend.using, backend.name) == ("default", "shop")
+    # Named directly, a vendor's backend is itself, whatever the connection.
+    assert type(PostgresBackend(using="default")) is PostgresBackend
+    assert type(SqliteBackend(using="default")) is SqliteBackend
+    monkeypatch.setattr(connections["default"], "vendor", "mysql")
+    with pytest.raises(ImproperlyConfigured, match="No database search backend for mysql"):
+        DatabaseBackend(using="default")
 
 
 def test_browse_counts_are_renewed_by_every_write():

@@ -12,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         backend = get_backend()
-        self.stdout.write(f"Rebuilding the {backend.name} search index…")
+        self.stdout.write(f"Rebuilding the {backend.vendor} search index…")
         report = indexing.rebuild(backend)
         self.stdout.write(
             self.style.SUCCESS(f"Indexed {report.documents} products into {report.index} in {report.seconds:.1f} s.")

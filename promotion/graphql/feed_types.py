@@ -1,20 +1,16 @@
-"""`feed(first, after)`: stories and goods, with promoted slots labelled and linked through /r/<token>.
+"""The feed's types: stories and goods, with promoted slots labelled and linked through /r/<token>.
 
 The page comes from `promotion.feed.build_page`, which loads everything a card shows in a fixed
 number of queries; these types only shape it."""
 
 import graphene
-from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 
-from core.graphql.fields import graphql_error
 from shop.graphql.types import ProductType
 
 from .. import feed
 from ..models import ContentItem
 from .content_types import ContentItemType
-
-DEFAULT_PAGE = 20
 
 
 class FeedItem(graphene.Union):
@@ -73,30 +69,3 @@ def entry_url(entry: feed.FeedEntry) -> str:
         except NoReverseMatch:  # the story pages are not installed: the feed page lists them
             return reverse("promotion:feed")
     return reverse("shop:product", args=[entry.item.slug])
-
-
-class FeedQueries(graphene.ObjectType):
-    feed = graphene.Field(
-        FeedConnection,
-        required=True,
-        first=graphene.Int(default_value=DEFAULT_PAGE, description=f"1 to {feed.MAX_PAGE} entries."),
-        after=graphene.String(description="The `endCursor` of the page before."),
-        description="Village stories and goods, newest first, with promoted goods in at most one slot in "
-        "FEED_PROMOTED_EVERY (never two adjacent).",
-    )
-
-    @staticmethod
-    def resolve_feed(root, info, first=DEFAULT_PAGE, after=None):
-        try:
-            page = feed.build_page(DEFAULT_PAGE if first is None else first, after)
-        except ValidationError as exc:
-            raise graphql_error(exc, next(iter(exc.error_dict)) if hasattr(exc, "error_dict") else "first") from None
-        return FeedConnection(
-            edges=page.entries,
-            page_info=graphene.relay.PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after is not None,
-                start_cursor=page.entries[0].cursor if page.entries else None,
-                end_cursor=page.end_cursor,
-            ),
-        )

@@ -1,5 +1,6 @@
-"""Model changes that alter what search finds. Bulk `.update()`s send no signals: the services
-that make them (stock, price summary) call `indexing.schedule` themselves."""
+"""How search reacts to other apps' changes that alter what it finds (their models' saves and
+deletes, `shop.signals.products_changed`). Bulk `.update()`s send no signals: the services that
+make them (stock, price summary) send `products_changed` instead."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
