@@ -15,7 +15,7 @@ What it measures, in this order:
 3. The 50 queries: 1 warm-up round, then --rounds measured rounds in a shuffled order, each query
    timed as the backend call (`backend.search(...)`, facets on: the engine's work, split into the
    time spent waiting for PostgreSQL and the rest) and as the service call
-   (`search.services.search_products(...)`: the backend plus loading the products to show). Three
+   (`search.product_search.search_products(...)`: the backend plus loading the products to show). Three
    misspelt queries, which take the near-match path, are measured apart.
 With --explain N (or when the p95 target is missed) the N slowest queries' SQL is run again under
 EXPLAIN ANALYZE and the plans printed. The machine's load average is printed with the figures: on a
@@ -228,8 +228,8 @@ def run_queries(queries: list[Query], rounds: int) -> list[Timing]:
     from django.db import connection
 
     from search.backends import get_backend
+    from search.product_search import search_products
     from search.query import Page
-    from search.services import search_products
 
     backend = get_backend()
     assert backend.vendor == "postgresql", backend

@@ -14,7 +14,7 @@ way sellers write them: place + variety + produce + grade (云南高原黄心土
 sometimes under another of the produce's names (洋芋, 地瓜), which is what the synonyms are for.
 Descriptions are 40-150 characters, prices ¥5-500, about 10% out of stock and about 5% invisible
 (unpublished, or sold by a suspended or unverified farmer). Everything is bulk-inserted with
-`min_price`/`in_stock` computed as `shop.services.refresh_product_summary` would; bulk inserts send
+`min_price`/`in_stock` computed as `shop.catalog.refresh_product_summary` would; bulk inserts send
 no signals, so the search index is empty afterwards until it is rebuilt.
 """
 

@@ -16,13 +16,13 @@ handful of published village stories, each with a photo cleaned by the pipeline'
 Two ways of writing the catalogue:
 
 * Up to `BULK_THRESHOLD` products (the default demo of 240), every product, variant and photo goes
-  through the real services (`shop.services.create_product`, `add_product_image`): permission
+  through the real services (`shop.catalog.create_product`, `add_product_image`): permission
   checks, validation, the denormalised price summary and the photo pipeline on its Celery task.
   The demo then shows exactly what a farmer's listing produces, and seeding doubles as a smoke
   test of those services. That costs about twenty queries and one photo pipeline run per product,
   a few seconds for hundreds of products, too slow for the tens of thousands a benchmark wants.
 * Above it, products and variants are bulk-inserted with `min_price`/`in_stock` computed here, the
-  same way `shop.services.refresh_product_summary` computes them, and the photos are a handful of
+  same way `shop.catalog.refresh_product_summary` computes them, and the photos are a handful of
   pictures per category, cleaned once by `core.images.clean_image` and shared by many
   `ProductImage` rows. The catalogue is the same (same plan, same seed); only the writing differs.
   Bulk inserts send no signals, so anything kept in sync by signals (a search index) needs its
@@ -48,9 +48,9 @@ from PIL import Image, ImageDraw, ImageOps
 from core.images import clean_image
 from core.operators import ensure_operator_group
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
-from farmers.services import change_verification_state
+from farmers.verification import change_verification_state
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor
-from shop import services as shop_services
+from shop import catalog as shop_services
 from shop.models import Category, ImageStatus, Product, ProductImage, Variant
 from shop.selectors import visible_products
 

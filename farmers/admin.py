@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import verification
 from .models import NGO, Cooperative, County, Farmer, FarmerStateChange, Province, VerificationState, Village
 
 
@@ -75,7 +75,7 @@ class CooperativeAdmin(VerificationDecisionAdmin):
     list_select_related = ["village__county"]
 
     def decide(self, obj, to_state, by, reason):
-        services.change_cooperative_state(obj, to_state, by=by, reason=reason)
+        verification.change_cooperative_state(obj, to_state, by=by, reason=reason)
 
 
 class StateChangeInline(admin.TabularInline):
@@ -121,14 +121,14 @@ class FarmerAdmin(VerificationDecisionAdmin):
         done = 0
         for farmer in queryset:
             try:
-                services.change_verification_state(farmer, VerificationState.VERIFIED, by=request.user)
+                verification.change_verification_state(farmer, VerificationState.VERIFIED, by=request.user)
                 done += 1
             except (ValidationError, PermissionDenied) as error:
                 self.message_user(request, f"{farmer}: {'; '.join(error.messages)}", messages.WARNING)
         self.message_user(request, _("%(n)d farmers verified.") % {"n": done})
 
     def decide(self, obj, to_state, by, reason):
-        services.change_verification_state(obj, to_state, by=by, reason=reason)
+        verification.change_verification_state(obj, to_state, by=by, reason=reason)
 
 
 @admin.register(NGO)

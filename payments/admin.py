@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from . import ledger, services
+from . import ledger, shopper_payments
 from .models import Account, Entry, LedgerTransaction, Payment, Refund, WebhookEvent
 
 
@@ -25,7 +25,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund_in_full(self, request, queryset):
         for payment in queryset:
             try:
-                services.refund_payment(request.user, payment, reason="refunded by an operator")
+                shopper_payments.refund_payment(request.user, payment, reason="refunded by an operator")
             except ValidationError as error:
                 self.message_user(request, f"{payment}: {' '.join(error.messages)}", level="error")
 

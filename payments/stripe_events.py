@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from core.money import to_fen
 
-from . import services
+from . import shopper_payments
 from .gateways.stripe import REFUND_STATUSES
 from .models import Payment, Refund, WebhookEvent
 
@@ -116,7 +116,7 @@ def _intent_succeeded(intent: dict) -> str:
             "Stripe intent %s: %s %s received for payment %s", intent.get("id"), received, currency, payment.pk
         )
         return "amount mismatch"
-    return "paid" if services.record_succeeded(payment.pk) else "already paid"
+    return "paid" if shopper_payments.record_succeeded(payment.pk) else "already paid"
 
 
 def _intent_failed(intent: dict) -> str:
@@ -125,7 +125,7 @@ def _intent_failed(intent: dict) -> str:
         return "unknown payment"
     error = intent.get("last_payment_error")
     message = _text(error, "message") if isinstance(error, dict) else ""
-    return "failed" if services.record_failed(payment.pk, message) else "no change"
+    return "failed" if shopper_payments.record_failed(payment.pk, message) else "no change"
 
 
 def _refund_changed(refund: dict) -> str:
@@ -135,7 +135,11 @@ def _refund_changed(refund: dict) -> str:
     status = REFUND_STATUSES.get(_text(refund, "status"))
     if status is None:
         return "no change"
-    return "refund " + status if services.finish_refund(found.pk, status, _text(refund, "id") or None) else "no change"
+    return (
+        "refund " + status
+        if shopper_payments.finish_refund(found.pk, status, _text(refund, "id") or None)
+        else "no change"
+    )
 
 
 HANDLERS = {

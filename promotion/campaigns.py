@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from core.errors import field_error
 from core.money import AmountWords, clean_amount, to_fen
 from core.permissions import staff as is_operator
+from shop.catalog import clean_text
 from shop.selectors import visible_products
-from shop.services import clean_text
 
 from .budget import ledger_spent_fen
 from .models import Campaign, CampaignState, Sponsor, SponsorKind

@@ -17,7 +17,7 @@ from core.image_models import ImageStatus
 from core.image_services import accept_upload, checked_upload, delete_image_files
 from core.slugs import new_slug
 from farmers.permissions import ngos_of
-from shop.services import clean_text
+from shop.catalog import clean_text
 
 from .models import ContentImage, ContentItem, ContentKind, ContentStatus
 from .permissions import can_publish_for

@@ -1,5 +1,5 @@
 """The search page and its suggestions: read the query string leniently (a bad value is dropped, not
-a 500), ask `search.services`, and lay the answer out with links that add or remove a filter."""
+a 500), ask `search.product_search`, and lay the answer out with links that add or remove a filter."""
 
 import math
 from dataclasses import dataclass, fields, replace
@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from . import services
+from . import product_search
 from .analysis import MAX_QUERY_LENGTH, QueryTooLong
 from .backends import SearchUnavailable
 from .query import FACETS, MAX_WINDOW, PRICE_RANGES_BY_KEY, Page, SearchFilters
@@ -136,10 +136,10 @@ def search_page(request):
     return render(request, "search/page.html", context)
 
 
-def _search(asked: SearchRequest) -> services.ProductSearchPage:
+def _search(asked: SearchRequest) -> product_search.ProductSearchPage:
     offset = (asked.page - 1) * PAGE_SIZE
     page = Page(offset=offset, limit=min(PAGE_SIZE, MAX_WINDOW - offset))
-    return services.search_products(asked.q, asked.filters, sort=asked.sort, page=page)
+    return product_search.search_products(asked.q, asked.filters, sort=asked.sort, page=page)
 
 
 def _result(product, highlights: dict[str, str]) -> dict:
@@ -191,7 +191,7 @@ def _chosen_filters(asked: SearchRequest, facets) -> list[dict]:
 def suggest(request):
     """Names for the search box's <datalist> as the shopper types; the page works without it."""
     try:
-        suggestions = services.suggest(request.GET.get("q", ""), limit=SUGGESTIONS)
+        suggestions = product_search.suggest(request.GET.get("q", ""), limit=SUGGESTIONS)
     except QueryTooLong:
         return JsonResponse({"suggestions": [], "error": "too_long"}, status=400)
     except SearchUnavailable:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
-from . import services
+from . import catalog
 from .models import (
     Category,
     Checkout,
@@ -81,7 +81,7 @@ class ProductAdminForm(forms.ModelForm):
         product.farmer, product.cooperative = farmer, cooperative
         product.is_published = data.get("is_published", False)
         try:
-            services.check_publishable(product)
+            catalog.check_publishable(product)
         except ValidationError as error:
             self.add_error("is_published", error.error_dict["is_published"])
         return data
@@ -114,12 +114,12 @@ class ProductAdmin(admin.ModelAdmin):
         obj.village = obj.seller.village
         if not change:
             obj.created_by = obj.created_by or request.user
-            obj.slug = obj.slug or services.new_slug(obj.name)
+            obj.slug = obj.slug or catalog.new_slug(obj.name)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        services.refresh_product_summary(form.instance)
+        catalog.refresh_product_summary(form.instance)
 
 
 @admin.register(Variant)
@@ -131,17 +131,17 @@ class VariantAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.refresh_product_summary(obj.product)
+        catalog.refresh_product_summary(obj.product)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        services.refresh_product_summary(obj.product)
+        catalog.refresh_product_summary(obj.product)
 
     def delete_queryset(self, request, queryset):
         products = {variant.product for variant in queryset.select_related("product")}
         super().delete_queryset(request, queryset)
         for product in products:
-            services.refresh_product_summary(product)
+            catalog.refresh_product_summary(product)
 
 
 @admin.register(ProductImage)
@@ -253,7 +253,7 @@ class OrderAdmin(ReadOnlyAdmin):
     def _confirm_payment(self, request, order, reference: str) -> None:
         """One order's payment through the service; what it refuses (already paid, not offline) is
         an error message naming the order, never an error page."""
-        from payments import services as payments
+        from payments import shopper_payments as payments
 
         payment = getattr(order, "payment", None)  # every order has one, unless something went wrong
         try:

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from farmers.models import Farmer
-from farmers.services import normalise_phone
+from farmers.registration import normalise_phone
 from payments import gateways
-from payments import services as payments
+from payments import shopper_payments as payments
 
-from . import services as catalog
+from . import catalog
 from .models import (
     Checkout,
     CheckoutLine,

@@ -13,9 +13,9 @@ from core.errors import field_error
 from core.permissions import authenticated
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 from payments import gateways
-from payments import services as payments
+from payments import shopper_payments as payments
 
-from . import services as catalog
+from . import catalog
 from .models import Fulfilment, FulfilmentStatus, Order, OrderStatus, Variant
 
 logger = logging.getLogger(__name__)

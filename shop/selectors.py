@@ -98,7 +98,7 @@ def top_categories():
 
 def products_managed_by(user):
     """What a seller may change: their own goods, their cooperatives' and its members' (staff: all).
-    The same rule as `shop.services.can_manage_product`, as a query (a subquery, so no duplicates)."""
+    The same rule as `shop.catalog.can_manage_product`, as a query (a subquery, so no duplicates)."""
     if not authenticated(user):
         return Product.objects.none()
     if user.is_staff:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.models import User
 from farmers.models import NGO, Cooperative, County, Farmer, Province, VerificationState, Village
-from shop import services
+from shop import catalog
 from shop.models import Category, Product
 
 _seq = itertools.count(1)
@@ -79,7 +79,7 @@ def product(seller=None, category_=None, published=True, variants=None, **fields
     actor = seller.user if is_farmer and seller.user else staff_user()
     if variants is None:
         variants = [{"name": "5斤装", "price": Decimal("39.90"), "stock": 10, "weight_kg": Decimal("2.5")}]
-    return services.create_product(
+    return catalog.create_product(
         actor,
         name=fields.pop("name", f"山货{next(_seq)}"),
         category=category_ or category(),

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.ratelimit import LoginAttempt
-from farmers import services
+from farmers import registration
 from farmers.models import Cooperative, County, Province, VerificationState, Village
 
 
@@ -131,8 +131,8 @@ class SignUpForm(forms.Form):
         field.widget.parents = parents
 
     def clean_phone(self):
-        phone = services.clean_farmer_phone(self.cleaned_data["phone"])
-        if services.phone_is_registered(phone):
+        phone = registration.clean_farmer_phone(self.cleaned_data["phone"])
+        if registration.phone_is_registered(phone):
             raise ValidationError(_("This phone number is already registered. Log in instead."), code="duplicate_phone")
         return phone
 
@@ -152,7 +152,7 @@ class SignUpForm(forms.Form):
         password1, password2 = data.get("password1"), data.get("password2")
         if password1:
             try:
-                services.validate_farmer_password(password1, data.get("phone"))
+                registration.validate_farmer_password(password1, data.get("phone"))
             except ValidationError as error:
                 self.add_error("password1", error)
             if password2 and password1 != password2:
@@ -203,7 +203,7 @@ class LogInForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username and password:
-            login_name = services.login_name(username)
+            login_name = registration.login_name(username)
             attempt = LoginAttempt.begin(self.request, login_name)
             if attempt.blocked:
                 self.rate_limited = True

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
 from core.ratelimit import SIGNUP_PER_IP, client_ip
-from farmers import services
+from farmers import registration
 from farmers.permissions import is_ngo_staff, is_seller
 
 from .forms import LogInForm, SignUpForm
@@ -49,7 +49,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            farmer = services.register_farmer(
+            farmer = registration.register_farmer(
                 data["phone"], data["password1"], data["name"], data["village"], data["cooperative"]
             )
         except ValidationError as error:  # e.g. the same phone signed up a moment ago

@@ -14,7 +14,7 @@ from core.graphql.errors import error_code_enum, error_type
 from core.graphql.mutations import BaseMutation
 from core.ratelimit import LoginAttempt
 
-from ..services import login_name as typed_login_name
+from ..registration import login_name as typed_login_name
 
 AccountErrorCode = error_code_enum(
     "AccountErrorCode",

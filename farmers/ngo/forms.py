@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from farmers.models import VerificationState
-from farmers.services import NEEDS_REASON
+from farmers.verification import NEEDS_REASON
 
 S = VerificationState
 

@@ -1,6 +1,6 @@
 """NGO verification pages: the queue of farmers in the villages an NGO covers, a farmer's record,
 and the decision form. The rules (allowed moves, reasons, who may decide, the record of every
-change) are `farmers.services.change_verification_state`'s; these views parse and show."""
+change) are `farmers.verification.change_verification_state`'s; these views parse and show."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from farmers import selectors
 from farmers.models import VerificationState
 from farmers.permissions import Viewer, is_ngo_staff, viewer_of
-from farmers.services import ALLOWED_TRANSITIONS, change_verification_state
+from farmers.verification import ALLOWED_TRANSITIONS, change_verification_state
 
 from .forms import DecisionForm
 

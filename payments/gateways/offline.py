@@ -6,7 +6,7 @@ from .base import Gateway, RefundOutcome
 
 class OfflineGateway(Gateway):
     """Cash on delivery or bank transfer: nothing to open; an operator confirms the money arrived
-    (`payments.services.confirm_offline_payment`) and pays refunds back by hand."""
+    (`payments.shopper_payments.confirm_offline_payment`) and pays refunds back by hand."""
 
     label = _("Cash on delivery or bank transfer")
     confirmed_by_hand = True

@@ -1,7 +1,7 @@
 import graphene
 from graphene_django import DjangoObjectType
 
-from .. import gateways, services
+from .. import gateways, shopper_payments
 from ..models import Payment, PaymentStatus, Refund, RefundStatus
 
 # One value per registered gateway (PAYMENT_GATEWAYS), whether configured or not.
@@ -68,7 +68,7 @@ class PaymentType(DjangoObjectType):
 
     @staticmethod
     def resolve_client_secret(root, info):
-        return services.client_secret(root)
+        return shopper_payments.client_secret(root)
 
     @staticmethod
     def resolve_refunds(root, info):

@@ -22,7 +22,7 @@ class PaymentStatus(models.TextChoices):
 
 class Payment(models.Model):
     """The shopper's payment for one order, through one gateway. Its status only moves forward
-    (see `payments.services`), so a late or replayed gateway message cannot undo a later one."""
+    (see `payments.shopper_payments`), so a late or replayed gateway message cannot undo a later one."""
 
     # By name, not import: shop sits above payments (docs/architecture.md).
     order = models.OneToOneField("shop.Order", models.PROTECT, related_name="payment")

@@ -7,7 +7,7 @@ from core.graphql.connection import ConnectionField
 from shop.graphql.queries import ProductFilterInput, ProductSortingInput, product_listing
 from shop.graphql.types import ProductType
 
-from .. import services
+from .. import product_search
 from ..analysis import QueryTooLong
 from ..backends import SearchUnavailable
 from .queries import too_long, unavailable
@@ -33,7 +33,7 @@ class ProductQueries(graphene.ObjectType):
 
 def _matching_ids(text: str) -> list[int]:
     try:
-        return services.matching_product_ids(text)
+        return product_search.matching_product_ids(text)
     except QueryTooLong:
         raise too_long("search") from None
     except SearchUnavailable:

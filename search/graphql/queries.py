@@ -1,4 +1,4 @@
-"""`search` and `searchSuggest`: parse the input, ask `search.services`, shape the answer.
+"""`search` and `searchSuggest`: parse the input, ask `search.product_search`, shape the answer.
 Every way the input can be wrong is a coded GraphQL error (or an empty result), never a 500."""
 
 from types import SimpleNamespace
@@ -10,7 +10,7 @@ from graphql_relay import cursor_to_offset, offset_to_cursor
 from core.graphql.connection import check_page_arguments
 from core.graphql.fields import decode_node_id
 
-from .. import services
+from .. import product_search
 from ..analysis import MAX_QUERY_LENGTH, QueryTooLong
 from ..backends import SearchUnavailable
 from ..query import FACETS, MAX_PAGE_SIZE, MAX_WINDOW, PRICE_RANGES_BY_KEY, Page, SearchFilters
@@ -54,7 +54,7 @@ class SearchQueries(graphene.ObjectType):
         filters = search_filters(filter or {})
         want_facets = _selects(info, "facets")
         try:
-            found = services.search_products(
+            found = product_search.search_products(
                 query or "", filters, sort=_sort_value(sort_by), page=page, facets=want_facets
             )
         except QueryTooLong:
@@ -70,7 +70,7 @@ class SearchQueries(graphene.ObjectType):
                 f"`first` is between 1 and {MAX_SUGGESTIONS}.", extensions={"code": "INVALID", "field": "first"}
             )
         try:
-            suggestions = services.suggest(prefix, limit=first)
+            suggestions = product_search.suggest(prefix, limit=first)
         except QueryTooLong:
             raise too_long("prefix") from None
         except SearchUnavailable:
@@ -131,7 +131,7 @@ def _page(first, after) -> Page:
     return Page(offset=offset, limit=min(first, MAX_WINDOW - offset))
 
 
-def _connection(found: services.ProductSearchPage, page: Page) -> dict:
+def _connection(found: product_search.ProductSearchPage, page: Page) -> dict:
     """Edges keep their position in the results as cursor; the page ends where it was asked to end,
     so a product hidden since it was indexed (and so missing from the page) shifts nothing."""
     reachable = min(found.total, MAX_WINDOW)

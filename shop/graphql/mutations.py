@@ -9,7 +9,7 @@ from core.graphql.scalars import ExactDecimal
 from farmers.models import Cooperative, Farmer
 from farmers.permissions import is_seller
 
-from .. import services
+from .. import catalog
 from ..models import Category, Product, Variant
 from .errors import ProductError, ProductErrorCode
 from .types import ProductImageType, ProductType, VariantType
@@ -86,7 +86,7 @@ class ProductCreate(CatalogMutation):
             else None
         )
         variants = [_given(variant) for variant in data.pop("variants", [])]
-        product = services.create_product(
+        product = catalog.create_product(
             info.context.user, category=category, farmer=farmer, cooperative=cooperative, variants=variants, **data
         )
         return cls(product=product, errors=[])
@@ -105,7 +105,7 @@ class ProductUpdate(CatalogMutation):
         changes = _given(input)
         if "category" in changes:
             changes["category"] = get_by_global_id(Category.objects.all(), changes["category"], "Category", "category")
-        product = services.update_product(info.context.user, product, **changes)
+        product = catalog.update_product(info.context.user, product, **changes)
         return cls(product=product, errors=[])
 
 
@@ -117,7 +117,7 @@ class ProductDelete(CatalogMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id):
-        services.delete_product(info.context.user, _product(id))
+        catalog.delete_product(info.context.user, _product(id))
         return cls(deleted_id=id, errors=[])
 
 
@@ -131,7 +131,7 @@ class ProductVariantCreate(CatalogMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, product, input):
-        variant = services.create_variant(info.context.user, _product(product, "product"), **_given(input))
+        variant = catalog.create_variant(info.context.user, _product(product, "product"), **_given(input))
         return cls(variant=variant, product=variant.product, errors=[])
 
 
@@ -146,7 +146,7 @@ class ProductVariantUpdate(CatalogMutation):
     @classmethod
     def perform_mutation(cls, root, info, id, input):
         variant = get_by_global_id(Variant.objects.all(), id, "ProductVariant", "id")
-        variant = services.update_variant(info.context.user, variant, **_given(input))
+        variant = catalog.update_variant(info.context.user, variant, **_given(input))
         return cls(variant=variant, product=variant.product, errors=[])
 
 
@@ -162,7 +162,7 @@ class ProductImageCreate(CatalogMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, product, image, alt=""):
-        created = services.add_product_image(info.context.user, _product(product, "product"), image, alt or "")
+        created = catalog.add_product_image(info.context.user, _product(product, "product"), image, alt or "")
         return cls(image=created, errors=[])
 
 

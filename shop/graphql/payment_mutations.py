@@ -6,7 +6,7 @@ import graphene
 from core.graphql.ids import get_by_global_id
 from core.graphql.mutations import BaseMutation
 from core.permissions import staff
-from payments import services
+from payments import shopper_payments
 from payments.graphql.errors import PaymentError, PaymentErrorCode
 from payments.graphql.types import RefundType
 from payments.models import Payment
@@ -40,7 +40,7 @@ class OrderPaymentConfirm(PaymentMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id, reference=""):
-        payment = services.confirm_offline_payment(info.context.user, _payment_of(id), reference or "")
+        payment = shopper_payments.confirm_offline_payment(info.context.user, _payment_of(id), reference or "")
         return cls(order=payment.order, errors=[])
 
 
@@ -65,7 +65,7 @@ class OrderRefund(PaymentMutation):
         lines = None
         if lines_ids is not None:
             lines = [get_by_global_id(OrderLine.objects.all(), line, "OrderLine", "linesIds") for line in lines_ids]
-        refund = services.refund_payment(info.context.user, payment, lines, reason or "")
+        refund = shopper_payments.refund_payment(info.context.user, payment, lines, reason or "")
         return cls(refund=refund, order=Order.objects.get(pk=payment.order_id), errors=[])
 
 

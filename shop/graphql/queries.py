@@ -8,7 +8,7 @@ from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
 
 from .. import selectors
-from ..services import MAX_PRICE
+from ..catalog import MAX_PRICE
 from .types import CategoryType, ProductType
 
 

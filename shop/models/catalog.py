@@ -81,7 +81,7 @@ class Product(models.Model):
     is_published = models.BooleanField(_("published"), default=False, db_index=True)
     # A pending farmer's finished listing: published by shop.receivers when the farmer is verified.
     publish_when_verified = models.BooleanField(_("publish once the seller is verified"), default=False)
-    # Kept by shop.services.refresh_product_summary whenever variants change.
+    # Kept by shop.catalog.refresh_product_summary whenever variants change.
     min_price = models.DecimalField(
         _("lowest price"), max_digits=10, decimal_places=2, null=True, blank=True, editable=False
     )

@@ -1,4 +1,4 @@
-"""The seller's forms. They parse what a farmer typed; the rules themselves stay in `shop.services`
+"""The seller's forms. They parse what a farmer typed; the rules themselves stay in `shop.catalog`
 (the same `clean_*` functions run here, so that every mistake is shown at once, beside its field)."""
 
 import unicodedata
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.images import ImageRejected, check_upload
-from shop import selectors, services
+from shop import catalog, selectors
 from shop.models import MAX_VARIANTS_PER_PRODUCT, Category, Product
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -53,10 +53,10 @@ class StockField(forms.IntegerField):
 
 class PriceStockMixin:
     def clean_price(self):
-        return _service_check(services.clean_price, self.cleaned_data["price"], "price")
+        return _service_check(catalog.clean_price, self.cleaned_data["price"], "price")
 
     def clean_stock(self):
-        return _service_check(services.clean_stock, self.cleaned_data["stock"], "stock")
+        return _service_check(catalog.clean_stock, self.cleaned_data["stock"], "stock")
 
 
 class CategoryField(forms.ChoiceField):
@@ -158,10 +158,10 @@ class ProductDetailsForm(forms.Form):
     )
 
     def clean_name(self):
-        return _service_check(services.clean_text, self.cleaned_data["name"], "name")
+        return _service_check(catalog.clean_text, self.cleaned_data["name"], "name")
 
     def clean_description(self):
-        return _service_check(services.clean_text, self.cleaned_data["description"], "description", multiline=True)
+        return _service_check(catalog.clean_text, self.cleaned_data["description"], "description", multiline=True)
 
     def clean_photo(self):
         """The service's quick check (size, format, pixels), here too so that a bad photo is reported
@@ -169,7 +169,7 @@ class ProductDetailsForm(forms.Form):
         upload = self.cleaned_data.get("photo")
         if upload:
             try:
-                check_upload(services.read_upload(upload, settings.IMAGE_MAX_BYTES))
+                check_upload(catalog.read_upload(upload, settings.IMAGE_MAX_BYTES))
             except ImageRejected as exc:
                 raise ValidationError(exc.message, code=exc.code.lower()) from None
         return upload
@@ -212,7 +212,7 @@ class VariantForm(PriceStockMixin, forms.Form):
     stock = StockField(label=_("How many you can sell"))
 
     def clean_name(self):
-        return _service_check(services.clean_text, self.cleaned_data["name"], "name")
+        return _service_check(catalog.clean_text, self.cleaned_data["name"], "name")
 
     def service_values(self) -> dict:
         return {field: self.cleaned_data[field] for field in ("name", "price", "stock")}

@@ -1,5 +1,5 @@
 """The seller's pages: list goods, see and change one's own listings. Each view parses the form,
-calls `shop.services` and shapes the page; the rules live in the services.
+calls `shop.catalog` and shapes the page; the rules live in the services.
 
 Server-rendered and without JavaScript: many farmers use a cheap Android phone on a slow network.
 """
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from core.templatetags.money import yuan
 from farmers.models import Cooperative
 from farmers.permissions import is_seller
-from shop import selectors, services
+from shop import catalog, selectors
 from shop.models import ImageStatus, Product, Variant
 
 from .forms import ProductEditForm, ProductForm, VariantFormSet, VariantPriceStockForm
@@ -87,7 +87,7 @@ def _create_listing(request, form, formset) -> Product | None:
     variant_forms = formset.filled_forms()
     try:
         with transaction.atomic():
-            product = services.create_product(
+            product = catalog.create_product(
                 request.user,
                 name=data["name"],
                 category=data["category"],
@@ -99,7 +99,7 @@ def _create_listing(request, form, formset) -> Product | None:
                 variants=[variant_form.service_values() for variant_form in variant_forms],
             )
             if data.get("photo"):
-                services.add_product_image(request.user, product, data["photo"], alt=data["name"])
+                catalog.add_product_image(request.user, product, data["photo"], alt=data["name"])
     except ValidationError as exc:
         _apply_service_errors(exc, form, variant_forms)
         return None
@@ -126,9 +126,9 @@ def product_edit(request, pk):
             try:
                 with transaction.atomic():
                     fields = ("name", "category", "description", "harvest_date")
-                    services.update_product(request.user, product, **{field: data[field] for field in fields})
+                    catalog.update_product(request.user, product, **{field: data[field] for field in fields})
                     if data.get("photo"):
-                        services.add_product_image(request.user, product, data["photo"], alt=data["name"])
+                        catalog.add_product_image(request.user, product, data["photo"], alt=data["name"])
             except ValidationError as exc:
                 _apply_service_errors(exc, form, [])
             else:
@@ -203,7 +203,7 @@ def variant_update(request, pk):
     form = VariantPriceStockForm(request.POST, variant=variant)
     if form.is_valid():
         try:
-            variant = services.update_variant(
+            variant = catalog.update_variant(
                 request.user, variant, price=form.cleaned_data["price"], stock=form.cleaned_data["stock"]
             )
         except ValidationError as exc:
@@ -227,7 +227,7 @@ def variant_update(request, pk):
 @require_POST
 def product_unpublish(request, pk):
     product = _managed_product(request, pk)
-    services.update_product(request.user, product, is_published=False)
+    catalog.update_product(request.user, product, is_published=False)
     messages.success(request, _("“%(name)s” is no longer shown to shoppers.") % {"name": product.name})
     return redirect(_back_to_list(_page_of(request)))
 
@@ -236,7 +236,7 @@ def product_unpublish(request, pk):
 @require_POST
 def product_publish(request, pk):
     product = _managed_product(request, pk)
-    product = services.update_product(request.user, product, publish_when_verified=True)
+    product = catalog.update_product(request.user, product, publish_when_verified=True)
     if product.is_published:
         messages.success(request, _("“%(name)s” is published.") % {"name": product.name})
     else:

@@ -18,7 +18,7 @@ from graphql_relay import from_global_id, to_global_id
 
 from payments import ledger
 from payments.models import LedgerTransaction, Payment, PaymentStatus
-from payments.services import confirm_offline_payment
+from payments.shopper_payments import confirm_offline_payment
 from shop.models import Checkout, Order, OrderLine, OrderStatus, ShippingMethod, ShippingRate, Variant
 from tests import factories as f
 from tests.concurrency.threads import ROUND_TIMEOUT, run_together

@@ -167,12 +167,12 @@ def test_category_with_children_cannot_get_a_parent():
 
 def test_admin_verifies_a_cooperative_through_the_service(client):
     from farmers.models import VerificationState
-    from shop import services
+    from shop import catalog
 
     manager = f.user()
     coop = f.cooperative(state=VerificationState.PENDING, manager=manager)
     product = f.product(seller=coop, published=False)
-    services.update_product(manager, product, publish_when_verified=True)
+    catalog.update_product(manager, product, publish_when_verified=True)
     client.force_login(f.user(is_staff=True, is_superuser=True))
     form = {
         "name": coop.name,

@@ -212,7 +212,7 @@ def test_demo_farmers_log_in_with_their_phone_and_reset_removes_their_accounts(c
 def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
     """Shoppers trying the demo place orders, which point at demo farmers; a reset must not trip over them."""
     from payments import ledger
-    from payments import services as payments
+    from payments import shopper_payments as payments
     from payments.models import Account, LedgerTransaction
     from shop import checkout
     from shop.models import Order, ShippingMethod

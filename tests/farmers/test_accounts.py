@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from core import ratelimit
 from core.models import User
-from farmers import services
+from farmers import registration
 from farmers.models import Farmer, VerificationState
 from tests import factories as f
 
@@ -143,7 +143,7 @@ def test_duplicate_phone_in_a_race_is_a_form_error_not_a_500(client, monkeypatch
     """Two sign-ups with one phone at once: both pass the checks, the database refuses the second."""
     f.user(username="13800138000")  # the other sign-up, committed after our checks ran
     answers = iter([False, False, True])  # the form's check, the service's check, after the IntegrityError
-    monkeypatch.setattr(services, "phone_is_registered", lambda phone: next(answers))
+    monkeypatch.setattr(registration, "phone_is_registered", lambda phone: next(answers))
     refused_signup(client, signup_data(f.village()), "phone", "duplicate_phone")
 
 
@@ -235,7 +235,7 @@ def test_logged_in_person_visiting_signup_goes_to_their_page(client):
 def test_register_farmer_validates_by_itself():
     village = f.village()
     with pytest.raises(ValidationError) as error:
-        services.register_farmer("12345", "1", "", None, f.cooperative())
+        registration.register_farmer("12345", "1", "", None, f.cooperative())
     assert {field: [e.code for e in errors] for field, errors in error.value.error_dict.items()} == {
         "phone": ["invalid_phone"],
         "password": ["password_too_short"],
@@ -243,10 +243,10 @@ def test_register_farmer_validates_by_itself():
         "village": ["required"],
     }
     with pytest.raises(ValidationError) as error:
-        services.register_farmer("13800138000", PASSWORD, "王五", village, f.cooperative())
+        registration.register_farmer("13800138000", PASSWORD, "王五", village, f.cooperative())
     assert error.value.error_dict["cooperative"][0].code == "cooperative_other_county"
     assert counts() == (0, 0)
-    farmer = services.register_farmer("13800138000", PASSWORD, "王五", village)
+    farmer = registration.register_farmer("13800138000", PASSWORD, "王五", village)
     assert farmer.verification_state == VerificationState.PENDING and farmer.cooperative is None
 
 
@@ -255,7 +255,7 @@ def test_register_farmer_validates_by_itself():
 
 @pytest.fixture
 def farmer_account():
-    return services.register_farmer("13800138000", PASSWORD, "张三", f.village())
+    return registration.register_farmer("13800138000", PASSWORD, "张三", f.village())
 
 
 def login(client, username, password=PASSWORD, ip="10.0.0.1", **query):

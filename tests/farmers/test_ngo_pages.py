@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from farmers.models import FarmerStateChange, VerificationState
-from farmers.services import change_verification_state
-from shop import services as shop_services
+from farmers.verification import change_verification_state
+from shop import catalog as shop_services
 from shop.selectors import visible_products
 from tests import factories as f
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from farmers.models import FarmerStateChange, VerificationState
-from farmers.services import change_verification_state
+from farmers.verification import change_verification_state
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -78,17 +78,17 @@ def test_suspension_hides_the_farmers_products_at_once():
 
 
 def test_listing_finished_while_pending_is_published_by_verification():
-    from shop import services
+    from shop import catalog
     from shop.models import Product
 
     farmer = f.farmer(state=S.PENDING)
     waiting = f.product(seller=farmer, published=False)
-    services.update_product(farmer.user, waiting, publish_when_verified=True)
+    catalog.update_product(farmer.user, waiting, publish_when_verified=True)
     draft = f.product(seller=farmer, published=False)
     waiting.refresh_from_db()
     assert (waiting.is_published, waiting.publish_when_verified) == (False, True)
 
-    services.update_product(farmer.user, waiting, name="改了名字")  # editing keeps it waiting
+    catalog.update_product(farmer.user, waiting, name="改了名字")  # editing keeps it waiting
     assert Product.objects.get(pk=waiting.pk).publish_when_verified is True
 
     change_verification_state(farmer, S.VERIFIED, by=f.staff_user())
@@ -99,23 +99,23 @@ def test_listing_finished_while_pending_is_published_by_verification():
 
 
 def test_unpublishing_withdraws_a_waiting_listing():
-    from shop import services
+    from shop import catalog
 
     farmer = f.farmer(state=S.PENDING)
     product = f.product(seller=farmer, published=False)
-    services.update_product(farmer.user, product, publish_when_verified=True)
-    services.update_product(farmer.user, product, is_published=False)
+    catalog.update_product(farmer.user, product, publish_when_verified=True)
+    catalog.update_product(farmer.user, product, is_published=False)
     change_verification_state(farmer, S.VERIFIED, by=f.staff_user())
     product.refresh_from_db()
     assert product.is_published is False
 
 
 def test_verified_farmer_publishing_through_the_form_path_goes_live_at_once():
-    from shop import services
+    from shop import catalog
 
     farmer = f.farmer()
     product = f.product(seller=farmer, published=False)
-    services.update_product(farmer.user, product, publish_when_verified=True)
+    catalog.update_product(farmer.user, product, publish_when_verified=True)
     product.refresh_from_db()
     assert (product.is_published, product.publish_when_verified) == (True, False)
 
@@ -131,14 +131,14 @@ def test_nobody_verifies_themselves():
 
 
 def test_verifying_a_cooperative_publishes_its_waiting_listings():
-    from farmers.services import change_cooperative_state
-    from shop import services
+    from farmers.verification import change_cooperative_state
+    from shop import catalog
     from shop.selectors import visible_products
 
     manager = f.user()
     coop = f.cooperative(state=S.PENDING, manager=manager)
     product = f.product(seller=coop, published=False)
-    services.update_product(manager, product, publish_when_verified=True)
+    catalog.update_product(manager, product, publish_when_verified=True)
     assert product not in visible_products()
 
     with pytest.raises(PermissionDenied):

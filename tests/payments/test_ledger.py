@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from graphql_relay import to_global_id
 
-from payments import ledger, services
+from payments import ledger, shopper_payments
 from payments.models import Account, Entry, LedgerTransaction, PaymentStatus, Refund, RefundStatus
 from shop.models import Order, OrderLine, OrderStatus
 from tests import factories as f
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_confirms(order):
-    return services.confirm_offline_payment(f.staff_user(), order.payment)
+    return shopper_payments.confirm_offline_payment(f.staff_user(), order.payment)
 
 
 def fee_lines_order():
@@ -84,7 +84,7 @@ def test_a_payment_recorded_twice_is_booked_once():
     staff_confirms(order)
     entries = Entry.objects.count()
 
-    assert services.record_succeeded(order.payment.pk) is False
+    assert shopper_payments.record_succeeded(order.payment.pk) is False
     ledger.book_payment(Order.objects.get().payment)
 
     assert Entry.objects.count() == entries
@@ -131,7 +131,7 @@ def test_refunding_one_line_then_the_rest(settings):
     owed_a, owed_b = ledger.owed_to(farmer_a), ledger.owed_to(farmer_b)
     fees = ledger.balance(ledger.fee_account())
 
-    refund = services.refund_payment(staff, order.payment, [line], reason="压坏了")
+    refund = shopper_payments.refund_payment(staff, order.payment, [line], reason="压坏了")
 
     assert (refund.status, refund.amount, refund.includes_shipping) == (RefundStatus.SUCCEEDED, line.total, False)
     assert ledger.owed_to(farmer_a) == owed_a - (Decimal("30.03") - Decimal("0.90"))
@@ -143,11 +143,11 @@ def test_refunding_one_line_then_the_rest(settings):
     assert OrderLine.objects.get(pk=line.pk).refunded_at is not None
 
     with pytest.raises(ValidationError) as twice:
-        services.refund_payment(staff, payment, [OrderLine.objects.get(pk=line.pk)])
+        shopper_payments.refund_payment(staff, payment, [OrderLine.objects.get(pk=line.pk)])
     assert twice.value.error_dict["lines"][0].code == "already_refunded"
     assert Refund.objects.count() == 1
 
-    rest = services.refund_payment(staff, payment)
+    rest = shopper_payments.refund_payment(staff, payment)
 
     assert rest.includes_shipping and rest.amount == order.total - Decimal("30.03")
     assert ledger.owed_to(farmer_a) == 0 and ledger.owed_to(farmer_b) == 0
@@ -198,9 +198,9 @@ def test_only_operators_refund():
 
     for actor in (order.user, farmer_a.user, f.user()):
         with pytest.raises(PermissionDenied):
-            services.refund_payment(actor, order.payment, list(order.lines.all()))
+            shopper_payments.refund_payment(actor, order.payment, list(order.lines.all()))
         with pytest.raises(PermissionDenied):
-            services.refund_payment(actor, order.payment)
+            shopper_payments.refund_payment(actor, order.payment)
 
     assert not Refund.objects.exists() and all_balances() == before
     assert Order.objects.get().payment.refunded_amount == 0
@@ -209,7 +209,7 @@ def test_only_operators_refund():
 def test_an_unpaid_order_cannot_be_refunded():
     order, _a, _b, _va, _vb = two_farmer_order()
     with pytest.raises(ValidationError) as refused:
-        services.refund_payment(f.staff_user(), order.payment)
+        shopper_payments.refund_payment(f.staff_user(), order.payment)
     assert refused.value.code == "not_paid"
     assert not Refund.objects.exists() and not LedgerTransaction.objects.exists()
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from payments.models import Payment
-from payments.services import confirm_offline_payment
+from payments.shopper_payments import confirm_offline_payment
 from promotion import tokens
 from promotion.attribution import ATTRIBUTION_WINDOW
 from promotion.budget import reconcile_campaigns

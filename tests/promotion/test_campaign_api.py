@@ -549,7 +549,7 @@ def test_sponsor_refusals(gql, world, data, field, code):
 
 def test_stats_count_clicks_spend_orders_revenue_and_farmer_income(gql, world):
     from payments.ledger import owed_to
-    from payments.services import confirm_offline_payment
+    from payments.shopper_payments import confirm_offline_payment
     from promotion.budget import get_budget
     from promotion.feed import build_page
     from tests.shop.buying import place_order

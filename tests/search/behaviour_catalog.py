@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from core.models import User
 from farmers.models import Cooperative, County, Farmer, Province, VerificationState, Village
-from farmers.services import change_verification_state
+from farmers.verification import change_verification_state
 from search.query import PRICE_RANGES
-from shop import services
+from shop import catalog as shop_catalog
 from shop.models import Category, Product
 
 # key: (name, English name, parent key)
@@ -375,7 +375,7 @@ def _list(catalog: Catalog, item: Item) -> Product:
         farmer = _farmer(catalog, item.village, "to-suspend")
     else:
         farmer = _farmer(catalog, item.village, "verified")
-    product = services.create_product(
+    product = shop_catalog.create_product(
         catalog.staff,
         name=item.name,
         category=catalog.categories[item.category],

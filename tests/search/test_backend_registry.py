@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 import config
-from search import indexing, services
+from search import indexing, product_search
 from search.backends import RebuildReport, SearchBackend, get_backend
 from search.backends.elasticsearch import ElasticsearchBackend
 from search.query import SearchResults, Suggestion
@@ -66,9 +66,9 @@ def test_callers_search_through_the_configured_class_built_with_its_name_and_opt
         backend = get_backend()
         assert type(backend) is RecordingBackend
         assert (backend.name, backend.total, backend.label) == ("default", 7, "shelf")
-        assert services.search_products("土豆").total == 7
-        assert services.matching_product_ids("tudou") == []
-        assert services.suggest("马铃") == []
+        assert product_search.search_products("土豆").total == 7
+        assert product_search.matching_product_ids("tudou") == []
+        assert product_search.suggest("马铃") == []
         assert backend.asked == ["土豆", "tudou", "马铃"]
 
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from farmers.models import VerificationState
-from farmers.services import change_verification_state
+from farmers.verification import change_verification_state
 from search import indexing
 from search.analysis import QueryTooLong
 from search.query import PRICE_RANGES, Page, SearchFilters, SearchResults
-from shop import services as catalog_services
+from shop import catalog as catalog_services
 from shop.models import Product, Variant
 from tests.search.behaviour_catalog import ITEMS_BY_KEY, VISIBLE, Catalog
 

@@ -485,7 +485,7 @@ def test_search_unavailable_is_a_coded_error(gql, catalog):
     broken.search.side_effect = SearchUnavailable("connection refused")
     broken.autocomplete.side_effect = SearchUnavailable("connection refused")
     broken.matching_ids.side_effect = SearchUnavailable("connection refused")
-    with mock.patch("search.services.get_backend", return_value=broken):
+    with mock.patch("search.product_search.get_backend", return_value=broken):
         result = gql(SEARCH, {"query": "土豆"})
         suggested = gql(SUGGEST, {"prefix": "土"})
         listed = gql(PRODUCTS, {"search": "土豆"})

@@ -12,12 +12,12 @@ import pytest
 from django.db import transaction
 
 from farmers.models import VerificationState
-from farmers.services import change_cooperative_state, change_verification_state
-from search import indexing, services
+from farmers.verification import change_cooperative_state, change_verification_state
+from search import indexing, product_search
 from search.backends import get_backend
 from search.models import SearchEntry
 from search.tasks import sync_index
-from shop import services as catalog
+from shop import catalog
 from shop.models import Product, Variant
 from tests import factories
 from tests.celery_worker import unacked_messages, waiting_messages
@@ -74,13 +74,13 @@ def test_a_rolled_back_change_is_not_indexed(on_commit):
 def test_unpublished_goods_leave_the_results_at_once_and_the_index_after_commit(on_commit):
     with on_commit():
         product = factories.product(name="土蜂蜜")
-    assert [p.pk for p in services.search_products("蜂蜜").products] == [product.pk]
+    assert [p.pk for p in product_search.search_products("蜂蜜").products] == [product.pk]
 
     # A bulk update sends no signal and schedules nothing: the index still holds the product…
     Product.objects.filter(pk=product.pk).update(is_published=False)
     assert indexed_ids("蜂蜜") == {product.pk}
     # …but shoppers no longer see it, because hits are re-read through the visible catalog.
-    assert services.search_products("蜂蜜").products == []
+    assert product_search.search_products("蜂蜜").products == []
 
     with on_commit():
         catalog.update_product(product.farmer.user, Product.objects.get(pk=product.pk), is_published=False)

@@ -211,7 +211,7 @@ def test_invalid_filters_are_ignored(client, catalog):
 def test_search_unavailable_is_a_page_not_a_500(client, catalog):
     broken = mock.Mock()
     broken.search.side_effect = SearchUnavailable("connection refused")
-    with mock.patch("search.services.get_backend", return_value=broken):
+    with mock.patch("search.product_search.get_backend", return_value=broken):
         html = get(client, status=503, q="土豆")
 
     assert 'role="alert"' in html

@@ -28,7 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from config.celery import app
-from shop import services
+from shop import catalog
 from shop.models import ImageStatus
 from tests import factories
 from tests.celery_worker import unacked_messages, waiting_messages
@@ -48,7 +48,7 @@ def test_uploaded_photo_is_processed_by_a_real_worker(celery_on_redis):
     main_thread = threading.get_ident()
 
     with transaction.atomic():
-        image = services.add_product_image(farmer.user, product, SimpleUploadedFile("p.jpg", phone_jpeg()))
+        image = catalog.add_product_image(farmer.user, product, SimpleUploadedFile("p.jpg", phone_jpeg()))
         assert waiting_messages(broker, queue, IMAGE_TASK) == 0, "enqueued before the commit"
     # Committed: the message waits in Redis, and nothing has run in this process.
     assert waiting_messages(broker, queue, IMAGE_TASK) == 1

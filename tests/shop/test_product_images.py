@@ -20,7 +20,7 @@ from graphql_relay import to_global_id
 from PIL import ExifTags, Image
 
 from core.tasks import process_image as process_image_task
-from shop import services
+from shop import catalog
 from shop.models import ImageStatus, ProductImage
 from tests import factories
 from tests.core.test_images import assert_bare_jpeg, assert_human_sentence, bilevel_png, phone_jpeg
@@ -92,7 +92,7 @@ def listed_images(gql, product) -> list[dict]:
 def raw_pending_upload(product, data: bytes, django_capture_on_commit_callbacks) -> ProductImage:
     """An accepted upload whose processing has not run yet; returns it with its callbacks captured."""
     with django_capture_on_commit_callbacks() as callbacks:
-        image = services.add_product_image(product.farmer.user, product, SimpleUploadedFile("p.jpg", data))
+        image = catalog.add_product_image(product.farmer.user, product, SimpleUploadedFile("p.jpg", data))
     assert len(callbacks) == 1
     image.pending_callbacks = callbacks
     return image
@@ -301,13 +301,13 @@ def snapshot(image: ProductImage) -> dict:
 def test_processing_twice_changes_nothing(product, django_capture_on_commit_callbacks):
     image = raw_pending_upload(product, phone_jpeg(), django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.process_image(image.pk)
+        first = catalog.process_image(image.pk)
     assert first.status == ImageStatus.READY
     before = snapshot(image)
     assert len(before["files"]) == 4
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        again = services.process_image(image.pk)
+        again = catalog.process_image(image.pk)
         assert process_image_task.delay("shop.productimage", image.pk).get() == ImageStatus.READY  # a retried task
     assert callbacks == []
     assert again.pk == image.pk and again.status == ImageStatus.READY
@@ -322,12 +322,12 @@ def test_processing_a_failed_photo_again_changes_nothing(product, django_capture
     assert before["row"]["status"] == ImageStatus.FAILED
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.process_image(image.pk).status == ImageStatus.FAILED
+        assert catalog.process_image(image.pk).status == ImageStatus.FAILED
     assert snapshot(image) == before
 
 
 def test_processing_a_deleted_photo_does_nothing(product, django_capture_on_commit_callbacks):
     image = raw_pending_upload(product, phone_jpeg(), django_capture_on_commit_callbacks)
     ProductImage.objects.filter(pk=image.pk).delete()
-    assert services.process_image(image.pk) is None
+    assert catalog.process_image(image.pk) is None
     assert process_image_task.delay("shop.productimage", image.pk).get() is None

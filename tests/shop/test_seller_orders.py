@@ -16,7 +16,7 @@ from django.shortcuts import resolve_url
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from payments.services import confirm_offline_payment, refund_payment
+from payments.shopper_payments import confirm_offline_payment, refund_payment
 from shop.checkout import (
     LineRequest,
     complete_checkout,

@@ -18,8 +18,8 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 
 from farmers.models import VerificationState
-from farmers.services import change_verification_state
-from shop import selectors, services
+from farmers.verification import change_verification_state
+from shop import catalog, selectors
 from shop.models import ImageStatus, Product, ProductImage, Variant
 from shop.seller.forms import ProductForm, VariantFormSet
 from shop.seller.views import _apply_service_errors
@@ -560,7 +560,7 @@ def test_visibility_is_said_in_words(client, farmer):
 def test_a_photo_still_processing_shows_a_placeholder(client, farmer, django_capture_on_commit_callbacks):
     product = f.product(seller=farmer)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.add_product_image(farmer.user, product, photo())
+        catalog.add_product_image(farmer.user, product, photo())
     client.force_login(farmer.user)
 
     [row] = client.get(LIST).context["rows"]
