@@ -240,6 +240,10 @@ class OrderAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Order._meta.fields]
 
+    @admin.display(description=_("order number"), ordering="id")
+    def number(self, obj):
+        return obj.number
+
     @admin.action(description=_("Confirm the offline payment was received"))
     def confirm_offline_payment(self, request, queryset):
         from payments import services as payments

@@ -19,7 +19,7 @@ class ShippingMethod(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Charged for each started kilogram a parcel weighs above the heaviest bracket."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]
