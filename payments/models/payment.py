@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shop.models import Order, OrderLine, PaymentMethod
 
@@ -72,7 +73,7 @@ class Payment(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("refund status", "Pending")
     SUCCEEDED = "succeeded", _("Refunded")
     FAILED = "failed", _("Failed")
 

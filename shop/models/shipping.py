@@ -52,4 +52,8 @@ class ShippingRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.method.name} ≤ {self.max_weight_kg} kg: {self.price}"
+        return _("%(method)s, up to %(weight)s kg: %(price)s") % {
+            "method": self.method.name,
+            "weight": self.max_weight_kg,
+            "price": self.price,
+        }
