@@ -53,17 +53,21 @@ def processed_image_path(instance, filename):
 class ProcessedImage(models.Model):
     """A photo shown only once processed (re-encoded, metadata stripped); see core.images."""
 
-    status = models.CharField(max_length=8, choices=ImageStatus.choices, default=ImageStatus.PENDING, db_index=True)
-    error_code = models.CharField(max_length=40, blank=True)
-    error_message = models.CharField(max_length=200, blank=True)
-    raw_upload = models.FileField(storage=private_storage, upload_to="uploads/", blank=True, editable=False)
-    original = models.FileField(upload_to=processed_image_path, blank=True)
-    small = models.FileField(upload_to=processed_image_path, blank=True)
-    medium = models.FileField(upload_to=processed_image_path, blank=True)
-    large = models.FileField(upload_to=processed_image_path, blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ImageStatus.choices, default=ImageStatus.PENDING, db_index=True
+    )
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    error_message = models.CharField(_("error message"), max_length=200, blank=True)
+    raw_upload = models.FileField(
+        _("uploaded file"), storage=private_storage, upload_to="uploads/", blank=True, editable=False
+    )
+    original = models.FileField(_("original photo"), upload_to=processed_image_path, blank=True)
+    small = models.FileField(_("small photo"), upload_to=processed_image_path, blank=True)
+    medium = models.FileField(_("medium photo"), upload_to=processed_image_path, blank=True)
+    large = models.FileField(_("large photo"), upload_to=processed_image_path, blank=True)
+    width = models.PositiveIntegerField(_("width (pixels)"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height (pixels)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         abstract = True

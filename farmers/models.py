@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Province(models.Model):
     name = models.CharField(_("name"), max_length=40, unique=True)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -24,7 +25,7 @@ class County(models.Model):
     province = models.ForeignKey(Province, models.PROTECT, related_name="counties", verbose_name=_("province"))
     name = models.CharField(_("name"), max_length=40)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
     class Meta:
         ordering = ["province__name", "name"]
@@ -42,7 +43,7 @@ class Village(models.Model):
     county = models.ForeignKey(County, models.PROTECT, related_name="villages", verbose_name=_("county"))
     name = models.CharField(_("name"), max_length=40)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     story = models.TextField(_("story"), blank=True)
     households = models.PositiveIntegerField(_("households"), default=0)
     poor_households = models.PositiveIntegerField(_("registered poor households"), default=0)
@@ -78,7 +79,7 @@ class Village(models.Model):
 
 
 class VerificationState(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("verification state", "Pending")
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
     SUSPENDED = "suspended", _("Suspended")
@@ -88,7 +89,7 @@ class Cooperative(models.Model):
     """A farmers' cooperative (合作社): can sell on its own account and on behalf of its members."""
 
     name = models.CharField(_("name"), max_length=80)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     village = models.ForeignKey(Village, models.PROTECT, related_name="cooperatives", verbose_name=_("village"))
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="managed_cooperatives", verbose_name=_("managers")
@@ -98,7 +99,7 @@ class Cooperative(models.Model):
     verification_state = models.CharField(
         _("verification state"), max_length=10, choices=VerificationState.choices, default=VerificationState.PENDING
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -151,7 +152,7 @@ class Farmer(models.Model):
     )
     state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
     state_reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["village_id", "name"]  # not "village": that would join county and province
@@ -179,12 +180,14 @@ class Farmer(models.Model):
 class FarmerStateChange(models.Model):
     """The record of every verification decision: who, when, why."""
 
-    farmer = models.ForeignKey(Farmer, models.CASCADE, related_name="state_changes")
-    from_state = models.CharField(max_length=10, choices=VerificationState.choices)
-    to_state = models.CharField(max_length=10, choices=VerificationState.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
-    changed_at = models.DateTimeField()
-    reason = models.TextField(blank=True)
+    farmer = models.ForeignKey(Farmer, models.CASCADE, related_name="state_changes", verbose_name=_("farmer"))
+    from_state = models.CharField(_("from state"), max_length=10, choices=VerificationState.choices)
+    to_state = models.CharField(_("to state"), max_length=10, choices=VerificationState.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -197,10 +200,10 @@ class FarmerStateChange(models.Model):
 
 class NGO(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
     villages = models.ManyToManyField(Village, blank=True, related_name="ngos", verbose_name=_("villages covered"))
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="ngos", verbose_name=_("staff"))
-    website = models.URLField(blank=True)
+    website = models.URLField(_("website"), blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -51,20 +51,35 @@ class EntryInline(ReadOnlyInline):
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["key", "memo", "created_at"]
+    """Memos are stored in English and shown in the operator's language (payments.ledger_text);
+    searching matches the stored English."""
+
+    list_display = ["key", "memo_shown", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["key", "memo"]
+    fields = ["key", "memo_shown", "order", "created_at"]
+    readonly_fields = fields
     inlines = [EntryInline]
+
+    @admin.display(description=_("memo"))
+    def memo_shown(self, obj):
+        return str(obj)
 
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["code", "name", "kind", "balance"]
+    list_display = ["code", "name_shown", "kind", "balance"]
     list_filter = ["kind"]
     search_fields = ["code", "name", "farmer__name", "cooperative__name"]
+    fields = ["code", "name_shown", "kind", "farmer", "cooperative", "balance"]
+    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(fen=ledger.fen_sum("entries__amount"))
+
+    @admin.display(description=_("name"))
+    def name_shown(self, obj):
+        return str(obj)
 
     @admin.display(description=_("balance (debit +, credit −)"))
     def balance(self, obj):

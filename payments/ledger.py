@@ -15,6 +15,7 @@ from django.db.models.functions import Cast, Round
 
 from core.money import FEN, allocate, has_at_most_two_places
 
+from . import ledger_text as text
 from .models import Account, AccountKind, Entry, LedgerTransaction
 
 PLATFORM_FEES = "income:platform-fees"
@@ -33,11 +34,11 @@ def _account(code: str, name: str, kind: str, **owner) -> Account:
 
 
 def cash_account(gateway: str) -> Account:
-    return _account(f"asset:cash:{gateway}", f"Cash received through {gateway}", AccountKind.ASSET)
+    return _account(f"asset:cash:{gateway}", text.stored(text.CASH, gateway=gateway), AccountKind.ASSET)
 
 
 def fee_account() -> Account:
-    return _account(PLATFORM_FEES, "Platform fees", AccountKind.INCOME)
+    return _account(PLATFORM_FEES, text.stored(text.PLATFORM_FEES), AccountKind.INCOME)
 
 
 def payable_account(seller) -> Account:
@@ -46,11 +47,14 @@ def payable_account(seller) -> Account:
 
     if isinstance(seller, Farmer):
         return _account(
-            f"liability:farmer:{seller.pk}", f"Payable to farmer {seller.pk}", AccountKind.LIABILITY, farmer=seller
+            f"liability:farmer:{seller.pk}",
+            text.stored(text.PAYABLE_TO_FARMER, farmer=seller.pk),
+            AccountKind.LIABILITY,
+            farmer=seller,
         )
     return _account(
         f"liability:cooperative:{seller.pk}",
-        f"Payable to cooperative {seller.pk}",
+        text.stored(text.PAYABLE_TO_COOPERATIVE, cooperative=seller.pk),
         AccountKind.LIABILITY,
         cooperative=seller,
     )
@@ -60,12 +64,12 @@ def sponsor_account(sponsor) -> Account:
     """A sponsor's promotion budget: billed clicks are debited here (no deposits are recorded yet,
     so its balance is what the sponsor owes for clicks)."""
     return _account(
-        f"liability:sponsor:{sponsor.pk}", f"Promotion budget of sponsor {sponsor.pk}", AccountKind.LIABILITY
+        f"liability:sponsor:{sponsor.pk}", text.stored(text.SPONSOR_BUDGET, sponsor=sponsor.pk), AccountKind.LIABILITY
     )
 
 
 def promotion_income_account() -> Account:
-    return _account("income:promotion", "Promotion clicks", AccountKind.INCOME)
+    return _account("income:promotion", text.stored(text.PROMOTION_INCOME), AccountKind.INCOME)
 
 
 # --- Posting ----------------------------------------------------------------------------------
@@ -73,6 +77,8 @@ def promotion_income_account() -> Account:
 
 def post(key: str, memo: str, entries: list[tuple[Account, Decimal]], order=None) -> LedgerTransaction:
     """Book one balanced transaction, once: posting a key already booked returns the first booking.
+
+    `memo` is stored English, made with `ledger_text.stored` so that it is shown translated.
 
     Entries to the same account are merged, and zero entries dropped, so callers can state the
     movement the way they think of it."""
@@ -112,7 +118,7 @@ def book_payment(payment) -> None:
     payables = _seller_accounts(fulfilments)
     entries = [(cash_account(payment.gateway), payment.amount)]
     entries += [(payables[fulfilment.pk], -fulfilment.total) for fulfilment in fulfilments]
-    post(f"payment:{payment.pk}", f"Order {order.number} paid", entries, order=order)
+    post(f"payment:{payment.pk}", text.stored(text.ORDER_PAID, order=order.number), entries, order=order)
 
     lines = list(order.lines.all())
     total_fee = (order.subtotal * fee_rate()).quantize(FEN, rounding=ROUND_HALF_UP)
@@ -123,7 +129,7 @@ def book_payment(payment) -> None:
     type(lines[0]).objects.bulk_update(lines, ["platform_fee"])
     entries = [(fee_account(), -total_fee)]
     entries += [(payables[line.fulfilment_id], line.platform_fee) for line in lines]
-    post(f"fee:{payment.pk}", f"Platform fee on order {order.number}", entries, order=order)
+    post(f"fee:{payment.pk}", text.stored(text.PLATFORM_FEE, order=order.number), entries, order=order)
 
 
 def book_refund(refund) -> None:
@@ -138,12 +144,14 @@ def book_refund(refund) -> None:
     entries += [(payables[line.fulfilment_id], line.total) for line in lines]
     if refund.includes_shipping:
         entries += [(payables[fulfilment.pk], fulfilment.shipping_price) for fulfilment in fulfilments]
-    post(f"refund:{refund.pk}", f"Refund {refund.pk} on order {order.number}", entries, order=order)
+    memo = text.stored(text.REFUND, refund=refund.pk, order=order.number)
+    post(f"refund:{refund.pk}", memo, entries, order=order)
     fee_back = sum((line.platform_fee for line in lines), Decimal("0"))
     if fee_back > 0:
         entries = [(fee_account(), fee_back)]
         entries += [(payables[line.fulfilment_id], -line.platform_fee) for line in lines]
-        post(f"fee-refund:{refund.pk}", f"Fee returned with refund {refund.pk}", entries, order=order)
+        memo = text.stored(text.FEE_RETURNED, refund=refund.pk)
+        post(f"fee-refund:{refund.pk}", memo, entries, order=order)
 
 
 # --- Reading ----------------------------------------------------------------------------------

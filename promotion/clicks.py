@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import ledger
+from payments import ledger, ledger_text
 from shop.models import Product
 from shop.selectors import visible_products
 
@@ -131,7 +131,7 @@ def _charge(click: Click, campaign: Campaign, viewer_key: str, now: datetime.dat
     Spend.objects.create(campaign=campaign, click=click, amount=campaign.bid, day=budget_day(now), created_at=now)
     ledger.post(
         f"promotion-click-{click.pk}",
-        f"Click {click.pk} on campaign {campaign.pk}",
+        ledger_text.stored(ledger_text.PROMOTION_CLICK, click=click.pk, campaign=campaign.pk),
         [(ledger.sponsor_account(campaign.sponsor), campaign.bid), (ledger.promotion_income_account(), -campaign.bid)],
     )
     if charge.exhausted:

@@ -80,6 +80,13 @@ class FeedEntry:
     def sponsor_name(self) -> str | None:
         return self.placement.campaign.sponsor.name if self.placement else None
 
+    @property
+    def ad_label(self) -> str | None:
+        """What a promoted entry must show, in the active language: 广告 · <sponsor>. Slots are sold
+        per click and ranked by bid, which China's Internet Advertising Measures (2023) treat as paid
+        ranking: it must say 广告 ("advertisement") where it is seen, set apart from organic items."""
+        return _("Ad · %(sponsor)s") % {"sponsor": self.sponsor_name} if self.placement else None
+
 
 @dataclass
 class FeedPage:

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TsVectorField(models.TextField):
@@ -17,27 +18,29 @@ class SearchEntry(models.Model):
     """One visible product as the database backends index it: the document's facet values, its
     name and description (for highlights), and its tokens (in the vectors, or SQLite's FTS5 table)."""
 
-    product_id = models.BigIntegerField(primary_key=True)
-    name = models.TextField()
-    description = models.TextField(blank=True)
-    name_pinyin = models.TextField(blank=True)  # near matches of a misspelt pinyin (pg_trgm)
+    product_id = models.BigIntegerField(_("product ID"), primary_key=True)
+    name = models.TextField(_("name"))
+    description = models.TextField(_("description"), blank=True)
+    name_pinyin = models.TextField(_("name in pinyin"), blank=True)  # near matches of a misspelt pinyin (pg_trgm)
     # PostgreSQL: every token, matched through a GIN index; and the name, category, place and
     # pinyin tokens alone, small enough to stay in the row, which ranking reads.
-    vector = TsVectorField(null=True)
-    title_vector = TsVectorField(null=True)
-    category_id = models.BigIntegerField()
-    top_category_id = models.BigIntegerField()
-    province_id = models.BigIntegerField()
-    county_id = models.BigIntegerField()
-    village_id = models.BigIntegerField()
-    min_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
-    in_stock = models.BooleanField(default=False)
-    created_at = models.DateTimeField()
+    vector = TsVectorField(_("search words"), null=True)
+    title_vector = TsVectorField(_("search words of the name"), null=True)
+    category_id = models.BigIntegerField(_("category ID"))
+    top_category_id = models.BigIntegerField(_("top category ID"))
+    province_id = models.BigIntegerField(_("province ID"))
+    county_id = models.BigIntegerField(_("county ID"))
+    village_id = models.BigIntegerField(_("village ID"))
+    min_price = models.DecimalField(_("lowest price"), max_digits=10, decimal_places=2, null=True)
+    in_stock = models.BooleanField(_("in stock"), default=False)
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         # No foreign key to the product: the index may live in another database, and a deleted
         # product is removed from the index by the sync task, like any other engine's document.
         db_table = "search_entry"
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
         indexes = [
             models.Index(fields=["category_id"], name="search_entry_category"),
             models.Index(fields=["top_category_id"], name="search_entry_top_category"),

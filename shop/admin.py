@@ -225,6 +225,10 @@ class OrderAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Order._meta.fields]
 
+    @admin.display(description=_("order number"), ordering="id")
+    def number(self, obj):
+        return obj.number
+
     @admin.action(description=_("Confirm the offline payment was received"), permissions=["confirm_payment"])
     def confirm_offline_payment(self, request, queryset):
         """First a page listing the chosen orders, each with a field for the reference the money

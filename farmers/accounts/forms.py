@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.ratelimit import LoginAttempt
 from farmers import registration
@@ -80,7 +81,7 @@ class SignUpForm(forms.Form):
         Cooperative.objects.filter(verification_state=VerificationState.VERIFIED).select_related("village"),
         label=_("Cooperative (if you belong to one)"),
         required=False,
-        empty_label=_("None"),
+        empty_label=pgettext_lazy("no cooperative", "None"),
         widget=PlaceSelect,
     )
     password1 = forms.CharField(

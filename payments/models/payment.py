@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def gateway_choices():
@@ -25,16 +26,18 @@ class Payment(models.Model):
     (see `payments.shopper_payments`), so a late or replayed gateway message cannot undo a later one."""
 
     # By name, not import: shop sits above payments (docs/architecture.md).
-    order = models.OneToOneField("shop.Order", models.PROTECT, related_name="payment")
+    order = models.OneToOneField("shop.Order", models.PROTECT, related_name="payment", verbose_name=_("order"))
     gateway = models.CharField(_("gateway"), max_length=10, choices=gateway_choices)
     status = models.CharField(
         _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3, default="CNY")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
-    stripe_payment_intent = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
-    client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    stripe_payment_intent = models.CharField(
+        _("Stripe PaymentIntent"), max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    client_secret = models.CharField(_("client secret"), max_length=255, blank=True, editable=False)
     failure_message = models.CharField(_("why it failed"), max_length=255, blank=True)
     reference = models.CharField(
         _("reference"), max_length=80, blank=True, help_text=_("Bank transfer reference or receipt number.")
@@ -48,7 +51,7 @@ class Payment(models.Model):
         verbose_name=_("confirmed by"),
     )
     succeeded_at = models.DateTimeField(_("paid at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -76,7 +79,7 @@ class Payment(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("refund status", "Pending")
     SUCCEEDED = "succeeded", _("Refunded")
     FAILED = "failed", _("Failed")
 
@@ -84,15 +87,19 @@ class RefundStatus(models.TextChoices):
 class Refund(models.Model):
     """Money sent back: the whole rest of a payment, or chosen lines. Booked in the ledger when it succeeds."""
 
-    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, models.PROTECT, related_name="refunds", verbose_name=_("payment"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
-    lines = models.ManyToManyField("shop.OrderLine", blank=True, related_name="refunds")
-    includes_shipping = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    lines = models.ManyToManyField("shop.OrderLine", blank=True, related_name="refunds", verbose_name=_("order lines"))
+    includes_shipping = models.BooleanField(_("shipping refunded too"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    stripe_refund = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    stripe_refund = models.CharField(
+        _("Stripe refund"), max_length=255, unique=True, null=True, blank=True, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -107,11 +114,11 @@ class Refund(models.Model):
 class WebhookEvent(models.Model):
     """Each gateway event once: the unique id makes a replayed or duplicated delivery a no-op."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=100, blank=True)
+    event_id = models.CharField(_("event ID"), max_length=255, unique=True)
+    type = models.CharField(_("event type"), max_length=100)
+    payload = models.JSONField(_("content"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

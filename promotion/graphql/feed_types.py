@@ -26,8 +26,15 @@ class FeedItem(graphene.Union):
 class FeedEdge(graphene.ObjectType):
     cursor = graphene.String(required=True, description="Pass as `after` to continue after this entry.")
     node = graphene.Field(FeedItem, required=True)
-    promoted = graphene.Boolean(required=True, description="A paid placement: show it labelled as promoted.")
+    promoted = graphene.Boolean(
+        required=True, description="A paid placement: show it with `adLabel`, set apart from the other entries."
+    )
     sponsor_name = graphene.String(description="Who paid for a promoted entry; null for the others.")
+    ad_label = graphene.String(
+        description="The label a promoted entry must show where it is seen, in the request's language: "
+        "广告 · <sponsor> (China's Internet Advertising Measures require paid placements to say 广告); "
+        "null for the others."
+    )
     click_url = graphene.String(
         required=True,
         description="Where the entry links to: for a promoted entry its single-use /r/ link (valid two hours), "
@@ -49,6 +56,10 @@ class FeedEdge(graphene.ObjectType):
     @staticmethod
     def resolve_sponsor_name(root, info):
         return root.sponsor_name
+
+    @staticmethod
+    def resolve_ad_label(root, info):
+        return root.ad_label
 
     @staticmethod
     def resolve_click_url(root, info):

@@ -26,7 +26,7 @@ class Sponsor(models.Model):
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="sponsors", verbose_name=_("staff")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -89,8 +89,8 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,10 +133,10 @@ class Campaign(models.Model):
 class CampaignDay(models.Model):
     """One campaign's figures for one day (Asia/Shanghai): the daily cap's counter and impressions."""
 
-    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="days")
-    day = models.DateField()
-    spent_fen = models.PositiveBigIntegerField(default=0)
-    impressions = models.PositiveBigIntegerField(default=0)
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="days", verbose_name=_("campaign"))
+    day = models.DateField(_("day"))
+    spent_fen = models.PositiveBigIntegerField(_("spent (fen)"), default=0)
+    impressions = models.PositiveBigIntegerField(_("impressions"), default=0)
 
     class Meta:
         ordering = ["-day"]

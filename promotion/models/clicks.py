@@ -27,16 +27,27 @@ class Click(models.Model):
     """One request to /r/<token>, billable or not: every click is kept, so that the reasons a click
     was not billed can be audited. `token_id` is unique: a token bills at most once."""
 
-    campaign = models.ForeignKey(Campaign, models.CASCADE, null=True, blank=True, related_name="clicks")
-    product = models.ForeignKey(Product, models.SET_NULL, null=True, blank=True, related_name="+")
-    token_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    served_at = models.DateTimeField(null=True, blank=True)
-    viewer_key = models.CharField(max_length=64, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    user_agent = models.CharField(max_length=300, blank=True)
-    outcome = models.CharField(max_length=12, choices=ClickOutcome.choices)
-    cost = models.DecimalField(max_digits=8, decimal_places=2, default=0)
-    created_at = models.DateTimeField(db_index=True)
+    campaign = models.ForeignKey(
+        Campaign, models.CASCADE, null=True, blank=True, related_name="clicks", verbose_name=_("campaign")
+    )
+    product = models.ForeignKey(
+        Product, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    token_id = models.CharField(_("token ID"), max_length=32, null=True, blank=True, unique=True)
+    served_at = models.DateTimeField(_("shown at"), null=True, blank=True)
+    viewer_key = models.CharField(_("viewer"), max_length=64, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shopper's account"),
+    )
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=ClickOutcome.choices)
+    cost = models.DecimalField(_("cost (CNY)"), max_digits=8, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("clicked at"), db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -59,11 +70,11 @@ class Spend(models.Model):
     """The spend ledger: one debit of a campaign's budget per billed click, never two (the click
     is unique), in the day of the daily cap it counts against."""
 
-    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="spends")
-    click = models.OneToOneField(Click, models.PROTECT, related_name="spend")
-    amount = models.DecimalField(max_digits=8, decimal_places=2)
-    day = models.DateField()
-    created_at = models.DateTimeField()
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="spends", verbose_name=_("campaign"))
+    click = models.OneToOneField(Click, models.PROTECT, related_name="spend", verbose_name=_("click"))
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=8, decimal_places=2)
+    day = models.DateField(_("day"))
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -79,10 +90,10 @@ class Spend(models.Model):
 class OrderAttribution(models.Model):
     """An order credited to the last billable click its shopper made within the attribution window."""
 
-    order = models.OneToOneField(Order, models.CASCADE, related_name="attribution")
-    click = models.ForeignKey(Click, models.PROTECT, related_name="attributions")
-    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="attributions")
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = models.OneToOneField(Order, models.CASCADE, related_name="attribution", verbose_name=_("order"))
+    click = models.ForeignKey(Click, models.PROTECT, related_name="attributions", verbose_name=_("click"))
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="attributions", verbose_name=_("campaign"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

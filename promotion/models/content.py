@@ -24,7 +24,7 @@ class ContentItem(models.Model):
 
     kind = models.CharField(_("kind"), max_length=12, choices=ContentKind.choices, default=ContentKind.STORY)
     title = models.CharField(_("title"), max_length=120)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     body = models.TextField(_("text"), max_length=20000, blank=True)
     village = models.ForeignKey(Village, models.PROTECT, related_name="stories", verbose_name=_("village"))
@@ -42,8 +42,8 @@ class ContentItem(models.Model):
         _("status"), max_length=10, choices=ContentStatus.choices, default=ContentStatus.DRAFT, db_index=True
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -69,7 +69,7 @@ class ContentImage(ProcessedImage):
 
     item = models.ForeignKey(ContentItem, models.CASCADE, related_name="images", verbose_name=_("story"))
     caption = models.CharField(_("caption"), max_length=300, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]

@@ -32,11 +32,11 @@ class Category(models.Model):
 
     name = models.CharField(_("name"), max_length=40)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
     parent = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent category")
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "name"]
@@ -67,7 +67,7 @@ class Product(models.Model):
     """Goods of one seller (a farmer or a cooperative), so of one village."""
 
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     category = models.ForeignKey(Category, models.PROTECT, related_name="products", verbose_name=_("category"))
     farmer = models.ForeignKey(
         Farmer, models.PROTECT, null=True, blank=True, related_name="products", verbose_name=_("farmer")
@@ -89,8 +89,8 @@ class Product(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("entered by")
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -128,7 +128,7 @@ class Variant(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -153,7 +153,7 @@ class ProductImage(ProcessedImage):
 
     product = models.ForeignKey(Product, models.CASCADE, related_name="images", verbose_name=_("product"))
     alt = models.CharField(_("description of the photo"), max_length=120, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]

@@ -17,15 +17,22 @@ class Checkout(MainlandAddress):
     """A shopper's cart until it becomes an order. The primary key is a random UUID: a guest's
     checkout is reached by its ID alone, so the ID must not be guessable."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="checkouts")
+    id = models.UUIDField(_("checkout ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checkouts",
+        verbose_name=_("shopper's account"),
+    )
     email = models.EmailField(_("email"), blank=True)
     shipping_method = models.ForeignKey(
         ShippingMethod, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("shipping method")
     )
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(_("ordered at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -37,12 +44,12 @@ class Checkout(MainlandAddress):
 
 
 class CheckoutLine(models.Model):
-    checkout = models.ForeignKey(Checkout, models.CASCADE, related_name="lines")
-    variant = models.ForeignKey(Variant, models.CASCADE, related_name="+")
+    checkout = models.ForeignKey(Checkout, models.CASCADE, related_name="lines", verbose_name=_("checkout"))
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="+", verbose_name=_("variant"))
     quantity = models.PositiveSmallIntegerField(
         _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LINE_QUANTITY)]
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -52,6 +59,8 @@ class CheckoutLine(models.Model):
                 condition=models.Q(quantity__gte=1, quantity__lte=MAX_LINE_QUANTITY), name="checkout_line_quantity"
             ),
         ]
+        verbose_name = _("checkout line")
+        verbose_name_plural = _("checkout lines")
 
     def __str__(self):
         return f"{self.variant_id} × {self.quantity}"

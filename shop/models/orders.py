@@ -26,19 +26,26 @@ class Order(MainlandAddress):
     """What a completed checkout became: prices, names, sellers and villages are copied here, so
     later edits to the catalog never change what a shopper bought."""
 
-    checkout_id = models.UUIDField(unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="orders")
+    checkout_id = models.UUIDField(_("checkout ID"), unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("shopper's account"),
+    )
     email = models.EmailField(_("email"))
     status = models.CharField(
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.UNPAID, db_index=True
     )
     payment_method = models.CharField(_("payment method"), max_length=10, choices=gateway_choices)
     shipping_method_name = models.CharField(_("shipping method"), max_length=40)
-    currency = models.CharField(max_length=3, default="CNY", editable=False)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", editable=False)
     subtotal = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
     shipping_total = models.DecimalField(_("shipping"), max_digits=12, decimal_places=2)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
@@ -72,10 +79,14 @@ class FulfilmentStatus(models.TextChoices):
 class Fulfilment(models.Model):
     """One seller's parcel of an order: each farmer (or cooperative) ships their own goods."""
 
-    order = models.ForeignKey(Order, models.CASCADE, related_name="fulfilments")
-    farmer = models.ForeignKey(Farmer, models.PROTECT, null=True, blank=True, related_name="fulfilments")
-    cooperative = models.ForeignKey(Cooperative, models.PROTECT, null=True, blank=True, related_name="fulfilments")
-    village = models.ForeignKey(Village, models.PROTECT, related_name="fulfilments")
+    order = models.ForeignKey(Order, models.CASCADE, related_name="fulfilments", verbose_name=_("order"))
+    farmer = models.ForeignKey(
+        Farmer, models.PROTECT, null=True, blank=True, related_name="fulfilments", verbose_name=_("farmer")
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, models.PROTECT, null=True, blank=True, related_name="fulfilments", verbose_name=_("cooperative")
+    )
+    village = models.ForeignKey(Village, models.PROTECT, related_name="fulfilments", verbose_name=_("village"))
     seller_name = models.CharField(_("seller"), max_length=80)
     status = models.CharField(
         _("status"),
@@ -115,23 +126,29 @@ class Fulfilment(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, models.CASCADE, related_name="lines")
-    fulfilment = models.ForeignKey(Fulfilment, models.CASCADE, related_name="lines")
-    variant = models.ForeignKey(Variant, models.SET_NULL, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(Order, models.CASCADE, related_name="lines", verbose_name=_("order"))
+    fulfilment = models.ForeignKey(Fulfilment, models.CASCADE, related_name="lines", verbose_name=_("fulfilment"))
+    variant = models.ForeignKey(
+        Variant, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("variant")
+    )
     product_name = models.CharField(_("product"), max_length=120)
     variant_name = models.CharField(_("unit"), max_length=40)
     sku = models.CharField(_("SKU"), max_length=40, blank=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     quantity = models.PositiveSmallIntegerField(_("quantity"))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
-    unit_weight_kg = models.DecimalField(max_digits=7, decimal_places=3)
-    farmer = models.ForeignKey(Farmer, models.PROTECT, null=True, blank=True, related_name="+")
-    cooperative = models.ForeignKey(Cooperative, models.PROTECT, null=True, blank=True, related_name="+")
-    village = models.ForeignKey(Village, models.PROTECT, related_name="+")
+    unit_weight_kg = models.DecimalField(_("weight of one (kg)"), max_digits=7, decimal_places=3)
+    farmer = models.ForeignKey(
+        Farmer, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("farmer")
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("cooperative")
+    )
+    village = models.ForeignKey(Village, models.PROTECT, related_name="+", verbose_name=_("village"))
     seller_name = models.CharField(_("seller"), max_length=80)
     village_name = models.CharField(_("village"), max_length=120)
     # The platform's fee on this line, fixed when the payment is booked (payments.ledger).
-    platform_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    platform_fee = models.DecimalField(_("platform fee"), max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
 
     class Meta:

@@ -19,7 +19,7 @@ class ShippingMethod(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Charged for each started kilogram a parcel weighs above the heaviest bracket."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         ordering = ["position", "id"]
@@ -52,4 +52,8 @@ class ShippingRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.method.name} ≤ {self.max_weight_kg} kg: {self.price}"
+        return _("%(method)s, up to %(weight)s kg: %(price)s") % {
+            "method": self.method.name,
+            "weight": self.max_weight_kg,
+            "price": self.price,
+        }

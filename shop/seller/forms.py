@@ -43,6 +43,10 @@ class PriceField(forms.CharField):
 
 
 class StockField(forms.IntegerField):
+    """A count of boxes: digits only. "20斤", "20 箱" or "二十" get a note that says what to type."""
+
+    default_error_messages = {"invalid": _("Type the number only, like 20, without 斤 or 箱.")}
+
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
         super().__init__(**kwargs)

@@ -71,7 +71,7 @@ def test_farmer_signs_up_lists_and_goes_live_once_verified(live_server, phone, b
     submit(page)
     page.wait_for_url("**/farmer/products/")
     assert "十八洞猕猴桃" in page.inner_text("main")
-    assert "等您通过认证" in page.inner_text("main"), "the farmer reads that it waits for verification"
+    assert "等您通过审核" in page.inner_text("main"), "the farmer reads that it waits for verification"
     product = Product.objects.get(name="十八洞猕猴桃")
     assert (product.is_published, product.publish_when_verified) == (False, True)
     page.screenshot(path=output_dir / "my-products-pending-360px.png", full_page=True)

@@ -1,5 +1,7 @@
-"""A shopper on a 360 px phone opens the feed, reads a story, and follows a promoted card to the goods."""
+"""A shopper on a 360 px phone opens the feed, reads a story, sees the promoted card marked as an ad
+(广告 · sponsor, legible: 12 px or more, contrast 4.5:1 or more) and follows it to the goods."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -16,6 +18,27 @@ PHONE_BROWSER = (
     "Mozilla/5.0 (Linux; Android 10; Redmi 8A) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Mobile Safari/537.36"
 )
+
+
+# The badge's computed size, colours and place: what a shopper's browser draws.
+BADGE_STYLE = """el => {
+  const style = getComputedStyle(el), box = el.getBoundingClientRect();
+  return {fontSize: parseFloat(style.fontSize), color: style.color, background: style.backgroundColor,
+          left: box.left, right: box.right};
+}"""
+
+
+def contrast(color: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two opaque CSS rgb() colours."""
+
+    def luminance(css: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    assert background.startswith("rgb(") and color.startswith("rgb("), (color, background)  # opaque, no alpha
+    light, dark = sorted((luminance(color), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def test_shopper_reads_the_feed_and_follows_a_promoted_card(live_server, browser, output_dir):
@@ -45,7 +68,14 @@ def test_shopper_reads_the_feed_and_follows_a_promoted_card(live_server, browser
 
         card = page.locator(".card-promoted")
         assert card.count() == 1
-        assert "山路公益基金会" in card.locator(".card-badge").inner_text()
+        badge = card.locator(".card-badge")
+        assert badge.inner_text() == "广告 · 山路公益基金会"
+        assert badge.is_visible()
+        looks = badge.evaluate(BADGE_STYLE)
+        assert looks["fontSize"] >= 12, looks
+        assert contrast(looks["color"], looks["background"]) >= 4.5, looks
+        assert looks["right"] <= PHONE["width"] and looks["left"] >= 0, "the whole label is on the screen"
+        badge.screenshot(path=output_dir / "ad-badge.png")
         assert card.locator("a[rel='sponsored nofollow']").first.get_attribute("href").startswith("/r/")
         card.locator("h3").click()
         page.wait_for_url("**/p/**")

@@ -25,7 +25,7 @@ BROWSER = "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"
 FEED = """query($first: Int, $after: String) {
   feed(first: $first, after: $after) {
     edges {
-      cursor promoted sponsorName clickUrl
+      cursor promoted sponsorName adLabel clickUrl
       node {
         __typename
         ... on ContentItem { id title slug village { name } }
@@ -93,11 +93,12 @@ def test_stories_and_goods_mixed_and_promoted_entries_labelled(gql, client):
     sponsors = {c.sponsor.name: c for c in campaigns}
     for edge in promoted:
         campaign = sponsors[edge["sponsorName"]]
+        assert edge["adLabel"] == f"广告 · {campaign.sponsor.name}"  # the request's language: Chinese by default
         assert edge["node"]["__typename"] == "Product"
         assert edge["node"]["name"] == campaign.products.get().name
         assert edge["clickUrl"].startswith("http://testserver/r/")
     for edge in (e for e in edges if not e["promoted"]):
-        assert edge["sponsorName"] is None
+        assert edge["sponsorName"] is None and edge["adLabel"] is None
         if edge["node"]["__typename"] == "Product":
             assert edge["clickUrl"] == edge["node"]["url"]
         else:
@@ -111,6 +112,14 @@ def test_stories_and_goods_mixed_and_promoted_entries_labelled(gql, client):
     assert response["Location"] == reverse("shop:product", kwargs={"slug": edge["node"]["slug"]})
     click = Click.objects.get()
     assert (click.outcome, click.campaign) == (ClickOutcome.BILLED, sponsors[edge["sponsorName"]])
+
+
+def test_the_ad_label_follows_the_request_language(gql, client):
+    promoting_campaigns(1)
+    organic(stories=1, products=6)
+    client.cookies["django_language"] = "en"
+    (edge,) = [e for e in feed(gql, 5)["edges"] if e["promoted"]]
+    assert edge["adLabel"] == f"Ad · {edge['sponsorName']}"
 
 
 @pytest.mark.parametrize("every", [2, 5])

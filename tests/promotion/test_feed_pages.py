@@ -97,11 +97,34 @@ def test_feed_mixes_stories_goods_and_labelled_promoted_goods(client, organic, p
 
     promoted = [c for c in cards if c["promoted"]]
     assert len(promoted) == 1
-    assert promoted[0]["badge"] == "Promoted · 山路公益基金会"
+    assert promoted[0]["badge"] == "Ad · 山路公益基金会"
     assert promoted[0]["href"].startswith("/r/") and promoted[0]["rel"] == "sponsored nofollow"
     assert promoted_goods[0].name in html
     assert cards.index(promoted[0]) == 4  # the fifth item: one slot in five
     assert "13787654321" not in html and "433124198801019999" not in html
+
+
+def test_every_promoted_card_says_advertisement_and_its_sponsor_in_chinese(client, farmer, village):
+    """China's Internet Advertising Measures (2023): slots sold per click and ranked by bid are paid
+    ranking, to be marked 广告 where they are seen and kept apart from organic items."""
+    promoted = [f.product(seller=farmer, name=f"猕猴桃{n}") for n in range(3)]
+    for n in range(ORGANIC_GOODS):
+        f.product(seller=farmer, name=f"山货{n}")
+    story = f.story(village_=village, farmer=farmer, title="十八洞的故事")
+    story.products.set(promoted[:1])
+    sponsors = [f.sponsor(name=name) for name in ("山路公益基金会", "乡村振兴公司", "平台公益流量")]
+    for sponsor, product in zip(sponsors, promoted, strict=True):
+        f.campaign(sponsor, products=[product])
+
+    html = client.get(reverse("promotion:feed")).content.decode()  # Chinese: the site's default
+
+    cards = feed_cards(html)
+    labelled = [card for card in cards if card["promoted"]]
+    assert len(labelled) == 3
+    assert sorted(card["badge"] for card in labelled) == sorted(f"广告 · {s.name}" for s in sponsors)
+    assert all(card["badge"] is None for card in cards if not card["promoted"]), "organic cards carry no label"
+    assert "推广" not in html
+    assert "推广" not in client.get(reverse("promotion:story", args=[story.slug])).content.decode()
 
 
 def test_promoted_cards_are_never_adjacent_on_a_page_or_across_pages(client, organic, promoted_goods):

@@ -335,9 +335,10 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(client, farm
     others = [other for other in [form, *formset.forms] if other is not target]
     assert all(not other.errors for other in others)
     assert_nothing_written()
-    # Django's own messages come in the farmer's language (Chinese on farmer pages).
+    # Django's own messages come in the farmer's language (Chinese on farmer pages), in our words.
     if code == "required":
-        assert "这个字段是必填项" in response.content.decode()
+        assert "请填写这一项" in response.content.decode()
+        assert "字段" not in response.content.decode()
     # The error is tied to its input for screen readers.
     bound = target[field]
     assert f'aria-describedby="{bound.auto_id}' in str(bound) and f"{bound.auto_id}_error" in str(bound)
@@ -618,6 +619,31 @@ def test_bad_price_or_stock_is_shown_on_its_row_and_changes_nothing(client, farm
         assert f'value="{price}"' in page  # what was typed stays in the row
     variant.refresh_from_db()
     assert (variant.price, variant.stock) == (Decimal("39.90"), 10)
+
+
+@pytest.mark.parametrize("typed", ["20斤", "20 斤", "二十", "20箱", "20.5"])
+def test_a_farmer_who_types_more_than_a_number_is_told_what_to_type(client, farmer, citrus, typed):
+    """Stock counts boxes: "20斤" or "二十" gets "只填数字，像 20 这样", not Django's "输入整数"."""
+    client.force_login(farmer.user)
+    variant = f.product(seller=farmer).variants.get()
+
+    listed = client.post(NEW, listing(citrus, rows=[{"name": "5斤装", "price": "39.90", "stock": typed}]))
+    in_place = client.post(reverse("seller:variant_update", args=[variant.pk]), variant_post(variant, "39.90", typed))
+
+    for response in (listed, in_place):
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "只填数字，像 20 这样，不要写“斤”“箱”这些字。" in page
+        assert "整数" not in page and "字段" not in page
+    assert not Product.objects.filter(name="赣南脐橙").exists()
+
+
+@pytest.mark.parametrize("typed", ["39.9元/斤", "三十九", "39,90"])
+def test_a_farmer_who_types_more_than_a_price_is_told_what_to_type(client, farmer, citrus, typed):
+    client.force_login(farmer.user)
+    response = client.post(NEW, listing(citrus, rows=[{"name": "5斤装", "price": typed, "stock": "20"}]))
+    assert response.status_code == 200
+    assert "价格只填数字，像 39.90 这样。" in response.content.decode()
 
 
 def test_unpublish_then_publish(client, farmer):
