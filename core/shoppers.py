@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-# Django's own rules: shoppers type on full keyboards, unlike farmers (see farmers.services).
+# Django's own rules: shoppers type on full keyboards, unlike farmers (see farmers.registration).
 SHOPPER_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

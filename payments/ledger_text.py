@@ -65,9 +65,9 @@ def _patterns() -> tuple[tuple[str, re.Pattern], ...]:
 
 
 def _gateway_label(code: str) -> str:
-    from shop.models import PaymentMethod
+    from .gateways import registry
 
-    return PaymentMethod(code).label if code in PaymentMethod.values else code
+    return str(registry.get(code).label) if code in registry else code
 
 
 # Values that are codes rather than numbers are shown by their label in the reader's language.

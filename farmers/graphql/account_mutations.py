@@ -1,7 +1,7 @@
 """Shopper sign-up and API tokens for apps.
 
 Here rather than in core because signing in takes what a person types at any log-in, a farmer's
-phone number in any usual format included, through the log-in name rule of `farmers.services`
+phone number in any usual format included, through the log-in name rule of `farmers.registration`
 (the one the log-in page uses); core imports no app."""
 
 import graphene

@@ -15,7 +15,7 @@ from core.permissions import authenticated, staff
 from farmers.models import Farmer, Village
 from shop.models import Product
 
-from .. import campaigns as services
+from .. import campaigns
 from ..permissions import campaigns_visible_to, sponsors_visible_to
 from .errors import PromotionError, PromotionErrorCode
 from .types import CampaignType, SponsorKindEnum, SponsorType
@@ -55,7 +55,7 @@ class SponsorCreate(PromotionMutation):
         if missing:
             raise field_error("staff", _("No user named %(names)s."), "not_found", names=", ".join(sorted(missing)))
         kind = input.get("kind")
-        sponsor = services.create_sponsor(
+        sponsor = campaigns.create_sponsor(
             info.context.user, input["name"], getattr(kind, "value", kind) or "company", users
         )
         return cls(sponsor=sponsor, errors=[])
@@ -118,7 +118,7 @@ class CampaignCreate(PromotionMutation):
     @classmethod
     def perform_mutation(cls, root, info, input):
         sponsor = get_by_global_id(sponsors_visible_to(info.context.user), input["sponsor"], "Sponsor", "sponsor")
-        campaign = services.create_campaign(info.context.user, sponsor, **campaign_fields(input))
+        campaign = campaigns.create_campaign(info.context.user, sponsor, **campaign_fields(input))
         return cls(campaign=campaign, errors=[])
 
 
@@ -135,7 +135,7 @@ class CampaignUpdate(PromotionMutation):
         for required in ("name", "bid", "daily_cap", "total_cap", "starts_at"):
             if required in fields and fields[required] is None:
                 raise field_error(required, _("This field cannot be cleared."), "required")
-        campaign = services.update_campaign(info.context.user, _campaign(info, id), **fields)
+        campaign = campaigns.update_campaign(info.context.user, _campaign(info, id), **fields)
         return cls(campaign=campaign, errors=[])
 
 
@@ -147,7 +147,7 @@ class CampaignActivate(PromotionMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id):
-        return cls(campaign=services.activate_campaign(info.context.user, _campaign(info, id)), errors=[])
+        return cls(campaign=campaigns.activate_campaign(info.context.user, _campaign(info, id)), errors=[])
 
 
 class CampaignPause(PromotionMutation):
@@ -158,7 +158,7 @@ class CampaignPause(PromotionMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id):
-        return cls(campaign=services.pause_campaign(info.context.user, _campaign(info, id)), errors=[])
+        return cls(campaign=campaigns.pause_campaign(info.context.user, _campaign(info, id)), errors=[])
 
 
 class CampaignEnd(PromotionMutation):
@@ -171,7 +171,7 @@ class CampaignEnd(PromotionMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id):
-        return cls(campaign=services.end_campaign(info.context.user, _campaign(info, id)), errors=[])
+        return cls(campaign=campaigns.end_campaign(info.context.user, _campaign(info, id)), errors=[])
 
 
 class PromotionMutations(graphene.ObjectType):

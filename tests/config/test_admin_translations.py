@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
 
-from payments import ledger_text, services
+from payments import ledger_text, shopper_payments
 from payments.models import Account, LedgerTransaction, WebhookEvent
 from shop.checkout import complete_checkout
 from shop.models import ProductImage
@@ -184,8 +184,8 @@ def books(settings):
     checkout = ready_checkout([(goods, 2), (variant(price="12.50"), 1)])
     order = complete_checkout(None, checkout, "offline", [VIEWER])
     ready_checkout([(goods, 1)])  # a cart not yet ordered
-    payment = services.confirm_offline_payment(operator, order.payment)
-    services.refund_payment(operator, payment, lines=[order.lines.first()], reason="坏了一个")
+    payment = shopper_payments.confirm_offline_payment(operator, order.payment)
+    shopper_payments.refund_payment(operator, payment, lines=[order.lines.first()], reason="坏了一个")
     f.cooperative(village_=village)
     f.ngo(villages=[village]).__class__.objects.update(name="乡村发展协会")
     f.story(village_=village)

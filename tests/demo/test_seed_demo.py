@@ -316,7 +316,7 @@ def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(cl
     )
 
     assert [str(m) for m in response.context["messages"]] == [
-        f"订单 {order.number}：已确认收到钱，凭证号 农行 6228 0001。"
+        f"订单 {order.number}：已确认收到钱（转账流水号或收据号 农行 6228 0001）。"
     ]
     payment = Payment.objects.get(order=order)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.confirmed_by == operator

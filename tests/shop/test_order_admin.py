@@ -56,7 +56,9 @@ def test_confirming_stores_the_reference_books_the_money_and_says_so(client, ope
     assert payment.status == PaymentStatus.SUCCEEDED
     assert payment.reference == "ICBC 2025100800123" and payment.confirmed_by == operator
     assert LedgerTransaction.objects.filter(order=order).exists()
-    assert shown(response) == [(constants.SUCCESS, f"订单 {order.number}：已确认收到钱，凭证号 ICBC 2025100800123。")]
+    assert shown(response) == [
+        (constants.SUCCESS, f"订单 {order.number}：已确认收到钱（转账流水号或收据号 ICBC 2025100800123）。")
+    ]
 
 
 def test_cash_on_delivery_needs_no_reference(client, operator):
@@ -77,8 +79,8 @@ def test_an_already_paid_or_card_payment_is_an_error_message_and_the_others_go_t
     assert response.status_code == 200
     messages = shown(response)
     assert (constants.ERROR, f"订单 {paid.number}：这笔付款已确认。") in messages
-    assert (constants.ERROR, f"订单 {card.number}：银行卡付款由支付网络确认，不能手动确认。") in messages
-    assert (constants.SUCCESS, f"订单 {unpaid.number}：已确认收到钱，凭证号 y。") in messages
+    assert (constants.ERROR, f"订单 {card.number}：银行卡付款由银行卡网络自动确认，不能手动确认。") in messages
+    assert (constants.SUCCESS, f"订单 {unpaid.number}：已确认收到钱（转账流水号或收据号 y）。") in messages
     assert Payment.objects.get(order=paid).reference == "first"  # the first confirmation stands
     assert Payment.objects.get(order=card).status == PaymentStatus.PENDING
     assert LedgerTransaction.objects.filter(order=paid).count() == 1
