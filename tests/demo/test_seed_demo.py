@@ -209,34 +209,30 @@ def test_demo_farmers_log_in_with_their_phone_and_reset_removes_their_accounts(c
     assert Farmer.objects.filter(user__isnull=False).count() == accounts
 
 
-def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
-    """Shoppers trying the demo place orders, which point at demo farmers; a reset must not trip over them."""
-    from payments import ledger
-    from payments import shopper_payments as payments
-    from payments.models import Account, LedgerTransaction
-    from shop import checkout
-    from shop.models import Order, ShippingMethod
-    from tests import factories
+def guest_order_of_demo_goods():
+    """A guest's offline order of one unit of a demo product, through the checkout service."""
+    from shop.models import ShippingMethod
+    from tests.shop.buying import place_order
 
-    call_command("seed_demo", "--products", "600")
     variant = (
         Product.objects.filter(is_published=True, in_stock=True, farmer__verification_state="verified")
         .first()
         .variants.filter(stock__gt=0)
         .first()
     )
-    cart = checkout.create_checkout(None, email="guest@example.cn", lines=[checkout.LineRequest(variant, 1)])
-    address = {
-        "province": "北京",
-        "city": "北京市",
-        "district": "海淀区",
-        "street": "中关村大街1号",
-        "recipient": "李娜",
-        "phone": "13800138000",
-    }
-    checkout.update_shipping_address(cart, address)
-    checkout.update_delivery_method(cart, ShippingMethod.objects.first())
-    order = checkout.complete_checkout(None, cart, "offline")
+    return place_order([(variant, 1)], email="guest@example.cn", method=ShippingMethod.objects.first())
+
+
+def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
+    """Shoppers trying the demo place orders, which point at demo farmers; a reset must not trip over them."""
+    from payments import ledger
+    from payments import shopper_payments as payments
+    from payments.models import Account, LedgerTransaction
+    from shop.models import Order
+    from tests import factories
+
+    call_command("seed_demo", "--products", "600")
+    order = guest_order_of_demo_goods()
     payments.confirm_offline_payment(factories.staff_user(), order.payment)
     assert LedgerTransaction.objects.filter(order=order).exists()
     call_command("seed_demo", "--products", "600", "--reset")
@@ -269,8 +265,6 @@ def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(cl
     """A staff user without permissions sees nothing in the admin; the demo's operator is in the
     operators' group, so the lists open and an offline payment can be confirmed."""
     from payments.models import LedgerTransaction, Payment, PaymentStatus
-    from shop import checkout
-    from shop.models import ShippingMethod
 
     call_command("seed_demo", "--products", "600")
     operator = get_user_model().objects.get(username=seed.OPERATOR_USERNAME)
@@ -288,24 +282,7 @@ def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(cl
         page = client.get(reverse(name))
         assert page.status_code == 200 and "你没有查看或编辑的权限" not in page.content.decode(), name
 
-    variant = (
-        Product.objects.filter(is_published=True, in_stock=True, farmer__verification_state="verified")
-        .first()
-        .variants.filter(stock__gt=0)
-        .first()
-    )
-    cart = checkout.create_checkout(None, email="guest@example.cn", lines=[checkout.LineRequest(variant, 1)])
-    address = {
-        "province": "北京",
-        "city": "北京市",
-        "district": "海淀区",
-        "street": "中关村大街1号",
-        "recipient": "李娜",
-        "phone": "13800138000",
-    }
-    checkout.update_shipping_address(cart, address)
-    checkout.update_delivery_method(cart, ShippingMethod.objects.first())
-    order = checkout.complete_checkout(None, cart, "offline")
+    order = guest_order_of_demo_goods()
 
     changelist = reverse("admin:shop_order_changelist")
     selected = {"action": "confirm_offline_payment", "_selected_action": [order.pk]}
