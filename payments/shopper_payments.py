@@ -66,7 +66,12 @@ def cancel_payment(order_id: int, close_order: Callable[[], object]) -> Payment:
             payment.status = PaymentStatus.CANCELLED
             payment.save(update_fields=["status"])
     if payment.status == PaymentStatus.SUCCEEDED:
-        refund_payment(None, payment, reason="order cancelled")
+        try:
+            refund_payment(None, payment, reason="order cancelled")
+        except ValidationError as error:
+            # An operator's refund got there first: the money is on its way back already.
+            if getattr(error, "code", None) not in ("nothing_to_refund", "not_paid"):
+                raise
     elif was_open:
         try:
             gateways.get(payment.gateway).cancel(payment)
