@@ -22,21 +22,13 @@ from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
 from .models import MAX_IMAGES_PER_PRODUCT, MAX_VARIANTS_PER_PRODUCT, ImageStatus, Product, ProductImage, Variant
+from .permissions import can_manage_product
 from .signals import products_changed
 
 MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 10_000_000
 PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published", "publish_when_verified")
 VARIANT_FIELDS = ("name", "sku", "price", "stock", "weight_kg")
-
-
-# --- Permissions ------------------------------------------------------------------------------
-
-
-def can_manage_product(user, product: Product) -> bool:
-    if product.farmer_id:
-        return can_act_for_farmer(user, product.farmer)
-    return can_act_for_cooperative(user, product.cooperative)
 
 
 def _ensure_can_manage(user, product: Product) -> None:

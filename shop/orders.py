@@ -5,53 +5,23 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from core.permissions import authenticated
-from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 from payments import gateways
 from payments import shopper_payments as payments
 
 from . import catalog
 from .models import Fulfilment, FulfilmentStatus, Order, OrderStatus, Variant
+from .permissions import can_manage_order, can_ship
 
 logger = logging.getLogger(__name__)
 
 CLOSED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 CARRIER_MAX = Fulfilment._meta.get_field("carrier").max_length
 TRACKING_MAX = Fulfilment._meta.get_field("tracking_number").max_length
-
-
-# --- Who may see and change what ---------------------------------------------------------------
-
-
-def can_ship(user, fulfilment: Fulfilment) -> bool:
-    """The seller: the farmer (or their cooperative's manager), the cooperative's manager, or staff."""
-    if fulfilment.farmer_id:
-        return can_act_for_farmer(user, fulfilment.farmer)
-    return can_act_for_cooperative(user, fulfilment.cooperative)
-
-
-def can_manage_order(user, order: Order) -> bool:
-    return authenticated(user) and (user.is_staff or (order.user_id is not None and order.user_id == user.pk))
-
-
-def orders_of(user):
-    if not authenticated(user):
-        return Order.objects.none()
-    return Order.objects.filter(user=user)
-
-
-def fulfilments_to_ship(user):
-    """The parcels this user ships: their own, their cooperative members', their cooperatives'."""
-    if not authenticated(user):
-        return Fulfilment.objects.none()
-    return Fulfilment.objects.filter(
-        Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
-    ).distinct()
 
 
 # --- Status -----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
-from core.permissions import authenticated
 from farmers.models import VerificationState, Village
 
 from .models import Category, ImageStatus, Product, ProductImage, Variant
@@ -14,19 +13,6 @@ def visible_products():
     return Product.objects.filter(is_published=True, min_price__isnull=False).filter(
         Q(farmer__verification_state=verified) | Q(cooperative__verification_state=verified)
     )
-
-
-def products_visible_to(user):
-    """Shoppers: the visible catalog. Sellers also see their own drafts; staff see everything."""
-    if user and user.is_authenticated and user.is_staff:
-        return Product.objects.all()
-    visible = Q(pk__in=visible_products().values("pk"))
-    if user and user.is_authenticated:
-        own = Product.objects.filter(
-            Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
-        ).values("pk")
-        return Product.objects.filter(visible | Q(pk__in=own))
-    return Product.objects.filter(visible)
 
 
 def with_catalog_relations(queryset):
@@ -96,19 +82,6 @@ def top_categories():
 # --- Seller pages -----------------------------------------------------------------------------
 
 
-def products_managed_by(user):
-    """What a seller may change: their own goods, their cooperatives' and its members' (staff: all).
-    The same rule as `shop.catalog.can_manage_product`, as a query (a subquery, so no duplicates)."""
-    if not authenticated(user):
-        return Product.objects.none()
-    if user.is_staff:
-        return Product.objects.all()
-    own = Product.objects.filter(
-        Q(farmer__user=user) | Q(farmer__cooperative__managers=user) | Q(cooperative__managers=user)
-    ).values("pk")
-    return Product.objects.filter(pk__in=own)
-
-
 def with_seller_relations(queryset):
     """Everything a row of "my products" shows, in a fixed number of queries."""
     return queryset.select_related("farmer", "cooperative", "category", "created_by__farmer").prefetch_related(
@@ -129,22 +102,6 @@ def listing_state(product) -> str:
     if product.publish_when_verified:
         return "waiting"
     return "draft"
-
-
-def sellers_for(user):
-    """The farmers and cooperatives a user may list goods for, as (cooperatives, farmers) querysets.
-    Staff may act for anyone; everyone else for themselves and their cooperatives and members."""
-    from farmers.models import Cooperative, Farmer
-
-    if not authenticated(user):
-        return Cooperative.objects.none(), Farmer.objects.none()
-    if user.is_staff:
-        return Cooperative.objects.all(), Farmer.objects.select_related("village")
-    cooperatives = Cooperative.objects.filter(managers=user)
-    farmers = Farmer.objects.filter(Q(user=user) | Q(cooperative__in=cooperatives.values("pk"))).select_related(
-        "village"
-    )
-    return cooperatives.order_by("name", "pk"), farmers.order_by("name", "pk")
 
 
 def subcategories_by_top():

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from farmers.models import Village
 
-from . import selectors
+from . import permissions, selectors
 from .models import Category
 
 PAGE_SIZE = 24
@@ -31,7 +31,7 @@ def home(request):
 
 def product_detail(request, slug):
     product = get_object_or_404(
-        selectors.with_catalog_relations(selectors.products_visible_to(request.user)), slug=slug
+        selectors.with_catalog_relations(permissions.products_visible_to(request.user)), slug=slug
     )
     return render(
         request, "shop/product.html", {"product": product, "seller": product.seller, "village": product.village}

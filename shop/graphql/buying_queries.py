@@ -8,7 +8,7 @@ from core.graphql.fields import graphql_error, node_or_error
 from core.permissions import authenticated
 
 from .. import checkout as checkout_service
-from .. import orders
+from .. import permissions
 from ..shipping import active_methods
 from .checkout_mutations import decode_checkout_id
 from .checkout_types import CheckoutType, ShippingMethodType
@@ -35,7 +35,7 @@ class MeType(graphene.ObjectType):
 
     @staticmethod
     def resolve_orders(root, info, **_page):
-        return orders.orders_of(root)
+        return permissions.orders_of(root)
 
 
 class BuyingQueries(graphene.ObjectType):
@@ -68,7 +68,9 @@ class BuyingQueries(graphene.ObjectType):
     @staticmethod
     def resolve_fulfilments_to_ship(root, info, status=None, **_page):
         parcels = (
-            orders.fulfilments_to_ship(info.context.user).select_related("order").order_by("-order__created_at", "-id")
+            permissions.fulfilments_to_ship(info.context.user)
+            .select_related("order")
+            .order_by("-order__created_at", "-id")
         )
         if status is not None:
             parcels = parcels.filter(status=status.value)  # graphene 3 passes enum members

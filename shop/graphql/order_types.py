@@ -4,7 +4,7 @@ from graphene_django import DjangoObjectType
 from core.graphql.connection import CountableConnection
 from payments.graphql.types import PaymentMethodEnum
 
-from .. import orders
+from .. import permissions
 from ..models import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus
 from .address import AddressType, address_of
 
@@ -77,7 +77,9 @@ class FulfilmentType(DjangoObjectType):
             Fulfilment.objects.select_related("order", "farmer__cooperative", "cooperative").filter(pk=id).first()
         )
         user = info.context.user
-        if fulfilment and (orders.can_ship(user, fulfilment) or orders.can_manage_order(user, fulfilment.order)):
+        if fulfilment and (
+            permissions.can_ship(user, fulfilment) or permissions.can_manage_order(user, fulfilment.order)
+        ):
             return fulfilment
         return None
 
@@ -140,7 +142,7 @@ class OrderType(DjangoObjectType):
     @classmethod
     def get_node(cls, info, id):
         order = Order.objects.filter(pk=id).first()
-        return order if order and orders.can_manage_order(info.context.user, order) else None
+        return order if order and permissions.can_manage_order(info.context.user, order) else None
 
     @staticmethod
     def resolve_status(root, info):

@@ -7,7 +7,7 @@ from core.graphql.fields import decode_node_id, node_by_id_or_slug
 from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
 
-from .. import selectors
+from .. import permissions, selectors
 from ..catalog import MAX_PRICE
 from .types import CategoryType, ProductType
 
@@ -67,7 +67,7 @@ class ShopQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_product(root, info, id=None, slug=None):
-        visible = selectors.with_catalog_relations(selectors.products_visible_to(info.context.user))
+        visible = selectors.with_catalog_relations(permissions.products_visible_to(info.context.user))
         return node_by_id_or_slug(info, ProductType, id, slug, visible, "product")
 
     @staticmethod

@@ -6,7 +6,8 @@ from core.graphql.connection import CountableConnection
 from core.graphql.images import image_url_field, resolve_image_status, resolve_image_url
 
 from ..models import Category, ImageStatus, Product, ProductImage, Variant
-from ..selectors import products_visible_to, with_catalog_relations
+from ..permissions import products_visible_to
+from ..selectors import with_catalog_relations
 
 
 class CategoryType(DjangoObjectType):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.images import ImageRejected, check_upload
-from shop import catalog, selectors
+from shop import catalog, permissions, selectors
 from shop.models import MAX_VARIANTS_PER_PRODUCT, Category, Product
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -98,7 +98,7 @@ class SellerField(forms.ChoiceField):
     on its own account) with its members beneath it. Values are `c<pk>` or `f<pk>`."""
 
     def __init__(self, user, **kwargs):
-        cooperatives, farmers = selectors.sellers_for(user)
+        cooperatives, farmers = permissions.sellers_for(user)
         self._cooperatives = {coop.pk: coop for coop in cooperatives}
         self._farmers = {farmer.pk: farmer for farmer in farmers}
         members: dict[int | None, list] = {}

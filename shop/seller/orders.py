@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from payments import gateways
 from shop import orders as order_services
+from shop import permissions
 from shop.models import Fulfilment, FulfilmentStatus
 
 from .order_forms import ParcelActionForm, ShipForm
@@ -35,7 +36,7 @@ TAB_FILTERS = {
 
 def _parcels(user):
     """The user's parcels, without the duplicate rows the seller joins can make (so counts are right)."""
-    return Fulfilment.objects.filter(pk__in=order_services.fulfilments_to_ship(user).values("pk"))
+    return Fulfilment.objects.filter(pk__in=permissions.fulfilments_to_ship(user).values("pk"))
 
 
 def _with_contents(queryset):

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from core.templatetags.money import yuan
 from farmers.models import Cooperative
 from farmers.permissions import is_seller
-from shop import catalog, selectors
+from shop import catalog, permissions, selectors
 from shop.models import ImageStatus, Product, Variant
 
 from .forms import ProductEditForm, ProductForm, VariantFormSet, VariantPriceStockForm
@@ -43,7 +43,9 @@ def seller_required(view):
 
 
 def _managed_product(request, pk):
-    return get_object_or_404(selectors.products_managed_by(request.user).select_related("farmer", "cooperative"), pk=pk)
+    return get_object_or_404(
+        permissions.products_managed_by(request.user).select_related("farmer", "cooperative"), pk=pk
+    )
 
 
 def _put_error(form, field: str, errors) -> None:
@@ -158,7 +160,7 @@ def products(request):
 def _render_products(request, page_number, bound_form=None, status=200):
     """The list, with the price-and-stock form of each variant; `bound_form` is one that was refused,
     shown with its errors on its own row."""
-    queryset = selectors.with_seller_relations(selectors.products_managed_by(request.user))
+    queryset = selectors.with_seller_relations(permissions.products_managed_by(request.user))
     page = Paginator(queryset, PAGE_SIZE).get_page(page_number)
     rows = []
     for product in page.object_list:
@@ -197,7 +199,7 @@ def _back_to_list(page):
 @require_POST
 def variant_update(request, pk):
     variant = get_object_or_404(
-        Variant.objects.select_related("product").filter(product__in=selectors.products_managed_by(request.user)),
+        Variant.objects.select_related("product").filter(product__in=permissions.products_managed_by(request.user)),
         pk=pk,
     )
     form = VariantPriceStockForm(request.POST, variant=variant)
