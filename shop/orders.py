@@ -122,16 +122,15 @@ def cancel_order(actor, order: Order) -> Order:
     return order
 
 
-def record_paid(order_id: int, paid_at) -> None:
+def record_paid(payment) -> None:
     """The order's payment arrived (`payments.signals.payment_succeeded`, in its transaction, with
     the payment locked). Money for an order already cancelled goes straight back."""
-    order = Order.objects.select_for_update().get(pk=order_id)
-    order.paid_at = paid_at
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    order.paid_at = payment.succeeded_at
     order.save(update_fields=["paid_at"])
     refresh_status(order)
     if order.status == OrderStatus.CANCELLED:
-        payment_id = order.payment.pk
-        transaction.on_commit(lambda: payments.refund_in_full_after_cancel(payment_id))
+        transaction.on_commit(lambda: payments.refund_in_full_after_cancel(payment.pk))
 
 
 def record_refunded(order_id: int, *, whole_order: bool) -> None:

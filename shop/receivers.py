@@ -24,7 +24,7 @@ def publish_waiting_listings_of_cooperative(sender, cooperative, **kwargs):
 
 @receiver(payment_succeeded)
 def order_paid(sender, payment, **kwargs):
-    orders.record_paid(payment.order_id, payment.succeeded_at)
+    orders.record_paid(payment)
 
 
 @receiver(refund_succeeded)
