@@ -204,6 +204,21 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# Mail (the order link a guest keeps): printed to the console unless a backend is configured,
+# e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and friends.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Shanhuo <noreply@localhost>")
+# Where shoppers' browsers load Stripe.js from; the tests point it at localstripe's copy.
+STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# The account shoppers transfer to for offline payment, as printed on their order page: bank, name,
+# number on one line, e.g. "中国农业银行 · 某某县山货合作社 · 6228 4800 0000 0000 000". Empty: the
+# page offers cash on delivery only.
+OFFLINE_BANK_ACCOUNT = env("OFFLINE_BANK_ACCOUNT", "")
 # The platform's fee on goods (not shipping), in percent; "0" by default, e.g. "2.5".
 PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "0")
 

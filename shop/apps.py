@@ -18,3 +18,4 @@ class ShopConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401 - connects the signal receivers
+        from .storefront import carts  # noqa: F401 - a guest's cart follows them when they log in

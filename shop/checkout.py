@@ -36,7 +36,7 @@ from .models import (
 from .models.checkout import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
 from .regions import normalise_province
 from .selectors import visible_products
-from .shipping import parcel_price
+from .shipping import active_methods, parcel_price
 from .signals import order_placed
 
 # --- Access -----------------------------------------------------------------------------------
@@ -166,9 +166,10 @@ def add_lines(checkout: Checkout, requests: list[LineRequest]) -> Checkout:
     _ensure_in_stock(totals, existing)
     for variant, quantity in totals.items():
         if variant.pk in existing:
-            CheckoutLine.objects.filter(pk=existing[variant.pk].pk).update(quantity=quantity)
+            CheckoutLine.objects.filter(pk=existing[variant.pk].pk).update(quantity=quantity, price_seen=variant.price)
     CheckoutLine.objects.bulk_create(
-        CheckoutLine(checkout=checkout, variant=variant, quantity=totals[variant]) for variant in new_variants
+        CheckoutLine(checkout=checkout, variant=variant, quantity=totals[variant], price_seen=variant.price)
+        for variant in new_variants
     )
     checkout.save(update_fields=["updated_at"])
     return checkout
@@ -191,7 +192,7 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
         {line.variant_id: line for line, _quantity in lines.values()},
     )
     for line, quantity in lines.values():
-        CheckoutLine.objects.filter(pk=line.pk).update(quantity=quantity)
+        CheckoutLine.objects.filter(pk=line.pk).update(quantity=quantity, price_seen=line.variant.price)
     checkout.save(update_fields=["updated_at"])
     return checkout
 
@@ -252,6 +253,29 @@ def update_shipping_address(checkout: Checkout, values: dict) -> Checkout:
     for name, value in clean_address(values).items():
         setattr(checkout, name, value)
     checkout.save(update_fields=[*Checkout.ADDRESS_FIELDS, "updated_at"])
+    return checkout
+
+
+@transaction.atomic
+def update_contact(checkout: Checkout, *, email: str, address: dict) -> Checkout:
+    """The email and the address in one step, as the checkout page asks for them: both are
+    checked before either is saved, and every wrong part is reported at once."""
+    _ensure_open(checkout)
+    errors: dict[str, list] = {}
+    try:
+        email = _clean_email(email)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    try:
+        address = clean_address(address)
+    except ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    checkout.email = email
+    for name, value in address.items():
+        setattr(checkout, name, value)
+    checkout.save(update_fields=["email", *Checkout.ADDRESS_FIELDS, "updated_at"])
     return checkout
 
 
@@ -319,6 +343,42 @@ def totals_of(checkout: Checkout) -> Totals:
     return Totals(list(parcels.values()), subtotal, shipping, subtotal + shipping if method else None)
 
 
+@dataclass
+class DeliveryOption:
+    method: ShippingMethod
+    parcel_prices: list[Decimal]  # in the order of totals_of(checkout).parcels
+    total: Decimal
+
+
+def delivery_options(checkout: Checkout) -> list[DeliveryOption]:
+    """What each offered delivery method would cost this cart, parcel by parcel. A method whose
+    table has no prices yet is left out."""
+    parcels = totals_of(checkout).parcels
+    options = []
+    for method in active_methods():
+        try:
+            prices = [parcel_price(method, parcel.weight_kg) for parcel in parcels]
+        except ValidationError:
+            continue
+        options.append(DeliveryOption(method, prices, sum(prices, Decimal("0.00"))))
+    return options
+
+
+def estimated(checkout: Checkout) -> Totals:
+    """The totals, with shipping estimated by the first offered method when none is chosen yet."""
+    if checkout.shipping_method is None:
+        method = active_methods().first()
+        if method is not None:
+            checkout.shipping_method = method  # in memory only, for the estimate
+            try:
+                return totals_of(checkout)
+            except ValidationError:
+                pass
+            finally:
+                checkout.shipping_method = None
+    return totals_of(checkout)
+
+
 # --- Completion -------------------------------------------------------------------------------
 
 
@@ -329,10 +389,15 @@ class PlacedOrder:
     client_secret: str | None
 
 
-def place_order(user, checkout: Checkout, payment_method: str | None = None, viewer_keys=()) -> PlacedOrder:
+def place_order(
+    user, checkout: Checkout, payment_method: str | None = None, viewer_keys=(), expected_total: Decimal | None = None
+) -> PlacedOrder:
     """Complete the checkout (once), then open its payment at the gateway. Repeating it returns
-    the same order, its payment opened once. No payment method: the site's default."""
-    order = complete_checkout(user, checkout, payment_method or gateways.default_method(), viewer_keys)
+    the same order, its payment opened once. No payment method: the site's default.
+    `expected_total` is the total the shopper agreed to: if prices moved since, nothing is placed."""
+    order = complete_checkout(
+        user, checkout, payment_method or gateways.default_method(), viewer_keys, expected_total=expected_total
+    )
     try:
         payment = payments.start_payment(order.payment)
     except gateways.GatewayError as error:
@@ -345,7 +410,9 @@ def place_order(user, checkout: Checkout, payment_method: str | None = None, vie
     return PlacedOrder(order, payments.client_secret(payment))
 
 
-def complete_checkout(user, checkout: Checkout, payment_method: str, viewer_keys=()) -> Order:
+def complete_checkout(
+    user, checkout: Checkout, payment_method: str, viewer_keys=(), expected_total: Decimal | None = None
+) -> Order:
     """Turn the checkout into an order (once), taking the stock, in one transaction; the payment
     is started after it commits (`place_order`), so no row stays locked while a gateway is called.
     `viewer_keys` (core.viewers) let promotion credit the order to the shopper's last click."""
@@ -358,7 +425,7 @@ def complete_checkout(user, checkout: Checkout, payment_method: str, viewer_keys
             locked = checkouts.get(pk=checkout.pk)
             if locked.completed_at is not None:
                 return Order.objects.get(checkout_id=locked.pk)
-            order = _place_order(user, locked, payment_method)
+            order = _place_order(user, locked, payment_method, expected_total)
             payments.create_payment(order)
             order_placed.send(sender=Order, order=order, viewer_keys=tuple(viewer_keys))
             locked.completed_at = timezone.now()
@@ -411,10 +478,17 @@ def _take_stock(lines: list[CheckoutLine]) -> None:
     catalog.sync_in_stock({line.variant.product_id for line in lines})
 
 
-def _place_order(user, checkout: Checkout, payment_method: str) -> Order:
+def _place_order(user, checkout: Checkout, payment_method: str, expected_total: Decimal | None) -> Order:
     lines = _ready_for_completion(checkout)
-    _take_stock(lines)
     totals = totals_of(checkout)
+    if expected_total is not None and totals.total != expected_total:
+        raise field_error(
+            None,
+            _("Prices changed since you looked: the total is now %(total)s. Check the order and place it again."),
+            "price_changed",
+            total=f"¥{totals.total}",
+        )
+    _take_stock(lines)
     order = Order.objects.create(
         checkout_id=checkout.pk,
         user=checkout.user if checkout.user_id else (user if user and user.is_authenticated else None),
@@ -470,9 +544,97 @@ def _order_line(order: Order, fulfilment: Fulfilment, line: CheckoutLine) -> Ord
     )
 
 
+# --- Keeping the shopper informed ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartNotice:
+    """Something that changed in the cart since the shopper last looked; `blocking` ones must be
+    fixed before the order can be placed."""
+
+    line: CheckoutLine
+    code: str
+    message: str
+    blocking: bool
+
+
+@transaction.atomic
+def review(checkout: Checkout) -> list[CartNotice]:
+    """Re-check every line against the catalogue now: goods no longer sold, too little stock, and
+    prices that moved since the shopper last saw them. A moved price is told once: it counts as
+    seen from here on."""
+    notices = []
+    lines = lines_of(checkout)
+    buyable = set(
+        visible_products().filter(pk__in={line.variant.product_id for line in lines}).values_list("pk", flat=True)
+    )
+    seen = []
+    for line in lines:
+        variant = line.variant
+        name = f"{variant.product.name} · {variant.name}"
+        if variant.product_id not in buyable:
+            message = _("%(name)s is no longer sold. Remove it to go on.") % {"name": name}
+            notices.append(CartNotice(line, "product_unavailable", message, True))
+            continue
+        if line.quantity > variant.stock:
+            if variant.stock:
+                message = _("Only %(stock)d left of %(name)s. Lower the quantity to go on.") % {
+                    "stock": variant.stock,
+                    "name": name,
+                }
+            else:
+                message = _("%(name)s is sold out. Remove it to go on.") % {"name": name}
+            notices.append(CartNotice(line, "insufficient_stock", message, True))
+        if line.price_seen is not None and line.price_seen != variant.price:
+            message = _("The price of %(name)s changed from ¥%(old)s to ¥%(new)s.") % {
+                "name": name,
+                "old": line.price_seen,
+                "new": variant.price,
+            }
+            notices.append(CartNotice(line, "price_changed", message, False))
+        if line.price_seen != variant.price:
+            line.price_seen = variant.price
+            seen.append(line)
+    if seen:
+        CheckoutLine.objects.bulk_update(seen, ["price_seen"])
+    return notices
+
+
+# --- Whose cart -------------------------------------------------------------------------------
+
+
 def open_checkouts(user):
     return (
         Checkout.objects.filter(user=user, completed_at__isnull=True)
         if user.is_authenticated
         else Checkout.objects.none()
     )
+
+
+def cart_of(user) -> Checkout | None:
+    """An account's cart: its most recently changed open checkout."""
+    return open_checkouts(user).first() if user and user.is_authenticated else None
+
+
+@transaction.atomic
+def claim_cart(user, guest: Checkout) -> Checkout:
+    """A guest who logs in or signs up keeps their cart: it becomes the account's cart, or, when the
+    account has one already, its goods are added to it (as far as stock allows) and the guest's
+    cart is emptied."""
+    guest = Checkout.objects.select_for_update().filter(pk=guest.pk, user=None, completed_at=None).first()
+    if guest is None:
+        return cart_of(user)
+    mine = cart_of(user)
+    if mine is None:
+        guest.user = user
+        guest.email = guest.email or user.email
+        guest.save(update_fields=["user", "email", "updated_at"])
+        return guest
+    for line in guest.lines.select_related("variant__product"):
+        try:
+            with transaction.atomic():
+                add_lines(mine, [LineRequest(line.variant, line.quantity)])
+        except ValidationError:
+            continue  # sold out or over a limit: the account's own cart wins, the rest is dropped
+    guest.delete()
+    return mine

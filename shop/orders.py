@@ -99,9 +99,11 @@ def deliver_fulfilment(actor, fulfilment: Fulfilment) -> Fulfilment:
     return fulfilment
 
 
-def cancel_order(actor, order: Order) -> Order:
-    """Cancel before anything ships: the stock goes back, and money already paid is refunded."""
-    if not can_manage_order(actor, order):
+def cancel_order(actor, order: Order, *, holds_link: bool = False) -> Order:
+    """Cancel before anything ships: the stock goes back, and money already paid is refunded.
+    A guest proves the order is theirs with its signed link (`holds_link`, checked by the caller
+    with shop.order_links); an account's order needs the account."""
+    if not (can_manage_order(actor, order) or (holds_link and order.user_id is None)):
         raise PermissionDenied(_("You can only cancel your own orders."))
 
     def close_order():

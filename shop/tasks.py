@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import catalog
+from . import catalog, order_mail
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -10,3 +10,9 @@ def process_product_image(image_id: int) -> str | None:
     for ever. Nothing enqueues it any more."""
     image = catalog.process_image(image_id)
     return image.status if image else None
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_order_link(order_id: int, url: str, language: str) -> None:
+    """Idempotent enough: a retry may send the same link twice, never a wrong one."""
+    order_mail.send_order_link(order_id, url, language)

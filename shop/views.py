@@ -1,10 +1,15 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from farmers.models import Village
 
-from . import permissions, selectors
+from . import checkout, permissions, selectors
 from .models import Category
+from .storefront import carts
+from .storefront.forms import AddToCartForm
 
 PAGE_SIZE = 24
 
@@ -30,11 +35,29 @@ def home(request):
 
 
 def product_detail(request, slug):
+    """The goods, who grew them and where; choosing a size and a quantity puts them in the cart."""
     product = get_object_or_404(
         selectors.with_catalog_relations(permissions.products_visible_to(request.user)), slug=slug
     )
+    variants = list(product.variants.all())
+    form = AddToCartForm(variants, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            line = checkout.LineRequest(form.cleaned_data["variant"], form.cleaned_data["quantity"])
+            try:
+                carts.add_to_cart(request, [line])
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("%(name)s is in your cart.") % {"name": product.name})
+                return redirect("shop:cart")
+        status = 400
     return render(
-        request, "shop/product.html", {"product": product, "seller": product.seller, "village": product.village}
+        request,
+        "shop/product.html",
+        {"product": product, "seller": product.seller, "village": product.village, "form": form},
+        status=status,
     )
 
 

@@ -6,6 +6,17 @@ class GatewayError(Exception):
 
 
 @dataclass(frozen=True)
+class PaymentStep:
+    """What the shopper does to pay, as the order page shows it. `kind` picks the page's part:
+    "card" (a card form confirmed in the browser with Stripe.js), "instructions" (what to do and the
+    reference to quote), and for gateways to come "qr" (a code to scan) or "redirect" (a button to the
+    provider's page). `data` holds what that part needs."""
+
+    kind: str
+    data: dict
+
+
+@dataclass(frozen=True)
 class RefundOutcome:
     status: str  # a RefundStatus value
     remote_id: str | None = None
@@ -39,6 +50,10 @@ class Gateway:
     def start(self, payment) -> dict:
         """Open the payment with the gateway; return the Payment fields to store."""
         return {}
+
+    def shopper_step(self, payment) -> PaymentStep | None:
+        """What the shopper must do now to pay an open payment; None when nothing is asked of them."""
+        return None
 
     def refund(self, refund) -> RefundOutcome:
         raise NotImplementedError

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from ..models import RefundStatus
-from .base import Gateway, RefundOutcome
+from .base import Gateway, PaymentStep, RefundOutcome
 
 
 class OfflineGateway(Gateway):
@@ -11,6 +12,14 @@ class OfflineGateway(Gateway):
     label = _("Cash on delivery or bank transfer")
     confirmed_by_hand = True
     ships_before_payment = True
+
+    def shopper_step(self, payment) -> PaymentStep:
+        """Pay the courier, or transfer to the operator's account quoting the order number, by
+        which the operator finds the order when confirming (`confirm_offline_payment`)."""
+        return PaymentStep(
+            "instructions",
+            {"bank_account": settings.OFFLINE_BANK_ACCOUNT, "reference": payment.order.number},
+        )
 
     def refund(self, refund) -> RefundOutcome:
         return RefundOutcome(RefundStatus.SUCCEEDED)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.money import to_fen
 
 from ..models import RefundStatus
-from .base import Gateway, GatewayError, RefundOutcome
+from .base import Gateway, GatewayError, PaymentStep, RefundOutcome
 
 REFUND_STATUSES = {
     "succeeded": RefundStatus.SUCCEEDED,
@@ -73,6 +73,18 @@ class StripeGateway(Gateway):
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
         return {"stripe_payment_intent": intent.id, "client_secret": intent.client_secret}
+
+    def shopper_step(self, payment) -> PaymentStep | None:
+        if not payment.client_secret:
+            return None
+        return PaymentStep(
+            "card",
+            {
+                "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                "client_secret": payment.client_secret,
+                "js_url": settings.STRIPE_JS_URL,
+            },
+        )
 
     def refund(self, refund) -> RefundOutcome:
         params = {

@@ -49,6 +49,8 @@ class CheckoutLine(models.Model):
     quantity = models.PositiveSmallIntegerField(
         _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_LINE_QUANTITY)]
     )
+    # The price the shopper last saw: a change since is told to them before they pay (shop.checkout.review).
+    price_seen = models.DecimalField(_("price seen"), max_digits=10, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

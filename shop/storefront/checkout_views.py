@@ -1,0 +1,129 @@
+"""Checkout in three pages, each one form that works without JavaScript: contact and address,
+delivery, then the review where the shopper picks how to pay and places the order. Every step
+re-checks the cart (stock, prices) and sends the shopper back to it when something must change."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from core import viewers
+from shop import checkout, order_links, shipping
+from shop.models import Checkout, Order
+
+from . import carts
+from .cart_views import tell
+from .forms import ContactForm, DeliveryForm, PlaceOrderForm
+from .orders_mail import send_order_link
+
+
+def _ready_cart(request) -> tuple[Checkout | None, object]:
+    """The cart, or the page to go to instead: the last order (a placed cart, e.g. a second press of
+    "place order"), or the cart page when it is empty or has something to fix."""
+    cart = carts.current_cart(request)
+    if cart is None or not cart.lines.exists():
+        last = request.session.get(carts.LAST_ORDER_KEY)
+        if last and request.method == "POST" and order_links.order_for_token(last):
+            return None, redirect("shop:order", token=last)
+        messages.info(request, _("Your cart is empty."))
+        return None, redirect("shop:cart")
+    if tell(request, checkout.review(cart)):
+        return None, redirect("shop:cart")
+    return cart, None
+
+
+def _parcels(cart: Checkout):
+    return checkout.estimated(cart)
+
+
+def _placed(request, order: Order):
+    token = order_links.order_token(order)
+    carts.forget_cart(request, token)
+    send_order_link(request, order, token)
+    return redirect("shop:order", token=token)
+
+
+@never_cache
+def contact(request):
+    cart, elsewhere = _ready_cart(request)
+    if cart is None:
+        return elsewhere
+    initial = {
+        "email": cart.email or (request.user.email if request.user.is_authenticated else ""),
+        **cart.address_values(),
+    }
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            checkout.update_contact(
+                cart, email=data["email"], address={name: data[name] for name in Checkout.ADDRESS_FIELDS}
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return redirect("shop:checkout_delivery")
+    return render(request, "storefront/checkout_contact.html", {"form": form, "totals": _parcels(cart), "step": 1})
+
+
+@never_cache
+def delivery(request):
+    cart, elsewhere = _ready_cart(request)
+    if cart is None:
+        return elsewhere
+    if not (cart.email and cart.has_address):
+        return redirect("shop:checkout")
+    options = checkout.delivery_options(cart)
+    form = DeliveryForm(
+        [option.method for option in options],
+        request.POST or None,
+        initial={"method": cart.shipping_method_id or (options[0].method.pk if options else None)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            checkout.update_delivery_method(cart, form.cleaned_data["method"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return redirect("shop:checkout_confirm")
+    totals = checkout.totals_of(cart) if cart.shipping_method else _parcels(cart)
+    rows = [(option, list(zip(totals.parcels, option.parcel_prices, strict=True))) for option in options]
+    return render(
+        request, "storefront/checkout_delivery.html", {"form": form, "options": rows, "totals": totals, "step": 2}
+    )
+
+
+@never_cache
+def confirm(request):
+    cart, elsewhere = _ready_cart(request)
+    if cart is None:
+        return elsewhere
+    if not (cart.email and cart.has_address):
+        return redirect("shop:checkout")
+    if cart.shipping_method is None or not cart.shipping_method.is_active:
+        return redirect("shop:checkout_delivery")
+    totals = checkout.totals_of(cart)
+    form = PlaceOrderForm(request.POST or None, initial={"total": totals.total})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            placed = checkout.place_order(
+                request.user, cart, data["payment_method"], viewers.viewer_keys(request), expected_total=data["total"]
+            )
+        except ValidationError as error:
+            placed_already = Order.objects.filter(checkout_id=cart.pk).first()
+            if placed_already is not None:  # placed, but the payment service did not answer
+                messages.error(request, " ".join(error.messages))
+                return _placed(request, placed_already)
+            form.add_service_errors(error)
+            totals = checkout.totals_of(cart)  # the review shows what is true now
+            form.data = form.data.copy()
+            form.data["total"] = str(totals.total)
+        else:
+            return _placed(request, placed.order)
+    return render(
+        request,
+        "storefront/checkout_confirm.html",
+        {"form": form, "cart": cart, "totals": totals, "methods": shipping.active_methods(), "step": 3},
+    )

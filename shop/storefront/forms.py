@@ -1,0 +1,142 @@
+"""The shopper's forms. They only shape input: quantities, stock, addresses and phones are checked by
+shop.checkout, whose errors each form shows beside the field they belong to (`add_service_errors`)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from payments import gateways
+from shop.models.checkout import MAX_LINE_QUANTITY
+from shop.regions import PROVINCES
+
+
+class ServiceErrorsForm(forms.Form):
+    # The service's field name -> this form's; errors of fields the form lacks go on top.
+    SERVICE_FIELDS: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            name = self.SERVICE_FIELDS.get(field, field)
+            self.add_error(name if name in self.fields else None, errors)
+
+
+def quantity_field(**kwargs) -> forms.IntegerField:
+    """No bounds of its own: shop.checkout says what a quantity may be, in its own words."""
+    return forms.IntegerField(
+        label=_("Quantity"),
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_LINE_QUANTITY, "inputmode": "numeric"}),
+        error_messages={"required": _("Choose a quantity."), "invalid": _("Enter a whole number.")},
+        **kwargs,
+    )
+
+
+class AddToCartForm(ServiceErrorsForm):
+    SERVICE_FIELDS = {"lines": "quantity"}
+
+    variant = forms.TypedChoiceField(
+        label=_("Size"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a size."), "invalid_choice": _("Choose a size.")},
+    )
+    quantity = quantity_field(initial=1)
+
+    def __init__(self, variants, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.variants = {variant.pk: variant for variant in variants}
+        self.fields["variant"].choices = [(variant.pk, variant.name) for variant in variants]
+        in_stock = [variant.pk for variant in variants if variant.stock]
+        if in_stock:
+            self.fields["variant"].initial = in_stock[0]
+
+    def clean_variant(self):
+        return self.variants[self.cleaned_data["variant"]]
+
+
+class QuantityForm(ServiceErrorsForm):
+    SERVICE_FIELDS = {"lines": "quantity"}
+
+    quantity = quantity_field()
+
+
+class ContactForm(ServiceErrorsForm):
+    """Email and delivery address: province from the 31, then city, county, street, as parcels are
+    labelled in China."""
+
+    email = forms.CharField(
+        label=_("Email (we send the order link there)"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    recipient = forms.CharField(
+        label=_("Recipient"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    province = forms.ChoiceField(
+        label=_("Province"), choices=[("", _("Choose…")), *((name, name) for name in PROVINCES)]
+    )
+    city = forms.CharField(
+        label=_("City"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
+    district = forms.CharField(
+        label=_("District or county"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "address-level3"})
+    )
+    street = forms.CharField(
+        label=_("Street, building and door number"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Required parts are checked by shop.checkout, which names the missing part in its words.
+            field.required = False
+            field.widget.attrs["required"] = True
+
+
+class DeliveryForm(ServiceErrorsForm):
+    SERVICE_FIELDS = {"delivery_method": "method"}
+
+    method = forms.TypedChoiceField(
+        label=_("Delivery"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a delivery method."), "invalid_choice": _("Choose a delivery method.")},
+    )
+
+    def __init__(self, methods, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.methods = {method.pk: method for method in methods}
+        self.fields["method"].choices = [(method.pk, method.name) for method in methods]
+
+    def clean_method(self):
+        return self.methods[self.cleaned_data["method"]]
+
+
+class PlaceOrderForm(ServiceErrorsForm):
+    SERVICE_FIELDS = {"payment_method": "payment_method"}
+
+    payment_method = forms.ChoiceField(
+        label=_("Payment"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how to pay."), "invalid_choice": _("Choose how to pay.")},
+    )
+    # The total the shopper saw: if prices moved since, the order is not placed (shop.checkout).
+    total = forms.DecimalField(widget=forms.HiddenInput, max_digits=12, decimal_places=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment_method"].choices = [(name, gateways.get(name).label) for name in gateways.available()]
+        self.fields["payment_method"].initial = gateways.default_method()
