@@ -215,3 +215,24 @@ class LogInForm(AuthenticationForm):
             self.confirm_login_allowed(self.user_cache)
             attempt.succeeded()
         return self.cleaned_data
+
+
+class ShopperSignUpForm(forms.Form):
+    """A shopper's account: an email address and a password (core.shoppers checks both)."""
+
+    email = forms.CharField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=128,
+        help_text=_("At least 8 characters, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)

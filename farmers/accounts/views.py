@@ -5,16 +5,18 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
+from core import shoppers
 from core.ratelimit import SIGNUP_PER_IP, client_ip
 from farmers import registration
 from farmers.permissions import is_ngo_staff, is_seller
 
-from .forms import LogInForm, SignUpForm
+from .forms import LogInForm, ShopperSignUpForm, SignUpForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -58,6 +60,36 @@ def signup(request):
             login(request, farmer.user, backend=MODEL_BACKEND)
             return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def shopper_signup(request):
+    """A shopper's account, to see their orders in one place. Logging in afterwards brings the
+    guest's cart along (shop's user_logged_in receiver)."""
+    if request.user.is_authenticated:
+        return redirect(home_for(request.user))
+    form = ShopperSignUpForm(request.POST or None)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and SIGNUP_PER_IP.hit(client_ip(request)).blocked:
+        form.add_error(
+            None,
+            ValidationError(
+                _("Too many sign-ups from this network. Please try again in an hour."), code="rate_limited"
+            ),
+        )
+        return render(request, "accounts/shopper_signup.html", {"form": form, "next": next_url}, status=429)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = shoppers.register_shopper(form.cleaned_data["email"], form.cleaned_data["password"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
+            return redirect(next_url if next_url and safe else "shop:cart")
+    return render(request, "accounts/shopper_signup.html", {"form": form, "next": next_url})
 
 
 class LogInView(auth_views.LoginView):

@@ -100,7 +100,7 @@ def test_offline_order_page_says_how_to_pay_and_the_reference(client, goods, set
 
 
 def test_a_guest_cancels_through_the_link_and_the_stock_returns(client, goods):
-    a, b, _method = goods
+    a, _b, _method = goods
     ready(client, goods)
     location = place(client)["Location"]
     assert Variant.objects.get(pk=a.pk).stock == 3
@@ -164,9 +164,7 @@ def test_my_orders_lists_the_accounts_orders(client, goods):
 # --- Bad input ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("quantity", "expected"), [(0, "1 到 999"), ("", "数量"), ("abc", "数字"), (1000, "1 到 999")]
-)
+@pytest.mark.parametrize(("quantity", "expected"), [(0, "1 到 999"), ("", "数量"), ("abc", "数字"), (1000, "1 到 999")])
 def test_a_bad_quantity_is_refused_beside_the_field_and_makes_no_cart(client, goods, quantity, expected):
     a, _b, _method = goods
     response = add(client, a, quantity)
@@ -312,3 +310,24 @@ def test_cancelling_after_a_parcel_shipped_is_refused(client, goods):
 def test_checkout_pages_send_an_empty_cart_back(client, goods):
     for name in ("shop:checkout", "shop:checkout_delivery", "shop:checkout_confirm"):
         assert client.get(reverse(name))["Location"] == reverse("shop:cart")
+
+
+def test_a_guest_who_creates_an_account_keeps_their_cart(client, goods):
+    a, _b, _method = goods
+    add(client, a, 2)
+    response = client.post(
+        reverse("accounts:shopper_signup"), {"email": "New@Example.com", "password": "mountain honey 88"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("shop:cart")
+    cart = Checkout.objects.get()
+    assert cart.user.email == "new@example.com" and cart.lines.get().quantity == 2
+
+
+def test_a_shopper_sign_up_with_a_weak_password_or_taken_email_says_why(client):
+    f.user(username="taken@example.com", email="taken@example.com")
+    response = client.post(reverse("accounts:shopper_signup"), {"email": "taken@example.com", "password": "x"})
+    errors = response.context["form"].errors
+    assert response.status_code == 200 and "email" in errors
+    response = client.post(reverse("accounts:shopper_signup"), {"email": "fresh@example.com", "password": "12345678"})
+    assert "password" in response.context["form"].errors
+    assert not Checkout.objects.exists()
