@@ -30,6 +30,7 @@ from .models import (
     Fulfilment,
     Order,
     OrderLine,
+    ParcelDelivery,
     ShippingMethod,
     Variant,
 )
@@ -281,11 +282,57 @@ def update_contact(checkout: Checkout, *, email: str, address: dict) -> Checkout
 
 @transaction.atomic
 def update_delivery_method(checkout: Checkout, method: ShippingMethod) -> Checkout:
+    """One method for every parcel (the parcels' own choices are dropped)."""
     _ensure_open(checkout)
-    if not method.is_active:
-        raise field_error("delivery_method", _("This delivery method is not offered."), "invalid")
+    _ensure_offered(method)
+    checkout.parcel_deliveries.all().delete()
     checkout.shipping_method = method
     checkout.save(update_fields=["shipping_method", "updated_at"])
+    return checkout
+
+
+def _ensure_offered(method: ShippingMethod) -> None:
+    if not method.is_active:
+        raise field_error("delivery_method", _("This delivery method is not offered."), "invalid")
+
+
+@transaction.atomic
+def update_parcel_delivery_methods(checkout: Checkout, choices: dict[str, ShippingMethod]) -> Checkout:
+    """A method for each parcel, by seller key (`Parcel.key`): every parcel of the cart needs one.
+    The first parcel's method becomes the checkout's own, for goods added later."""
+    _ensure_open(checkout)
+    parcels = totals_of(checkout).parcels
+    keys = [parcel.key for parcel in parcels]
+    if set(choices) - set(keys):
+        raise field_error("delivery_method", _("That parcel is not in this cart."), "not_found")
+    missing = [parcel.seller.name for parcel in parcels if parcel.key not in choices]
+    if missing:
+        raise field_error(
+            "delivery_method",
+            _("Choose how each parcel travels (missing: %(sellers)s)."),
+            "delivery_method_not_set",
+            sellers="、".join(missing),
+        )
+    for method in choices.values():
+        _ensure_offered(method)
+        try:
+            parcel_price(method, Decimal("0"))
+        except ValidationError:
+            raise field_error("delivery_method", _("This delivery method has no prices yet."), "invalid") from None
+    checkout.parcel_deliveries.all().delete()
+    ParcelDelivery.objects.bulk_create(
+        ParcelDelivery(
+            checkout=checkout,
+            farmer=parcel.seller if isinstance(parcel.seller, Farmer) else None,
+            cooperative=None if isinstance(parcel.seller, Farmer) else parcel.seller,
+            method=choices[parcel.key],
+        )
+        for parcel in parcels
+    )
+    checkout.shipping_method = choices[keys[0]]
+    checkout.save(update_fields=["shipping_method", "updated_at"])
+    for cached in ("_parcel_choices", "_loaded_lines"):
+        checkout.__dict__.pop(cached, None)
     return checkout
 
 
@@ -300,7 +347,17 @@ class Parcel:
     lines: list[CheckoutLine] = field(default_factory=list)
     subtotal: Decimal = Decimal("0.00")
     weight_kg: Decimal = Decimal("0")
+    method: ShippingMethod | None = None  # the parcel's own choice, else the checkout's method
     shipping_price: Decimal | None = None
+
+    @property
+    def key(self) -> str:
+        """The seller, as a form or the API names this parcel: "farmer-12", "cooperative-3"."""
+        return seller_key(self.seller)
+
+
+def seller_key(seller) -> str:
+    return f"{'farmer' if isinstance(seller, Farmer) else 'cooperative'}-{seller.pk}"
 
 
 @dataclass
@@ -324,6 +381,17 @@ def lines_of(checkout: Checkout) -> list[CheckoutLine]:
     return checkout._loaded_lines
 
 
+def parcel_choices(checkout: Checkout) -> dict[str, ShippingMethod]:
+    """The parcels' own delivery methods, by seller key; loaded once per checkout object."""
+    if not hasattr(checkout, "_parcel_choices"):
+        checkout._parcel_choices = {
+            seller_key(choice.farmer or choice.cooperative): choice.method
+            for choice in checkout.parcel_deliveries.select_related("farmer", "cooperative", "method")
+            if choice.method.is_active
+        }
+    return checkout._parcel_choices
+
+
 def totals_of(checkout: Checkout) -> Totals:
     parcels: dict[tuple, Parcel] = {}
     for line in lines_of(checkout):
@@ -333,35 +401,39 @@ def totals_of(checkout: Checkout) -> Totals:
         parcel.lines.append(line)
         parcel.subtotal += line.variant.price * line.quantity
         parcel.weight_kg += line.variant.weight_kg * line.quantity
-    method = checkout.shipping_method
-    if method is not None:
-        prefetch_related_objects([method], "rates")
+    chosen = parcel_choices(checkout) if checkout.pk and parcels else {}
     for parcel in parcels.values():
-        parcel.shipping_price = parcel_price(method, parcel.weight_kg) if method else None
+        parcel.method = chosen.get(parcel.key, checkout.shipping_method)
+    methods = {parcel.method for parcel in parcels.values() if parcel.method is not None}
+    prefetch_related_objects(list(methods), "rates")
+    for parcel in parcels.values():
+        parcel.shipping_price = parcel_price(parcel.method, parcel.weight_kg) if parcel.method else None
     subtotal = sum((parcel.subtotal for parcel in parcels.values()), Decimal("0.00"))
-    shipping = sum((parcel.shipping_price for parcel in parcels.values()), Decimal("0.00")) if method else None
-    return Totals(list(parcels.values()), subtotal, shipping, subtotal + shipping if method else None)
+    priced = all(parcel.method for parcel in parcels.values()) and checkout.shipping_method is not None
+    shipping = sum((parcel.shipping_price for parcel in parcels.values()), Decimal("0.00")) if priced else None
+    return Totals(list(parcels.values()), subtotal, shipping, subtotal + shipping if priced else None)
 
 
 @dataclass
-class DeliveryOption:
-    method: ShippingMethod
-    parcel_prices: list[Decimal]  # in the order of totals_of(checkout).parcels
-    total: Decimal
+class ParcelOptions:
+    parcel: Parcel
+    options: list[tuple[ShippingMethod, Decimal]]  # each offered method and this parcel's price with it
 
 
-def delivery_options(checkout: Checkout) -> list[DeliveryOption]:
-    """What each offered delivery method would cost this cart, parcel by parcel. A method whose
-    table has no prices yet is left out."""
-    parcels = totals_of(checkout).parcels
-    options = []
-    for method in active_methods():
-        try:
-            prices = [parcel_price(method, parcel.weight_kg) for parcel in parcels]
-        except ValidationError:
-            continue
-        options.append(DeliveryOption(method, prices, sum(prices, Decimal("0.00"))))
-    return options
+def delivery_options(checkout: Checkout) -> list[ParcelOptions]:
+    """What each offered delivery method would cost, parcel by parcel: each seller's parcel may go
+    with another courier. A method whose table has no prices yet is left out."""
+    methods = list(active_methods())
+    result = []
+    for parcel in totals_of(checkout).parcels:
+        options = []
+        for method in methods:
+            try:
+                options.append((method, parcel_price(method, parcel.weight_kg)))
+            except ValidationError:
+                continue
+        result.append(ParcelOptions(parcel, options))
+    return result
 
 
 def estimated(checkout: Checkout) -> Totals:
@@ -510,6 +582,7 @@ def _place_order(user, checkout: Checkout, payment_method: str, expected_total: 
             subtotal=parcel.subtotal,
             weight_kg=parcel.weight_kg,
             shipping_price=parcel.shipping_price,
+            shipping_method_name=parcel.method.name,
         )
         for parcel in totals.parcels
     )

@@ -78,6 +78,14 @@ class CheckoutParcelType(graphene.ObjectType):
     weight_kg = graphene.Decimal(required=True)
     subtotal = graphene.Decimal(required=True)
     shipping_price = graphene.Decimal(description="Null until a delivery method is chosen.")
+    delivery_method = graphene.Field(
+        ShippingMethodType,
+        description="How this parcel travels: its own choice (made on the web), else the checkout's.",
+    )
+
+    @staticmethod
+    def resolve_delivery_method(root, info):
+        return root.method
 
     @staticmethod
     def resolve_seller_name(root, info):

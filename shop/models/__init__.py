@@ -12,6 +12,6 @@ from .catalog import (  # noqa: F401 - _image_path and private_storage are named
     _image_path,
     private_storage,
 )
-from .checkout import Checkout, CheckoutLine  # noqa: F401
+from .checkout import Checkout, CheckoutLine, ParcelDelivery  # noqa: F401
 from .orders import Fulfilment, FulfilmentStatus, Order, OrderLine, OrderStatus  # noqa: F401
 from .shipping import ShippingMethod, ShippingRate  # noqa: F401

@@ -5,8 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from farmers.models import Cooperative, Farmer
+
 from .address import MainlandAddress
-from .catalog import Variant
+from .catalog import Variant, exactly_one_seller
 from .shipping import ShippingMethod
 
 MAX_LINE_QUANTITY = 999
@@ -66,3 +68,29 @@ class CheckoutLine(models.Model):
 
     def __str__(self):
         return f"{self.variant_id} × {self.quantity}"
+
+
+class ParcelDelivery(models.Model):
+    """The delivery method a shopper chose for one seller's parcel (顺丰 for the honey, the standard
+    courier for the potatoes), over the checkout's own method, which covers the other parcels."""
+
+    checkout = models.ForeignKey(Checkout, models.CASCADE, related_name="parcel_deliveries", verbose_name=_("checkout"))
+    farmer = models.ForeignKey(
+        Farmer, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("farmer")
+    )
+    cooperative = models.ForeignKey(
+        Cooperative, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("cooperative")
+    )
+    method = models.ForeignKey(ShippingMethod, models.CASCADE, related_name="+", verbose_name=_("shipping method"))
+
+    class Meta:
+        verbose_name = _("parcel's delivery")
+        verbose_name_plural = _("parcels' deliveries")
+        constraints = [
+            exactly_one_seller("parcel_delivery_has_exactly_one_seller"),
+            models.UniqueConstraint(fields=["checkout", "farmer"], name="parcel_delivery_one_per_farmer"),
+            models.UniqueConstraint(fields=["checkout", "cooperative"], name="parcel_delivery_one_per_cooperative"),
+        ]
+
+    def __str__(self):
+        return f"{self.checkout_id} · {self.method.name}"

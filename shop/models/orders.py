@@ -98,6 +98,7 @@ class Fulfilment(models.Model):
     subtotal = models.DecimalField(_("goods"), max_digits=12, decimal_places=2)
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=9, decimal_places=3)
     shipping_price = models.DecimalField(_("shipping"), max_digits=10, decimal_places=2)
+    shipping_method_name = models.CharField(_("shipping method"), max_length=40, blank=True)
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core import viewers
-from shop import checkout, order_links, shipping
+from shop import checkout, order_links
 from shop.models import Checkout, Order
 
 from . import carts
@@ -31,10 +31,6 @@ def _ready_cart(request) -> tuple[Checkout | None, object]:
     if tell(request, checkout.review(cart)):
         return None, redirect("shop:cart")
     return cart, None
-
-
-def _parcels(cart: Checkout):
-    return checkout.estimated(cart)
 
 
 def _placed(request, order: Order):
@@ -64,7 +60,9 @@ def contact(request):
             form.add_service_errors(error)
         else:
             return redirect("shop:checkout_delivery")
-    return render(request, "storefront/checkout_contact.html", {"form": form, "totals": _parcels(cart), "step": 1})
+    return render(
+        request, "storefront/checkout_contact.html", {"form": form, "totals": checkout.estimated(cart), "step": 1}
+    )
 
 
 @never_cache
@@ -75,23 +73,16 @@ def delivery(request):
     if not (cart.email and cart.has_address):
         return redirect("shop:checkout")
     options = checkout.delivery_options(cart)
-    form = DeliveryForm(
-        [option.method for option in options],
-        request.POST or None,
-        initial={"method": cart.shipping_method_id or (options[0].method.pk if options else None)},
-    )
+    form = DeliveryForm(options, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            checkout.update_delivery_method(cart, form.cleaned_data["method"])
+            checkout.update_parcel_delivery_methods(cart, form.choices())
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             return redirect("shop:checkout_confirm")
-    totals = checkout.totals_of(cart) if cart.shipping_method else _parcels(cart)
-    rows = [(option, list(zip(totals.parcels, option.parcel_prices, strict=True))) for option in options]
-    return render(
-        request, "storefront/checkout_delivery.html", {"form": form, "options": rows, "totals": totals, "step": 2}
-    )
+    rows = [(entry, form[entry.parcel.key]) for entry in options]
+    return render(request, "storefront/checkout_delivery.html", {"form": form, "rows": rows, "step": 2})
 
 
 @never_cache
@@ -125,5 +116,5 @@ def confirm(request):
     return render(
         request,
         "storefront/checkout_confirm.html",
-        {"form": form, "cart": cart, "totals": totals, "methods": shipping.active_methods(), "step": 3},
+        {"form": form, "cart": cart, "totals": totals, "step": 3},
     )

@@ -107,22 +107,30 @@ class ContactForm(ServiceErrorsForm):
 
 
 class DeliveryForm(ServiceErrorsForm):
-    SERVICE_FIELDS = {"delivery_method": "method"}
+    """A choice of delivery method for each seller's parcel (a field per parcel, named by its
+    seller key), each option priced for that parcel."""
 
-    method = forms.TypedChoiceField(
-        label=_("Delivery"),
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose a delivery method."), "invalid_choice": _("Choose a delivery method.")},
-    )
-
-    def __init__(self, methods, *args, **kwargs):
+    def __init__(self, parcel_options, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.methods = {method.pk: method for method in methods}
-        self.fields["method"].choices = [(method.pk, method.name) for method in methods]
+        self.methods = {}
+        for entry in parcel_options:
+            parcel = entry.parcel
+            self.methods.update({method.pk: method for method, _price in entry.options})
+            default = parcel.method or (entry.options[0][0] if entry.options else None)
+            self.fields[parcel.key] = forms.TypedChoiceField(
+                label=parcel.seller.name,
+                coerce=int,
+                widget=forms.RadioSelect,
+                choices=[(method.pk, method.name) for method, _price in entry.options],
+                initial=default.pk if default else None,
+                error_messages={
+                    "required": _("Choose how this parcel travels."),
+                    "invalid_choice": _("Choose how this parcel travels."),
+                },
+            )
 
-    def clean_method(self):
-        return self.methods[self.cleaned_data["method"]]
+    def choices(self) -> dict:
+        return {key: self.methods[pk] for key, pk in self.cleaned_data.items()}
 
 
 class PlaceOrderForm(ServiceErrorsForm):

@@ -45,12 +45,20 @@ def goods():
     return a, b, method
 
 
+def parcel_key(v) -> str:
+    return f"farmer-{v.product.farmer_id}"
+
+
+def choose_delivery(client, choices: dict):
+    return client.post(reverse("shop:checkout_delivery"), {parcel_key(v): m.pk for v, m in choices.items()})
+
+
 def ready(client, goods):
     a, b, method = goods
     assert add(client, a, 2).status_code == 302
     assert add(client, b, 1).status_code == 302
     assert contact(client).status_code == 302
-    assert client.post(reverse("shop:checkout_delivery"), {"method": method.pk}).status_code == 302
+    assert choose_delivery(client, {a: method, b: method}).status_code == 302
 
 
 def place(client, total=None, payment_method="offline"):
@@ -73,8 +81,8 @@ def test_a_guest_buys_from_two_farmers_and_gets_their_order_link(client, goods, 
     assert "¥115.30" in cart  # 2 × 39.90 + 12.50 + 15 + 8
     contact(client)
     delivery = page(client.get(reverse("shop:checkout_delivery")))
-    assert method.name in delivery and "¥23.00" in delivery
-    client.post(reverse("shop:checkout_delivery"), {"method": method.pk})
+    assert method.name in delivery and "¥15.00" in delivery and "¥8.00" in delivery
+    choose_delivery(client, {a: method, b: method})
     with django_capture_on_commit_callbacks(execute=True):
         response = place(client)
     order = Order.objects.get()
@@ -331,3 +339,46 @@ def test_a_shopper_sign_up_with_a_weak_password_or_taken_email_says_why(client):
     response = client.post(reverse("accounts:shopper_signup"), {"email": "fresh@example.com", "password": "12345678"})
     assert "password" in response.context["form"].errors
     assert not Checkout.objects.exists()
+
+
+def test_each_parcel_can_travel_with_its_own_courier(client, goods):
+    a, b, standard = goods
+    express = shipping_method(name="顺丰", rates=(("1", "18.00"), ("5", "26.00")))
+    add(client, a, 2)
+    add(client, b, 1)
+    contact(client)
+    assert choose_delivery(client, {a: standard, b: express}).status_code == 302
+    review = page(client.get(reverse("shop:checkout_confirm")))
+    assert "¥15.00" in review and "¥18.00" in review and "¥125.30" in review  # 92.30 + 15 + 18
+    place(client)
+    order = Order.objects.get()
+    parcels = {p.farmer_id: (p.shipping_method_name, p.shipping_price) for p in order.fulfilments.all()}
+    assert parcels == {
+        a.product.farmer_id: ("标准快递", Decimal("15.00")),
+        b.product.farmer_id: ("顺丰", Decimal("18.00")),
+    }
+    assert order.shipping_total == Decimal("33.00") and order.total == Decimal("125.30")
+
+
+def test_every_parcel_needs_a_delivery_method(client, goods):
+    from shop.models import ParcelDelivery
+
+    a, b, standard = goods
+    add(client, a, 1)
+    add(client, b, 1)
+    contact(client)
+    response = choose_delivery(client, {a: standard})
+    assert response.status_code == 200 and response.context["form"].errors[parcel_key(b)]
+    assert not ParcelDelivery.objects.exists() and Checkout.objects.get().shipping_method is None
+
+
+def test_a_withdrawn_delivery_method_is_refused(client, goods):
+    from shop.models import ParcelDelivery
+
+    a, b, standard = goods
+    gone = shipping_method(name="停运快递", is_active=False)
+    add(client, a, 1)
+    contact(client)
+    response = choose_delivery(client, {a: gone})
+    assert response.status_code == 200 and response.context["form"].errors[parcel_key(a)]
+    assert not ParcelDelivery.objects.exists()
