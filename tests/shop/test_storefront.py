@@ -375,7 +375,7 @@ def test_every_parcel_needs_a_delivery_method(client, goods):
 def test_a_withdrawn_delivery_method_is_refused(client, goods):
     from shop.models import ParcelDelivery
 
-    a, b, standard = goods
+    a, _b, _standard = goods
     gone = shipping_method(name="停运快递", is_active=False)
     add(client, a, 1)
     contact(client)
