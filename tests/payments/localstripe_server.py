@@ -145,7 +145,7 @@ class LocalStripe:
             try:
                 loop.run_forever()
             finally:
-                # localstripe schedules a task per event for its own webhooks (none are registered):
+                # localstripe schedules a task per event for its webhooks (see add_webhook):
                 # cancel the ones still sleeping, then close.
                 pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
                 for task in pending:
