@@ -14,7 +14,14 @@ What it lacks, this wrapper adds for the tests (never the production code):
   test settles them with `settle_refund`; localstripe's refunds otherwise succeed at once;
 - a declined intent can be tried again with another card, as on Stripe: localstripe keeps the
   failed charge as the intent's latest, so the intent would never leave `requires_payment_method`;
-  here giving it a new payment method drops that charge, and it can be confirmed again.
+  here giving it a new payment method drops that charge, and it can be confirmed again;
+- Stripe.js's `confirmCardPayment(clientSecret, {payment_method: {card}})` works as on Stripe: the
+  script at `<url>/js.stripe.com/v3/` posts the card with the publishable key, and the confirm
+  route answers such a call as Stripe's API does (see stripe_js.py, which also says how a test
+  types a card into the fake card element);
+- `add_webhook(url)` has localstripe itself post its signed events (about a second after the
+  charge) to our endpoint, as Stripe does; the `localstripe_webhooks` fixture points it at the
+  live test server. Deliveries still waiting when a test ends are dropped, never sent to the next.
 
 localstripe keeps all its state in module globals, so at most one runs per process.
 """
@@ -24,18 +31,28 @@ import contextlib
 import json
 import re
 import threading
+import urllib.request
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import stripe
 from aiohttp import web
+from django.urls import reverse
+
+from . import stripe_js
 
 SECRET_KEY = "sk_test_shanhuo_localstripe"
 PUBLISHABLE_KEY = "pk_test_shanhuo_localstripe"
 WEBHOOK_SECRET = "whsec_test_shanhuo_localstripe"
 WEBHOOK_TOLERANCE = 300
 INTENT_UPDATE = re.compile(r"/v1/payment_intents/(?P<id>pi_\w+)")
+INTENT_CONFIRM = re.compile(r"/v1/payment_intents/(?P<id>pi_\w+)/confirm")
+STRIPE_JS = "/js.stripe.com/v3/"
+# The events our endpoint acts on for card payments.
+PAYMENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
 
 
 def _localstripe():
@@ -45,6 +62,12 @@ def _localstripe():
         warnings.simplefilter("ignore", DeprecationWarning)
         from localstripe import resources, server
     return resources, server
+
+
+def _is_webhook_delivery(task: asyncio.Task) -> bool:
+    from localstripe import webhooks
+
+    return getattr(task.get_coro(), "cr_code", None) is webhooks._send_webhook.__code__
 
 
 @dataclass
@@ -87,7 +110,14 @@ class LocalStripe:
         )
         app.on_response_prepare.append(server.add_cors_headers)
         for route in server.app.router.routes():
-            app.router.add_route(route.method, route.resource.canonical, route.handler)
+            if route.resource.canonical != STRIPE_JS:
+                app.router.add_route(route.method, route.resource.canonical, route.handler)
+        script = stripe_js.script(Path(server.__file__).with_name("localstripe-v3.js").read_text())
+
+        async def stripe_js_script(request):
+            return web.Response(text=script, content_type="application/javascript")
+
+        app.router.add_get(STRIPE_JS, stripe_js_script)
         return app
 
     def start(self) -> "LocalStripe":
@@ -115,7 +145,7 @@ class LocalStripe:
             try:
                 loop.run_forever()
             finally:
-                # localstripe schedules a task per event for its own webhooks (none are registered):
+                # localstripe schedules a task per event for its webhooks (see add_webhook):
                 # cancel the ones still sleeping, then close.
                 pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
                 for task in pending:
@@ -148,8 +178,10 @@ class LocalStripe:
         return asyncio.run_coroutine_threadsafe(call(), self._loop).result(10)
 
     def reset(self) -> None:
-        """An empty store, no recorded requests, no outage, refunds succeeding at once."""
+        """An empty store, no recorded requests, no outage, refunds succeeding at once, no webhook
+        registered or on its way."""
         resources, _server = _localstripe()
+        self.clear_webhooks()
         self._on_loop(resources.store.clear)
         self.requests.clear()
         self._outages.clear()
@@ -163,6 +195,9 @@ class LocalStripe:
         if request.method == "POST" and request.path in self._outages:
             message = "localstripe outage (test)"
             return web.json_response({"error": {"type": "api_error", "message": message}}, status=503)
+        public_confirm = INTENT_CONFIRM.fullmatch(request.path)
+        if request.method == "POST" and public_confirm and "Authorization" not in request.headers:
+            return await self._confirm_with_publishable_key(request, public_confirm["id"])
         retry = INTENT_UPDATE.fullmatch(request.path)
         if request.method == "POST" and retry and "payment_method" in params:
             intent = self._stored_or_none("payment_intent", retry["id"])
@@ -175,6 +210,17 @@ class LocalStripe:
             refund.status = "pending"
             response = web.json_response(refund._export())
         return response
+
+    @staticmethod
+    async def _confirm_with_publishable_key(request, intent_id: str) -> web.Response:
+        """Stripe.js's confirm (see stripe_js.py); localstripe's own route takes only the secret key."""
+        _resources, server = _localstripe()
+        data = await server.get_post_data(request, remove_auth=False) or {}
+        try:
+            intent = stripe_js.confirm_with_publishable_key(intent_id, data, PUBLISHABLE_KEY)
+        except stripe_js.StripeJsError as error:
+            return error.response()
+        return web.json_response(intent)
 
     @staticmethod
     def _stored(kind: str, object_id: str):
@@ -202,6 +248,28 @@ class LocalStripe:
             yield
         finally:
             self._outages.discard(path)
+
+    def add_webhook(self, url: str, events=PAYMENT_EVENTS, name: str = "shanhuo") -> None:
+        """Have localstripe post its events of these types to `url`, signed with WEBHOOK_SECRET, as
+        a Stripe webhook endpoint does; registered through localstripe's own configuration route."""
+        params = [("url", url), ("secret", WEBHOOK_SECRET), *(("events[]", event) for event in events)]
+        address = f"{self.url}/_config/webhooks/{name}"  # localstripe's own http:// address
+        request = urllib.request.Request(address, data=urlencode(params).encode())  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            assert response.status == 200, response.read()
+
+    def clear_webhooks(self) -> None:
+        """No webhook registered, and the deliveries localstripe still holds (each waits a second
+        before it is sent) dropped."""
+        from localstripe import webhooks
+
+        def clear():
+            webhooks._webhooks.clear()
+            for task in asyncio.all_tasks():
+                if _is_webhook_delivery(task):
+                    task.cancel()
+
+        self._on_loop(clear)
 
     def requests_to(self, method: str, path: str) -> list[Request]:
         return [request for request in self.requests if request.method == method and request.path == path]
@@ -231,3 +299,13 @@ def localstripe(localstripe_server, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0  # a failure is seen at once, never retried into a slow test
     settings.PLATFORM_FEE_PERCENT = "0"  # the ledger assertions compare with parcel totals
     return localstripe_server
+
+
+@pytest.fixture
+def localstripe_webhooks(localstripe, live_server):
+    """localstripe, as `localstripe`, posting its signed payment_intent.succeeded and
+    payment_intent.payment_failed events to the live test server's Stripe webhook, about a second
+    after each charge. Wait for their effect with tests.waiting.wait_until."""
+    localstripe.add_webhook(live_server.url + reverse("payments:stripe-webhook"))
+    yield localstripe
+    localstripe.clear_webhooks()
