@@ -205,3 +205,13 @@ def test_the_product_page_links_the_poster_of_goods_on_sale(client):
     client.force_login(draft.farmer.user)
     page = client.get(reverse("shop:product", kwargs={"slug": draft.slug}))
     assert page.status_code == 200 and poster_url(draft).encode() not in page.content
+
+
+def test_the_system_check_warns_when_no_chinese_font_is_found(settings, tmp_path):
+    from promotion.checks import poster_font
+
+    settings.POSTER_FONT = str(tmp_path / "missing.ttc")
+    [warning] = poster_font(None)
+    assert warning.id == "promotion.W001" and "fonts-noto-cjk" in warning.hint
+    settings.POSTER_FONT = ""
+    assert posters.find_font() is not None and poster_font(None) == []
