@@ -68,12 +68,19 @@ def find_font() -> str | None:
     return next((path for path in candidates if _face_index(path) is not None), None)
 
 
-@functools.lru_cache(maxsize=16)
 def _face_index(path: str) -> int | None:
     """The face of the font file to use (the Simplified Chinese one of a collection), or None when
-    the file is missing, not a font, or has no Chinese."""
-    if not os.path.isfile(path):
+    the file is missing, not a font, or has no Chinese. Looked at again when the file changes, so
+    a font installed after start-up is found without a restart."""
+    try:
+        modified = os.stat(path).st_mtime_ns
+    except OSError:
         return None
+    return _face_index_of(path, modified)
+
+
+@functools.lru_cache(maxsize=16)
+def _face_index_of(path: str, modified: int) -> int | None:
     chosen = None
     for index in range(16):  # a collection's faces, in order; a single font has only face 0
         try:
