@@ -155,6 +155,10 @@ PROMOTION_REDIS_PREFIX = "shanhuo:promo"
 # changes; budgets are always checked live).
 PROMOTION_SERVING_INDEX_SECONDS = 60
 
+# A CJK font file for share posters (promotion.posters); unset, the usual places of Noto Sans CJK
+# (Debian: apt-get install fonts-noto-cjk) are searched. Without one the poster page says so (503).
+POSTER_FONT = env("POSTER_FONT", "")
+
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -715,10 +715,11 @@ def _delete_demo_orders(villages) -> None:
 
 def _delete_demo_promotion(villages) -> list[tuple[object, str]]:
     """The demo sponsors and every campaign or story touching a demo village, with the clicks,
-    spend and ledger records visitors made by clicking promoted goods. Returns the story photos'
-    files, deleted once the transaction commits."""
+    spend and ledger records visitors made by clicking promoted goods, and the links shared to
+    demo goods with their visits. Returns the story photos' files, deleted once the transaction
+    commits."""
     from payments.models import Account, Entry, LedgerTransaction
-    from promotion.models import Click, OrderAttribution, Spend
+    from promotion.models import Click, OrderAttribution, ShareLink, Spend
 
     sponsors = Sponsor.objects.filter(name__in=[item.name for item in data.SPONSORS])
     sponsor_ids = list(sponsors.values_list("pk", flat=True))
@@ -733,6 +734,9 @@ def _delete_demo_promotion(villages) -> list[tuple[object, str]]:
     OrderAttribution.objects.filter(Q(campaign__in=campaign_ids) | Q(click__in=click_ids)).delete()
     Spend.objects.filter(Q(campaign__in=campaign_ids) | Q(click__in=click_ids)).delete()
     Click.objects.filter(pk__in=click_ids).delete()
+    shares = ShareLink.objects.filter(product__village__in=villages)  # their visits go with them
+    OrderAttribution.objects.filter(share_visit__link__in=shares).delete()
+    shares.delete()
     Campaign.objects.filter(pk__in=campaign_ids).delete()
     Account.objects.filter(code__in=[f"liability:sponsor:{pk}" for pk in sponsor_ids], entries__isnull=True).delete()
     sponsors.filter(campaigns__isnull=True).delete()

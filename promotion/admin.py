@@ -1,5 +1,6 @@
 """Operators' view of promotion: sponsors, campaigns (changed through `promotion.campaigns`), the
-money records (days, clicks, spend, attributions), which are read here and never edited, and
+money records (days, clicks, spend, attributions) and the links shoppers share with their visits,
+which are read here and never edited, and
 stories and photo essays (changed through `promotion.content`)."""
 
 from django import forms
@@ -23,6 +24,8 @@ from .models import (
     ContentItem,
     ContentStatus,
     OrderAttribution,
+    ShareLink,
+    ShareVisit,
     Spend,
     Sponsor,
 )
@@ -170,12 +173,49 @@ class SpendAdmin(ReadOnlyAdmin):
     search_fields = ["campaign__name"]
 
 
+class AttributedByFilter(admin.SimpleListFilter):
+    title = _("brought by")
+    parameter_name = "by"
+
+    def lookups(self, request, model_admin):
+        return [("click", _("a promoted slot")), ("share", _("a shared link"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "click":
+            return queryset.filter(click__isnull=False)
+        if self.value() == "share":
+            return queryset.filter(share_visit__isnull=False)
+        return queryset
+
+
 @admin.register(OrderAttribution)
 class OrderAttributionAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "order", "campaign", "click"]
-    list_filter = ["campaign"]
-    list_select_related = ["order", "campaign", "click"]
-    search_fields = ["campaign__name", "order__email"]
+    list_display = ["created_at", "order", "campaign", "click", "share_visit"]
+    list_filter = [AttributedByFilter, "campaign"]
+    list_select_related = ["order", "campaign", "click", "share_visit"]
+    search_fields = ["campaign__name", "order__email", "share_visit__link__token"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "product", "sharer", "sharer_key", "token"]
+    list_filter = ["created_at"]
+    list_select_related = ["product", "sharer"]
+    search_fields = ["token", "product__name", "sharer__username", "sharer_key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ShareVisit)
+class ShareVisitAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "link", "product", "outcome", "user", "viewer_key"]
+    list_filter = ["outcome"]
+    list_select_related = ["link__product", "user"]
+    search_fields = ["link__token", "link__product__name", "viewer_key"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("product"))
+    def product(self, obj):
+        return obj.link.product
 
 
 # --- Stories and photo essays -------------------------------------------------------------------

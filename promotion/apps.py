@@ -10,4 +10,4 @@ class PromotionConfig(AppConfig):
     operator_permissions = ("change_campaign", "change_contentitem")
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401

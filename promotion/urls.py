@@ -8,4 +8,7 @@ urlpatterns = [
     path("feed/", views.feed, name="feed"),
     # Story slugs may be Chinese (allow_unicode), which the slug converter would refuse.
     path("stories/<str:slug>/", views.story, name="story"),
+    path("s/<str:token>", views.share, name="share"),
+    # Beside shop's product page (/p/<slug>/), which cannot match it (its slug stops at a "/").
+    path("p/<str:slug>/poster.png", views.poster, name="poster"),
 ]

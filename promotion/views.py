@@ -1,16 +1,21 @@
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_cache_control
+from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from core import viewers
+from shop.selectors import visible_products, with_catalog_relations
 
+from . import posters
 from .clicks import record_click
 from .feed import build_page
+from .models import ShareLink
 from .permissions import content_visible_to
 from .selectors import with_content_relations
+from .shares import record_visit, share_link_for
 
 FEED_PAGE_SIZE = 20
 
@@ -55,3 +60,39 @@ def story(request, slug):
     if not published:
         patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+@never_cache
+@require_GET
+def share(request, token):
+    """/s/<token>: a link a shopper shared. Recorded (never billed), then on to the goods."""
+    link = get_object_or_404(ShareLink.objects.select_related("product"), token=token)
+    result = record_visit(
+        link,
+        viewer_key=viewers.click_viewer_key(request),
+        viewer_keys=viewers.viewer_keys(request),
+        user=request.user,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    response = HttpResponseRedirect(result.redirect_to)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return viewers.remember(request, response)
+
+
+@require_GET
+def poster(request, slug):
+    """/p/<slug>/poster.png: the share poster of goods on sale, with a QR code of the viewer's own
+    share link (made on first asking). Without a CJK font, a page saying how to install one."""
+    product = get_object_or_404(with_catalog_relations(visible_products()), slug=slug)
+    if posters.find_font() is None:
+        response = render(request, "promotion/poster_unavailable.html", status=503)
+        response["Retry-After"] = "3600"
+        return response
+    link = share_link_for(product, sharer_key=viewers.click_viewer_key(request), user=request.user)
+    share_url = request.build_absolute_uri(reverse("promotion:share", kwargs={"token": link.token}))
+    response = HttpResponse(posters.poster_png(product, link, share_url), content_type="image/png")
+    # The QR code is this viewer's own link: no shared cache may hand it to someone else.
+    patch_cache_control(response, private=True, max_age=3600)
+    patch_vary_headers(response, ["Cookie"])
+    response["X-Robots-Tag"] = "noindex"
+    return viewers.remember(request, response)

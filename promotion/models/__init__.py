@@ -1,6 +1,7 @@
 from .campaigns import Campaign, CampaignDay, CampaignState, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
+from .shares import ShareLink, ShareVisit, ShareVisitOutcome
 
 __all__ = [
     "Campaign",
@@ -13,6 +14,9 @@ __all__ = [
     "ContentKind",
     "ContentStatus",
     "OrderAttribution",
+    "ShareLink",
+    "ShareVisit",
+    "ShareVisitOutcome",
     "Spend",
     "Sponsor",
     "SponsorKind",

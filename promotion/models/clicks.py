@@ -88,17 +88,44 @@ class Spend(models.Model):
 
 
 class OrderAttribution(models.Model):
-    """An order credited to the last billable click its shopper made within the attribution window."""
+    """An order credited to its shopper's last touch within the attribution window: a billable
+    click on a promoted slot (with its campaign), or a creditable visit through a shared link
+    (no campaign: nobody paid for it). Exactly one of the two is set."""
 
     order = models.OneToOneField(Order, models.CASCADE, related_name="attribution", verbose_name=_("order"))
-    click = models.ForeignKey(Click, models.PROTECT, related_name="attributions", verbose_name=_("click"))
-    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="attributions", verbose_name=_("campaign"))
+    click = models.ForeignKey(
+        Click, models.PROTECT, null=True, blank=True, related_name="attributions", verbose_name=_("click")
+    )
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, null=True, blank=True, related_name="attributions", verbose_name=_("campaign")
+    )
+    share_visit = models.ForeignKey(
+        "promotion.ShareVisit",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attributions",
+        verbose_name=_("share visit"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(click__isnull=False, share_visit__isnull=True)
+                | models.Q(click__isnull=True, share_visit__isnull=False),
+                name="attribution_one_touch",
+            ),
+            # A campaign exactly when a click: campaign reports never count an order a share brought.
+            models.CheckConstraint(
+                condition=models.Q(click__isnull=False, campaign__isnull=False)
+                | models.Q(click__isnull=True, campaign__isnull=True),
+                name="attribution_campaign_with_click",
+            ),
+        ]
         verbose_name = _("attributed order")
         verbose_name_plural = _("attributed orders")
 
     def __str__(self):
-        return f"{self.order_id} ← {self.click_id}"
+        return f"{self.order_id} ← {self.click_id or f's{self.share_visit_id}'}"

@@ -32,6 +32,8 @@ READ_ONLY = {
     "promotion.Click",
     "promotion.Spend",
     "promotion.OrderAttribution",
+    "promotion.ShareLink",
+    "promotion.ShareVisit",
 }
 
 

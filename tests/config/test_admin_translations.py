@@ -21,10 +21,11 @@ from django.utils.text import capfirst
 
 from payments import ledger_text, shopper_payments
 from payments.models import Account, LedgerTransaction, WebhookEvent
+from promotion.shares import record_visit, share_link_for
 from shop.checkout import complete_checkout
 from shop.models import ProductImage
 from tests import factories as f
-from tests.promotion.clicking import click
+from tests.promotion.clicking import BROWSER, click
 from tests.shop.buying import ready_checkout, variant
 
 VIEWER = "c:" + "d" * 32
@@ -175,7 +176,8 @@ def english_names_on(text: str, labels: dict[str, object]) -> dict[str, str]:
 def books(settings):
     """A row for every admin page: a billed click and the order it brought, paid (with the
     platform's fee) and one line refunded; a cooperative, an NGO, a story, a photo, a checkout,
-    a webhook event. Names are Chinese, as on a real site: the pages' titles repeat them."""
+    a webhook event, a shared link and its visit. Names are Chinese, as on a real site: the pages'
+    titles repeat them."""
     settings.PLATFORM_FEE_PERCENT = "2"
     # The click's day row (CampaignDay) is written at once on the database path; on Redis it
     # waits for the minute task.
@@ -187,6 +189,8 @@ def books(settings):
     checkout = ready_checkout([(goods, 2), (variant(price="12.50"), 1)])
     order = complete_checkout(None, checkout, "offline", [VIEWER])
     ready_checkout([(goods, 1)])  # a cart not yet ordered
+    shared = share_link_for(goods.product, sharer_key="c:" + "5" * 32)
+    record_visit(shared, viewer_key="c:" + "6" * 32, user_agent=BROWSER)
     payment = shopper_payments.confirm_offline_payment(operator, order.payment)
     shopper_payments.refund_payment(operator, payment, lines=[order.lines.first()], reason="坏了一个")
     f.cooperative(village_=village)
