@@ -16,6 +16,7 @@ from .models import (
     Fulfilment,
     Order,
     OrderLine,
+    ParcelDelivery,
     Product,
     ProductImage,
     ShippingMethod,
@@ -187,12 +188,17 @@ class CheckoutLineInline(ReadOnlyInline):
     fields = ["variant", "quantity"]
 
 
+class ParcelDeliveryInline(ReadOnlyInline):
+    model = ParcelDelivery
+    fields = ["farmer", "cooperative", "method"]
+
+
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyAdmin):
     list_display = ["id", "email", "user", "completed_at", "updated_at"]
     list_filter = [("completed_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "email", "user__username"]
-    inlines = [CheckoutLineInline]
+    inlines = [CheckoutLineInline, ParcelDeliveryInline]
 
 
 class OrderLineInline(ReadOnlyInline):

@@ -14,6 +14,7 @@ SHOWN_INLINE = {
     "farmers.FarmerStateChange",
     "shop.ShippingRate",
     "shop.CheckoutLine",
+    "shop.ParcelDelivery",
     "shop.OrderLine",
     "payments.Entry",
     "promotion.ContentImage",
