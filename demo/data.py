@@ -830,3 +830,10 @@ STORIES = (
         photo_caption="大棚里挂起的菌包",
     ),
 )
+
+
+# Couriers for the demo: (name, price per kg above the heaviest bracket, [(up to kg, price)]).
+SHIPPING_METHODS = (
+    ("标准快递", "2.00", (("1", "8.00"), ("3", "12.00"), ("5", "15.00"), ("10", "22.00"))),
+    ("顺丰速运", "4.00", (("1", "16.00"), ("3", "22.00"), ("5", "28.00"), ("10", "40.00"))),
+)

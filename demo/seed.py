@@ -51,7 +51,7 @@ from farmers.models import NGO, Cooperative, County, Farmer, Province, Verificat
 from farmers.verification import change_verification_state
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor
 from shop import catalog as shop_services
-from shop.models import Category, ImageStatus, Product, ProductImage, Variant
+from shop.models import Category, ImageStatus, Product, ProductImage, ShippingMethod, ShippingRate, Variant
 from shop.selectors import visible_products
 
 from . import data
@@ -70,6 +70,7 @@ STORY_PRODUCTS = 2  # goods featured under a story
 
 OPERATOR_USERNAME = "demo-operator"
 DEMO_USER_PREFIX = "demo-"
+SHOPPER_USERNAME = "demo-shopper@shanhuo.example"  # logs in by email, like every shopper
 DEMO_PASSWORD = "demo"  # noqa: S105 - printed by the command on purpose: a demo, never production
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"  # noqa: S105 - idem
@@ -150,11 +151,25 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
     else:
         _write_catalogue_with_services(rng_for(seed, "photos"), plans)
     _create_promotion(rng_for(seed, "promotion"), villages, operator, password)
+    _ensure_shipping_methods()
+    _create_user(SHOPPER_USERNAME, password, email=SHOPPER_USERNAME, first_name="Demo shopper")
     return SeedResult(
         bulk=bulk,
         admin_created=admin_created,
         farmer_usernames=[farmer.user.username for farmer in farmers if farmer.user and farmer.is_verified][:3],
     )
+
+
+def _ensure_shipping_methods() -> None:
+    """Couriers and their weight tables, so the demo can be bought from; left alone when the site
+    already offers one (an operator's own table wins), and kept when the demo is removed."""
+    if ShippingMethod.objects.filter(is_active=True).exists():
+        return
+    for position, (name, extra, rates) in enumerate(data.SHIPPING_METHODS):
+        method = ShippingMethod.objects.create(name=name, extra_kg_price=Decimal(extra), position=position)
+        ShippingRate.objects.bulk_create(
+            ShippingRate(method=method, max_weight_kg=Decimal(weight), price=Decimal(price)) for weight, price in rates
+        )
 
 
 def ensure_demo_operator() -> None:

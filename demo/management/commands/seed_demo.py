@@ -91,6 +91,7 @@ class Command(BaseCommand):
             f"{demo_seed.OPERATOR_USERNAME} (staff, in the operators' group {OPERATORS_GROUP}), "
             f"demo-ngo-1..3 (NGO staff), demo-coop-1..{len(demo_seed.data.COOPERATIVES)} (cooperative managers), "
             "demo-sponsor-1 (a sponsor's staff), "
+            f"{demo_seed.SHOPPER_USERNAME} (a shopper), "
             f"farmers such as {farmers}."
         )
 
