@@ -1,11 +1,11 @@
 """Template tags for provenance: a line's public page, its QR code, and the farmer's share.
 
-    {% load provenance %}
-    <a href="{% provenance_path line %}">…</a>            the line's public page (a path)
-    {% provenance_qr line %}                               an inline SVG QR code of its absolute URL
-    {% farmer_share product.min_price as share %}          a shop.provenance.FarmerShare of a price
-    {% line_share line as share %}                         …of an order line (its booked fee once paid)
-    {{ share.percent|share_percent }}%                     95.0 → "95", 96.4 → "96.4"
+{% load provenance %}
+<a href="{% provenance_path line %}">…</a>            the line's public page (a path)
+{% provenance_qr line %}                               an inline SVG QR code of its absolute URL
+{% farmer_share product.min_price as share %}          a shop.provenance.FarmerShare of a price
+{% line_share line as share %}                         …of an order line (its booked fee once paid)
+{{ share.percent|share_percent }}%                     95.0 → "95", 96.4 → "96.4"
 """
 
 from decimal import Decimal
