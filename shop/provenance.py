@@ -16,7 +16,7 @@ from payments.ledger import platform_fee
 
 from .models import OrderLine
 
-TOKEN_SALT = "shop.provenance.line"
+SIGNING_SALT = "shop.provenance.line"  # keeps these signatures apart from every other use of SECRET_KEY
 PERCENT_PLACES = Decimal("0.1")
 
 
@@ -60,7 +60,7 @@ def line_share(line: OrderLine) -> FarmerShare:
 
 
 def _signer() -> signing.Signer:
-    return signing.Signer(salt=TOKEN_SALT)
+    return signing.Signer(salt=SIGNING_SALT)
 
 
 def provenance_token(line: OrderLine) -> str:

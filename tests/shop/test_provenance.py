@@ -215,7 +215,7 @@ def test_the_product_page_shows_where_it_comes_from_and_the_share_of_the_lowest_
     assert "石大哥" in page
     assert f'<a href="{reverse("shop:village", args=[village.slug])}">{village.name}</a>' in page
     assert '<time datetime="2025-10-08">' in page
-    assert "每卖 ¥39.90，农户得 ¥37.90（95%）" in page  # 5% of 39.90 = 1.995 → 2.00
+    assert "每卖 ¥39.90，农户得 ¥37.90（94.9%）" in page  # 5% of 39.90 = 1.995 → 2.00; 94.98% shown as 94.9
     assert farmer.phone not in page and farmer.id_number not in page
 
 
