@@ -184,5 +184,5 @@ def order_slip(request, pk):
     fulfilment = _parcel_for(request, pk)
     if not permissions.can_ship(request.user, fulfilment):  # _parcel_for's query says the same; the rule is this
         raise PermissionDenied
-    lines = fulfilment.lines.all()
+    lines = fulfilment.lines.filter(refunded_at__isnull=True)  # a refunded line is not in the box
     return render(request, "seller/order_slip.html", {"parcel": fulfilment, "order": fulfilment.order, "lines": lines})

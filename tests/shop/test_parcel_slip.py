@@ -126,3 +126,15 @@ def test_the_orders_page_links_each_parcel_to_its_slip(client, parcel):
     client.force_login(parcel.farmer.user)
     page = client.get(reverse("seller:orders")).content.decode()
     assert f'href="{slip_url(parcel)}"' in page
+
+
+def test_a_refunded_line_is_left_off_the_slip(client, parcel):
+    from payments.shopper_payments import confirm_offline_payment, refund_payment
+
+    confirm_offline_payment(f.staff_user(), parcel.order.payment)
+    honey = OrderLine.objects.get(fulfilment=parcel, product_name="土蜂蜜")
+    refund_payment(f.staff_user(), parcel.order.payment, [honey], reason="缺货")
+    client.force_login(parcel.farmer.user)
+    page = client.get(slip_url(parcel)).content.decode()
+    assert "红心猕猴桃" in page and "土蜂蜜" not in page
+    assert len(SVG.findall(page)) == 1
