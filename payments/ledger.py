@@ -106,6 +106,13 @@ def fee_rate() -> Decimal:
     return Decimal(str(settings.PLATFORM_FEE_PERCENT)) / 100
 
 
+def platform_fee(amount: Decimal) -> Decimal:
+    """The platform's fee on an amount of goods: PLATFORM_FEE_PERCENT of it, rounded half up to the
+    fen. The one statement of the rule: the ledger books it on an order's goods, and
+    `shop.provenance` shows shoppers what is left for the farmer."""
+    return (amount * fee_rate()).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
 def _seller_accounts(fulfilments) -> dict[int, Account]:
     return {fulfilment.pk: payable_account(fulfilment.seller) for fulfilment in fulfilments}
 
@@ -121,7 +128,7 @@ def book_payment(payment) -> None:
     post(f"payment:{payment.pk}", text.stored(text.ORDER_PAID, order=order.number), entries, order=order)
 
     lines = list(order.lines.all())
-    total_fee = (order.subtotal * fee_rate()).quantize(FEN, rounding=ROUND_HALF_UP)
+    total_fee = platform_fee(order.subtotal)
     if total_fee <= 0 or not lines:
         return
     for line, fee in zip(lines, allocate(total_fee, [line.total for line in lines]), strict=True):

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -88,16 +89,76 @@ def clean_text(value, field: str, multiline: bool = False) -> str:
     return text
 
 
-def clean_weight(value, field: str = "weight_kg") -> Decimal:
+# A size's weight prices its parcel (shop.shipping). Farmers weigh in 斤 (half a kilogram); the
+# catalog stores kilograms. 50 kg (100 斤) is the most one courier parcel takes.
+KG_PER_JIN = Decimal("0.5")
+MAX_WEIGHT_KG = Decimal("50")
+
+
+@dataclass(frozen=True)
+class WeightWords:
+    """What a weight check says, in the unit the person typed."""
+
+    required: str
+    invalid: str
+    too_small: str
+    too_large: str
+    too_precise: str
+
+
+def _check_weight(value, field: str, *, kg_per_unit: Decimal, places: Decimal, words: WeightWords) -> Decimal:
+    """More than zero and at most MAX_WEIGHT_KG; returned in kilograms (three places, to the gram)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise field_error(field, words.required, "required")
     try:
         weight = parse_amount(value)
     except (TypeError, ValueError):
-        raise field_error(field, _("Enter the weight in kilograms."), "invalid") from None
-    if weight < 0 or weight > Decimal("9999.999"):
-        raise field_error(field, _("The weight must be between 0 and 9999 kg."), "invalid")
-    if weight != weight.quantize(Decimal("0.001")):
-        raise field_error(field, _("Give the weight to the gram at most (three decimal places)."), "invalid")
-    return weight.quantize(Decimal("0.001"))
+        raise field_error(field, words.invalid, "invalid") from None
+    if weight <= 0:
+        raise field_error(field, words.too_small, "invalid")
+    if weight * kg_per_unit > MAX_WEIGHT_KG:
+        raise field_error(field, words.too_large, "invalid")
+    if weight != weight.quantize(places):
+        raise field_error(field, words.too_precise, "invalid")
+    return (weight * kg_per_unit).quantize(Decimal("0.001"))
+
+
+def clean_weight(value, field: str = "weight_kg") -> Decimal:
+    """The weight of one unit in kilograms, as the API takes it."""
+    words = WeightWords(
+        required=_("Enter the weight of one unit in kilograms: shipping is priced by it."),
+        invalid=_("Enter the weight in kilograms."),
+        too_small=_("The weight must be more than 0 kg."),
+        too_large=_("One unit can weigh at most 50 kg."),
+        too_precise=_("Give the weight to the gram at most (three decimal places)."),
+    )
+    return _check_weight(value, field, kg_per_unit=Decimal("1"), places=Decimal("0.001"), words=words)
+
+
+def clean_weight_jin(value, field: str = "weight") -> Decimal:
+    """The weight of one unit typed in 斤, as the farmer's forms take it; returned in kilograms."""
+    words = WeightWords(
+        required=_("Fill in how many 斤 one unit weighs: shipping is priced by it."),
+        invalid=_("Type the number of 斤 only, like 5 or 2.5."),
+        too_small=_("The weight must be more than 0 斤."),
+        too_large=_("One unit can weigh at most 100 斤 (50 kg)."),
+        too_precise=_("At most two decimal places, like 2.5."),
+    )
+    return _check_weight(value, field, kg_per_unit=KG_PER_JIN, places=Decimal("0.01"), words=words)
+
+
+def jin(weight_kg: Decimal) -> Decimal:
+    """A stored weight in 斤, for the farmer's forms (2.500 kg → 5)."""
+    return (weight_kg / KG_PER_JIN).quantize(Decimal("0.01")).normalize()
+
+
+def needs_weight(variant: Variant) -> bool:
+    """A size listed before weights were asked for: its parcels are priced as if it weighed nothing."""
+    return needs_weight_kg(variant.weight_kg)
+
+
+def needs_weight_kg(weight_kg: Decimal) -> bool:
+    return weight_kg <= 0
 
 
 def check_publishable(product: Product) -> None:
@@ -198,8 +259,9 @@ def delete_product(actor, product: Product) -> None:
 
 @transaction.atomic
 def create_variant(
-    actor, product: Product, *, name: str, price, stock: int = 0, weight_kg=Decimal("0"), sku: str = ""
+    actor, product: Product, *, name: str, price, stock: int = 0, weight_kg=None, sku: str = ""
 ) -> Variant:
+    """`weight_kg` is required (more than 0, at most 50 kg): shipping is priced by it."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     _ensure_can_manage(actor, product)
     if product.variants.count() >= MAX_VARIANTS_PER_PRODUCT:

@@ -614,6 +614,7 @@ def _order_line(order: Order, fulfilment: Fulfilment, line: CheckoutLine) -> Ord
         village=village,
         seller_name=product.seller.name,
         village_name=f"{village.county.province.name}{village.county.name}{village.name}",
+        harvest_date=product.harvest_date,
     )
 
 

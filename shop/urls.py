@@ -18,4 +18,5 @@ urlpatterns = [
     path("orders/<str:token>/", order_views.order, name="order"),
     path("orders/<str:token>/cancel/", order_views.order_cancel, name="order_cancel"),
     path("orders/<str:token>/pay/", order_views.order_pay, name="order_pay"),
+    path("t/<str:token>/", views.line_provenance, name="provenance"),
 ]

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from farmers.models import Village
 
-from . import checkout, permissions, selectors
+from . import checkout, permissions, provenance, selectors
 from .models import Category
 from .storefront import carts
 from .storefront.forms import AddToCartForm
@@ -68,3 +69,12 @@ def village_detail(request, slug):
     )
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "shop/village.html", {"village": village, "page": page})
+
+
+def line_provenance(request, token):
+    """The public page of one order line (a parcel's QR code leads here): the goods and where they
+    come from, nothing about the shopper or the farmer's contact."""
+    line = provenance.line_for_token(token)
+    if line is None:
+        raise Http404
+    return render(request, "shop/provenance.html", {"line": line, "share": provenance.line_share(line)})

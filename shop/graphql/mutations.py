@@ -19,7 +19,9 @@ class ProductVariantInput(graphene.InputObjectType):
     name = graphene.String(required=True, description="The unit sold, e.g. 5 斤 box.")
     price = ExactDecimal(required=True, description="Price in CNY, at most two decimal places.")
     stock = graphene.Int(default_value=0)
-    weight_kg = ExactDecimal(description="Shipping weight in kilograms.")
+    weight_kg = ExactDecimal(
+        description="Shipping weight of one unit in kilograms: required, more than 0, at most 50, to the gram."
+    )
     sku = graphene.String()
 
 
@@ -27,7 +29,7 @@ class ProductVariantUpdateInput(graphene.InputObjectType):
     name = graphene.String()
     price = ExactDecimal()
     stock = graphene.Int()
-    weight_kg = ExactDecimal()
+    weight_kg = ExactDecimal(description="Shipping weight of one unit in kilograms: more than 0, at most 50.")
     sku = graphene.String()
 
 

@@ -148,6 +148,8 @@ class OrderLine(models.Model):
     village = models.ForeignKey(Village, models.PROTECT, related_name="+", verbose_name=_("village"))
     seller_name = models.CharField(_("seller"), max_length=80)
     village_name = models.CharField(_("village"), max_length=120)
+    # The product's harvest date when ordered: shown on the line's provenance page (shop.provenance).
+    harvest_date = models.DateField(_("harvest date"), null=True, blank=True)
     # The platform's fee on this line, fixed when the payment is booked (payments.ledger).
     platform_fee = models.DecimalField(_("platform fee"), max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)

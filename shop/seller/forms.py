@@ -55,12 +55,38 @@ class StockField(forms.IntegerField):
         return super().to_python(normalise_number(value) if isinstance(value, str) else value)
 
 
+class WeightField(forms.CharField):
+    """How many 斤 one unit weighs (farmers weigh in 斤; the catalog stores kilograms). Text, like
+    the price, so that "5斤" or "５" are read as meant and every other answer gets a clear note."""
+
+    default_error_messages = {"required": _("Fill in how many 斤 one unit weighs: shipping is priced by it.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("label", _("Weight of one unit (斤)"))
+        kwargs.setdefault("help_text", _("For example: a 5 斤 box, write 5. Shipping is priced by it."))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return normalise_number(super().to_python(value)).removesuffix("斤").strip()
+
+
+def weight_text(weight_kg) -> str:
+    """A stored weight as the form shows it, in 斤 (2.500 kg → "5"); blank when none was given."""
+    return "" if weight_kg is None or catalog.needs_weight_kg(weight_kg) else f"{catalog.jin(weight_kg):f}"
+
+
 class PriceStockMixin:
     def clean_price(self):
         return _service_check(catalog.clean_price, self.cleaned_data["price"], "price")
 
     def clean_stock(self):
         return _service_check(catalog.clean_stock, self.cleaned_data["stock"], "stock")
+
+    def clean_weight(self):
+        """In kilograms, as stored."""
+        return _service_check(catalog.clean_weight_jin, self.cleaned_data["weight"], "weight")
 
 
 class CategoryField(forms.ChoiceField):
@@ -213,19 +239,21 @@ class VariantForm(PriceStockMixin, forms.Form):
         label=_("Unit"), max_length=40, help_text=_("For example: 5 斤 box"), widget=forms.TextInput()
     )
     price = PriceField(label=_("Price (¥)"))
+    weight = WeightField()
     stock = StockField(label=_("How many you can sell"))
 
     def clean_name(self):
         return _service_check(catalog.clean_text, self.cleaned_data["name"], "name")
 
     def service_values(self) -> dict:
-        return {field: self.cleaned_data[field] for field in ("name", "price", "stock")}
+        values = {field: self.cleaned_data[field] for field in ("name", "price", "stock")}
+        return {**values, "weight_kg": self.cleaned_data["weight"]}
 
 
 class BaseVariantFormSet(forms.BaseFormSet):
     default_error_messages = {
         **forms.BaseFormSet.default_error_messages,
-        "too_few_forms": _("Fill in at least one size: its unit, price and stock."),
+        "too_few_forms": _("Fill in at least one size: its unit, price, weight and stock."),
     }
 
     def filled_forms(self) -> list:
@@ -250,17 +278,28 @@ class VariantPriceStockForm(PriceStockMixin, forms.Form):
     """The small form on each variant row of "my products"."""
 
     price = PriceField(label=_("Price (¥)"))
+    weight = WeightField(help_text="")
     stock = StockField(label=_("Stock"))
     page = forms.CharField(required=False, widget=forms.HiddenInput)
+    # "edit" when sent from the product's edit page: go back there.
+    back = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_page(self) -> int | None:
         """Only where to go back to: a bad value must not cost the farmer their change."""
         page = self.cleaned_data.get("page") or ""
         return int(page) if page.isdigit() and int(page) >= 1 else None
 
+    def clean_back(self) -> str:
+        return "edit" if self.cleaned_data.get("back") == "edit" else ""
+
     def __init__(self, *args, variant, **kwargs):
         kwargs.setdefault("prefix", f"v{variant.pk}")
         # The current values, so a farmer changes one number without retyping the other.
-        kwargs["initial"] = {"price": variant.price, "stock": variant.stock, **kwargs.get("initial", {})}
+        current = {"price": variant.price, "weight": weight_text(variant.weight_kg), "stock": variant.stock}
+        kwargs["initial"] = {**current, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self.variant = variant
+        if catalog.needs_weight(variant) and not self.is_bound:
+            # Listed before weights were asked for: point at the one answer missing.
+            self.fields["weight"].missing = True
+            self.fields["weight"].help_text = _("Not filled in yet: shipping is charged wrong. Please fill it in.")

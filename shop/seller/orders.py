@@ -7,7 +7,7 @@ Server-rendered and without JavaScript, like the other seller pages.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -175,3 +175,14 @@ def order_deliver(request, pk):
         return _render_orders(request, tab, page, failed=form, status=400)
     messages.success(request, _("Order %(number)s: marked as delivered.") % {"number": fulfilment.order.number})
     return redirect(_list_url(tab, page))
+
+
+@seller_required
+def order_slip(request, pk):
+    """A printable slip for one parcel (A6, or A4 with the lines below each other): where it goes,
+    what is in it, and for each line a QR code of its provenance page, to put in the box."""
+    fulfilment = _parcel_for(request, pk)
+    if not permissions.can_ship(request.user, fulfilment):  # _parcel_for's query says the same; the rule is this
+        raise PermissionDenied
+    lines = fulfilment.lines.filter(refunded_at__isnull=True)  # a refunded line is not in the box
+    return render(request, "seller/order_slip.html", {"parcel": fulfilment, "order": fulfilment.order, "lines": lines})

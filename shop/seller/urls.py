@@ -16,4 +16,5 @@ urlpatterns = [
     path("orders/", orders.orders, name="orders"),
     path("orders/parcels/<int:pk>/ship/", orders.order_ship, name="order_ship"),
     path("orders/parcels/<int:pk>/deliver/", orders.order_deliver, name="order_deliver"),
+    path("orders/parcels/<int:pk>/slip/", orders.order_slip, name="order_slip"),
 ]

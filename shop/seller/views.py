@@ -27,6 +27,8 @@ from .forms import ProductEditForm, ProductForm, VariantFormSet, VariantPriceSto
 PAGE_SIZE = 20
 # Where a service's error about a product field is shown on the listing form.
 PRODUCT_FIELD_FOR = {"image": "photo", "cooperative": "farmer"}
+# …and a service's error about a variant field, on a variant form.
+VARIANT_FIELD_FOR = {"weight_kg": "weight"}
 
 
 def seller_required(view):
@@ -57,7 +59,7 @@ def _apply_service_errors(exc: ValidationError, form, variant_forms: list) -> No
     for key, errors in exc.error_dict.items():
         parts = key.split(".")
         if parts[0] == "variants" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(variant_forms):
-            _put_error(variant_forms[int(parts[1])], parts[2], errors)
+            _put_error(variant_forms[int(parts[1])], VARIANT_FIELD_FOR.get(parts[2], parts[2]), errors)
         else:
             _put_error(form, PRODUCT_FIELD_FOR.get(key, key), errors)
 
@@ -138,15 +140,21 @@ def product_edit(request, pk):
                 return redirect("seller:products")
         form.ask_for_the_photo_again()
     else:
-        form = ProductEditForm(
-            initial={
-                "name": product.name,
-                "category": product.category_id,
-                "description": product.description,
-                "harvest_date": product.harvest_date,
-            }
-        )
-    return render(request, "seller/product_edit.html", {"form": form, "product": product})
+        form = ProductEditForm(initial=_details_of(product))
+    return _render_edit(request, product, form)
+
+
+def _render_edit(request, product, form, bound_variant_form=None, status=200):
+    """The product's details form, and below it each size's price, weight and stock form (posted to
+    `variant_update`, which comes back here); a size without a weight has that field marked."""
+    variant_forms = [
+        bound_variant_form
+        if bound_variant_form is not None and bound_variant_form.variant.pk == variant.pk
+        else VariantPriceStockForm(variant=variant, initial={"back": "edit"})
+        for variant in product.variants.all()
+    ]
+    context = {"form": form, "product": product, "variant_forms": variant_forms}
+    return render(request, "seller/product_edit.html", context, status=status)
 
 
 # --- My products --------------------------------------------------------------------------------
@@ -181,6 +189,7 @@ def _render_products(request, page_number, bound_form=None, status=200):
                 "photo_processing": any(image.status == ImageStatus.PENDING for image in images),
                 "photo_failed": bool(images) and all(image.status == ImageStatus.FAILED for image in images),
                 "variants": variants,
+                "needs_weight": any(catalog.needs_weight(variant) for variant, _form in variants),
             }
         )
     show_seller = not (hasattr(request.user, "farmer") and not request.user.is_staff) or any(
@@ -204,9 +213,10 @@ def variant_update(request, pk):
     )
     form = VariantPriceStockForm(request.POST, variant=variant)
     if form.is_valid():
+        data = form.cleaned_data
         try:
             variant = catalog.update_variant(
-                request.user, variant, price=form.cleaned_data["price"], stock=form.cleaned_data["stock"]
+                request.user, variant, price=data["price"], stock=data["stock"], weight_kg=data["weight"]
             )
         except ValidationError as exc:
             _apply_service_errors(exc, form, [])
@@ -221,8 +231,22 @@ def variant_update(request, pk):
                     "stock": variant.stock,
                 },
             )
-            return redirect(_back_to_list(form.cleaned_data.get("page")))
+            if data["back"] == "edit":
+                return redirect("seller:product_edit", variant.product_id)
+            return redirect(_back_to_list(data.get("page")))
+    if form.cleaned_data.get("back") == "edit":
+        product = _managed_product(request, variant.product_id)
+        return _render_edit(request, product, ProductEditForm(initial=_details_of(product)), bound_variant_form=form)
     return _render_products(request, form.cleaned_data.get("page"), bound_form=form)
+
+
+def _details_of(product) -> dict:
+    return {
+        "name": product.name,
+        "category": product.category_id,
+        "description": product.description,
+        "harvest_date": product.harvest_date,
+    }
 
 
 @seller_required

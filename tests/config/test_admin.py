@@ -118,8 +118,8 @@ def test_admin_variant_delete_keeps_the_price_summary(client):
 
     product = f.product(
         variants=[
-            {"name": "小", "price": Decimal("10.00"), "stock": 1},
-            {"name": "大", "price": Decimal("30.00"), "stock": 0},
+            {"name": "小", "price": Decimal("10.00"), "stock": 1, "weight_kg": Decimal("1")},
+            {"name": "大", "price": Decimal("30.00"), "stock": 0, "weight_kg": Decimal("1")},
         ]
     )
     client.force_login(f.user(is_staff=True, is_superuser=True))

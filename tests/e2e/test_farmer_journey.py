@@ -60,6 +60,7 @@ def test_farmer_signs_up_lists_and_goes_live_once_verified(live_server, phone, b
     page.fill("#id_description", "山上种的，酸甜。")
     page.fill("#id_variants-0-name", "5斤装")
     page.fill("#id_variants-0-price", "39.90")
+    page.fill("#id_variants-0-weight", "5")
     page.fill("#id_variants-0-stock", "20")
     page.screenshot(path=output_dir / "listing-form-360px.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the form scrolls sideways at 360 px"

@@ -78,7 +78,7 @@ def test_campaigns_not_running_are_never_chosen():
 
 
 def test_campaigns_with_nothing_buyable_are_not_chosen():
-    sold_out = f.product(variants=[{"name": "箱", "price": Decimal("10.00"), "stock": 0}])
+    sold_out = f.product(variants=[{"name": "箱", "price": Decimal("10.00"), "stock": 0, "weight_kg": Decimal("1")}])
     hidden = f.product(published=False)
     f.campaign(products=[sold_out, hidden])
     f.campaign(farmer_=f.farmer())  # a farmer with no goods

@@ -522,7 +522,7 @@ def test_highlights_escape_html_in_names_and_descriptions(private_shop):
         farmer=shop.catalog.products["liangshan_potato"].farmer,
         description="<script>alert('花椒')</script> 大红袍花椒，麻味足。",
         is_published=True,
-        variants=[{"name": "半斤", "price": Decimal("30.00"), "stock": 5}],
+        variants=[{"name": "半斤", "price": Decimal("30.00"), "stock": 5, "weight_kg": Decimal("1")}],
     )
     indexing.index_products([product.pk], backend=shop.backend)
     hits = [h for h in shop.backend.search("花椒", page=ALL).hits if h.product_id == product.pk]

@@ -57,7 +57,9 @@ def test_only_published_priced_products_of_verified_sellers_are_listed(gql):
 
 def test_product_card_fields_and_no_personal_data_for_shoppers(gql):
     seller = f.farmer(phone="13912345678", id_number="532601199001011234")
-    product = f.product(seller=seller, variants=[{"name": "10斤装", "price": Decimal("68.00"), "stock": 3}])
+    product = f.product(
+        seller=seller, variants=[{"name": "10斤装", "price": Decimal("68.00"), "stock": 3, "weight_kg": Decimal("1")}]
+    )
 
     node = gql(PRODUCT_CARDS, {"first": 10})["data"]["products"]["edges"][0]["node"]
 
@@ -111,17 +113,21 @@ def test_filters(gql):
         category_=citrus,
         name="脐橙",
         variants=[
-            {"name": "5斤", "price": Decimal("30.00"), "stock": 5},
-            {"name": "10斤", "price": Decimal("55.00"), "stock": 0},
+            {"name": "5斤", "price": Decimal("30.00"), "stock": 5, "weight_kg": Decimal("1")},
+            {"name": "10斤", "price": Decimal("55.00"), "stock": 0, "weight_kg": Decimal("1")},
         ],
     )
     f.product(
         seller=f.farmer(village_=village_b),
         category_=tea,
         name="绿茶",
-        variants=[{"name": "250克", "price": Decimal("88.00"), "stock": 0}],
+        variants=[{"name": "250克", "price": Decimal("88.00"), "stock": 0, "weight_kg": Decimal("1")}],
     )
-    f.product(category_=fruit, name="苹果", variants=[{"name": "5斤", "price": Decimal("25.00"), "stock": 2}])
+    f.product(
+        category_=fruit,
+        name="苹果",
+        variants=[{"name": "5斤", "price": Decimal("25.00"), "stock": 2, "weight_kg": Decimal("1")}],
+    )
 
     def listed(**filter_):
         return sorted(names(gql(PRODUCT_CARDS, {"first": 50, "filter": filter_})))
@@ -140,7 +146,9 @@ def test_filters(gql):
 
 def test_sorting_and_pagination(gql):
     for price in ("30.00", "10.00", "20.00"):
-        f.product(name=f"p{price}", variants=[{"name": "箱", "price": Decimal(price), "stock": 1}])
+        f.product(
+            name=f"p{price}", variants=[{"name": "箱", "price": Decimal(price), "stock": 1, "weight_kg": Decimal("1")}]
+        )
 
     ascending = gql(PRODUCT_CARDS, {"first": 2, "sortBy": {"field": "PRICE", "direction": "ASC"}})
     assert names(ascending) == ["p10.00", "p20.00"]

@@ -88,7 +88,7 @@ def test_verified_farmer_lists_a_product(gql):
 
 def test_json_number_price_is_read_exactly(gql):
     farmer = f.farmer()
-    data = product_input(f.category(), variants=[{"name": "箱", "price": 39.9, "stock": 1}])
+    data = product_input(f.category(), variants=[{"name": "箱", "price": 39.9, "stock": 1, "weightKg": "1"}])
     result = gql.login(farmer.user)(CREATE, {"input": data})
     assert errors_of(result, "productCreate") == []
     assert Variant.objects.get().price == Decimal("39.90")
@@ -109,19 +109,19 @@ def test_pending_farmer_cannot_publish_but_can_prepare(gql):
 @pytest.mark.parametrize(
     ("variant", "field", "code"),
     [
-        ({"name": "箱", "price": "-1.00", "stock": 1}, "variants.0.price", "INVALID_PRICE"),
-        ({"name": "箱", "price": "0", "stock": 1}, "variants.0.price", "INVALID_PRICE"),
-        ({"name": "箱", "price": "12.345", "stock": 1}, "variants.0.price", "INVALID_PRICE"),
-        ({"name": "箱", "price": "1e12", "stock": 1}, "variants.0.price", "INVALID_PRICE"),
-        ({"name": "箱", "price": "10.00", "stock": -3}, "variants.0.stock", "INVALID_STOCK"),
+        ({"name": "箱", "price": "-1.00", "stock": 1, "weightKg": "1"}, "variants.0.price", "INVALID_PRICE"),
+        ({"name": "箱", "price": "0", "stock": 1, "weightKg": "1"}, "variants.0.price", "INVALID_PRICE"),
+        ({"name": "箱", "price": "12.345", "stock": 1, "weightKg": "1"}, "variants.0.price", "INVALID_PRICE"),
+        ({"name": "箱", "price": "1e12", "stock": 1, "weightKg": "1"}, "variants.0.price", "INVALID_PRICE"),
+        ({"name": "箱", "price": "10.00", "stock": -3, "weightKg": "1"}, "variants.0.stock", "INVALID_STOCK"),
         ({"name": "箱", "price": "10.00", "stock": 1, "weightKg": "-2"}, "variants.0.weightKg", "INVALID"),
-        ({"name": "箱" * 41, "price": "10.00", "stock": 1}, "variants.0.name", "MAX_LENGTH"),
-        ({"name": "", "price": "10.00", "stock": 1}, "variants.0.name", "REQUIRED"),
+        ({"name": "箱" * 41, "price": "10.00", "stock": 1, "weightKg": "1"}, "variants.0.name", "MAX_LENGTH"),
+        ({"name": "", "price": "10.00", "stock": 1, "weightKg": "1"}, "variants.0.name", "REQUIRED"),
     ],
 )
 def test_bad_variant_values_are_refused_and_nothing_is_written(gql, variant, field, code):
     farmer = f.farmer()
-    good = {"name": "好的", "price": "10.00", "stock": 1}
+    good = {"name": "好的", "price": "10.00", "stock": 1, "weightKg": "1"}
     result = gql.login(farmer.user)(CREATE, {"input": product_input(f.category(), variants=[variant, good])})
     assert only_error(result, "productCreate") == (field, code)
     assert not Product.objects.exists() and not Variant.objects.exists()
@@ -129,7 +129,10 @@ def test_bad_variant_values_are_refused_and_nothing_is_written(gql, variant, fie
 
 def test_a_bad_second_variant_writes_nothing(gql):
     farmer = f.farmer()
-    variants = [{"name": "好的", "price": "10.00", "stock": 1}, {"name": "坏的", "price": "-1", "stock": 1}]
+    variants = [
+        {"name": "好的", "price": "10.00", "stock": 1, "weightKg": "1"},
+        {"name": "坏的", "price": "-1", "stock": 1, "weightKg": "1"},
+    ]
     result = gql.login(farmer.user)(CREATE, {"input": product_input(f.category(), variants=variants)})
     assert only_error(result, "productCreate") == ("variants.1.price", "INVALID_PRICE")
     assert not Product.objects.exists() and not Variant.objects.exists()
@@ -153,7 +156,7 @@ def test_bad_product_fields(gql, change, field, code):
 
 
 def test_price_typed_as_words_is_a_graphql_error(gql):
-    data = product_input(f.category(), variants=[{"name": "箱", "price": "三十", "stock": 1}])
+    data = product_input(f.category(), variants=[{"name": "箱", "price": "三十", "stock": 1, "weightKg": "1"}])
     result = gql.login(f.farmer().user)(CREATE, {"input": data})
     assert "price" in result["errors"][0]["message"]
     assert not Product.objects.exists()
@@ -261,11 +264,16 @@ def test_delete_own_product(gql):
 
 def test_variant_create_and_update_keep_the_summary(gql):
     farmer = f.farmer()
-    product = f.product(seller=farmer, variants=[{"name": "5斤", "price": Decimal("30.00"), "stock": 0}])
+    product = f.product(
+        seller=farmer, variants=[{"name": "5斤", "price": Decimal("30.00"), "stock": 0, "weight_kg": Decimal("2.5")}]
+    )
     assert product.in_stock is False
     gql.login(farmer.user)
 
-    created = gql(VARIANT_CREATE, {"product": gid(product), "input": {"name": "2斤", "price": "12.50", "stock": 4}})
+    created = gql(
+        VARIANT_CREATE,
+        {"product": gid(product), "input": {"name": "2斤", "price": "12.50", "stock": 4, "weightKg": "1"}},
+    )
     assert errors_of(created, "productVariantCreate") == []
     assert created["data"]["productVariantCreate"]["product"] == {"minPrice": "12.50", "inStock": True}
 
@@ -305,7 +313,7 @@ def test_variant_create_with_bad_price_writes_nothing(gql):
 
 @pytest.mark.parametrize("price", ["1e26", "1E+27", "1e30"])
 def test_prices_too_large_to_quantize_are_refused(gql, price):
-    data = product_input(f.category(), variants=[{"name": "箱", "price": price, "stock": 1}])
+    data = product_input(f.category(), variants=[{"name": "箱", "price": price, "stock": 1, "weightKg": "1"}])
     result = gql.login(f.farmer().user)(CREATE, {"input": data})
     assert only_error(result, "productCreate") == ("variants.0.price", "INVALID_PRICE")
     assert not Product.objects.exists()

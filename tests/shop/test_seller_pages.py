@@ -53,7 +53,7 @@ def pending_farmer():
 
 def listing(category, /, rows=None, **fields) -> dict:
     """The POST data of the listing form: one filled variant row and two blank ones by default."""
-    rows = rows if rows is not None else [{"name": "5斤装", "price": "39.90", "stock": "20"}]
+    rows = rows if rows is not None else [{"name": "5斤装", "price": "39.90", "weight": "5", "stock": "20"}]
     rows = rows + [{}] * (3 - len(rows))
     data = {
         "name": "赣南脐橙",
@@ -66,7 +66,7 @@ def listing(category, /, rows=None, **fields) -> dict:
         "variants-MAX_NUM_FORMS": "20",
     }
     for index, row in enumerate(rows):
-        for key in ("name", "price", "stock"):
+        for key in ("name", "price", "weight", "stock"):
             data[f"variants-{index}-{key}"] = row.get(key, "")
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}
@@ -100,8 +100,8 @@ def post_listing(client, data, capture=None):
         return client.post(NEW, data)
 
 
-def variant_post(variant, price, stock, page=None) -> dict:
-    data = {f"v{variant.pk}-price": price, f"v{variant.pk}-stock": stock}
+def variant_post(variant, price, stock, page=None, weight="5") -> dict:
+    data = {f"v{variant.pk}-price": price, f"v{variant.pk}-weight": weight, f"v{variant.pk}-stock": stock}
     if page:
         data[f"v{variant.pk}-page"] = str(page)
     return data
@@ -224,7 +224,7 @@ def test_listing_form_is_accessible_and_works_without_javascript(client, farmer,
     assert 'enctype="multipart/form-data"' in page
     unlabelled = [control for control in found.controls if control.get("id") not in found.labels]
     assert unlabelled == []
-    assert len(found.controls) == 5 + 3 * 3  # name, category, photo, harvest date, description; 3 rows
+    assert len(found.controls) == 5 + 3 * 4  # name, category, photo, harvest date, description; 3 rows
     assert found.fieldsets == found.legends == 3
     assert found.optgroups == 1
     assert f'<option value="{citrus.pk}">柑橘</option>' in page
@@ -239,7 +239,11 @@ def test_verified_farmer_lists_goods_with_a_photo_and_they_are_published(
     client, farmer, citrus, django_capture_on_commit_callbacks
 ):
     client.force_login(farmer.user)
-    rows = [{"name": "5斤装", "price": "39.9", "stock": "20"}, {}, {"name": "10斤装", "price": "69", "stock": "0"}]
+    rows = [
+        {"name": "5斤装", "price": "39.9", "weight": "5", "stock": "20"},
+        {},
+        {"name": "10斤装", "price": "69", "weight": "10", "stock": "0"},
+    ]
     response = post_listing(
         client, listing(citrus, rows=rows, photo=photo()), capture=django_capture_on_commit_callbacks
     )
@@ -254,9 +258,9 @@ def test_verified_farmer_lists_goods_with_a_photo_and_they_are_published(
     )
     assert str(product.harvest_date) == "2026-11-10"
     assert product.description == "果园在山坡上，阳光充足。\n冷藏可放两周。"
-    assert [(v.name, v.price, v.stock) for v in product.variants.all()] == [
-        ("5斤装", Decimal("39.90"), 20),
-        ("10斤装", Decimal("69.00"), 0),
+    assert [(v.name, v.price, v.weight_kg, v.stock) for v in product.variants.all()] == [
+        ("5斤装", Decimal("39.90"), Decimal("2.500"), 20),
+        ("10斤装", Decimal("69.00"), Decimal("5.000"), 0),
     ]
     assert product.is_published and not product.publish_when_verified
     assert product.min_price == Decimal("39.90")
@@ -275,10 +279,12 @@ def test_verified_farmer_lists_goods_with_a_photo_and_they_are_published(
 
 def test_full_width_digits_from_a_chinese_keyboard_are_read(client, farmer, citrus):
     client.force_login(farmer.user)
-    response = client.post(NEW, listing(citrus, rows=[{"name": "一箱", "price": "３９．９", "stock": "１２"}]))
+    response = client.post(
+        NEW, listing(citrus, rows=[{"name": "一箱", "price": "３９．９", "weight": "２．５斤", "stock": "１２"}])
+    )
     assert response.status_code == 302
     variant = Variant.objects.get()
-    assert (variant.price, variant.stock) == (Decimal("39.90"), 12)
+    assert (variant.price, variant.weight_kg, variant.stock) == (Decimal("39.90"), Decimal("1.250"), 12)
 
 
 def test_pending_farmer_prepares_a_listing_that_waits_for_verification(client, pending_farmer, citrus):
@@ -412,7 +418,9 @@ def test_a_photo_refused_by_the_service_undoes_the_product_and_its_variants(clie
 
 def test_service_errors_are_put_beside_the_fields_they_concern(citrus, farmer):
     form = ProductForm({"name": "x", "category": str(citrus.pk)}, user=farmer.user)
-    formset = VariantFormSet(listing(citrus, rows=[{"name": "a", "price": "1", "stock": "1"}] * 2), prefix="variants")
+    formset = VariantFormSet(
+        listing(citrus, rows=[{"name": "a", "price": "1", "weight": "1", "stock": "1"}] * 2), prefix="variants"
+    )
     assert form.is_valid() and formset.is_valid()
     rows = formset.filled_forms()
     error = ValidationError(
@@ -430,7 +438,7 @@ def test_service_errors_are_put_beside_the_fields_they_concern(citrus, farmer):
     assert codes(form, "photo") == ["invalid_image"]
     assert codes(form, "__all__") == ["seller_not_verified"]
     assert codes(rows[1], "price") == ["invalid_price"]
-    assert codes(rows[0], "__all__") == ["invalid"]
+    assert codes(rows[0], "weight") == ["invalid"]
 
 
 def test_blank_extra_rows_are_ignored_but_a_started_one_is_checked(client, farmer, citrus):
@@ -748,7 +756,10 @@ def test_my_products_runs_a_fixed_number_of_queries_whatever_its_length(client, 
     for _ in range(5):
         f.product(
             seller=farmer,
-            variants=[{"name": "一箱", "price": "9.90", "stock": 1}, {"name": "两箱", "price": "19", "stock": 2}],
+            variants=[
+                {"name": "一箱", "price": "9.90", "stock": 1, "weight_kg": "1"},
+                {"name": "两箱", "price": "19", "stock": 2, "weight_kg": "2"},
+            ],
         )
     assert count() == one
     assert '<time datetime="2026-09-30">2026-09-30</time>' in client.get(LIST).content.decode()
@@ -784,6 +795,7 @@ def test_entered_by_never_shows_an_account_name(client):
             "variants-MAX_NUM_FORMS": "20",
             "variants-0-name": "1斤",
             "variants-0-price": "30",
+            "variants-0-weight": "1",
             "variants-0-stock": "5",
         },
     )
@@ -799,7 +811,7 @@ def test_price_too_large_to_quantize_is_a_form_error(client):
     client.force_login(farmer.user)
     response = client.post(
         reverse("seller:variant_update", args=[variant.pk]),
-        {f"v{variant.pk}-price": "1e26", f"v{variant.pk}-stock": "3"},
+        {f"v{variant.pk}-price": "1e26", f"v{variant.pk}-weight": "5", f"v{variant.pk}-stock": "3"},
     )
     assert response.status_code in (200, 400)
     variant.refresh_from_db()
@@ -821,7 +833,12 @@ def test_a_bad_page_value_does_not_cost_the_farmer_their_change(client):
     client.force_login(farmer.user)
     response = client.post(
         reverse("seller:variant_update", args=[variant.pk]),
-        {f"v{variant.pk}-price": "45.00", f"v{variant.pk}-stock": "3", f"v{variant.pk}-page": "abc"},
+        {
+            f"v{variant.pk}-price": "45.00",
+            f"v{variant.pk}-weight": "5",
+            f"v{variant.pk}-stock": "3",
+            f"v{variant.pk}-page": "abc",
+        },
     )
     assert response.status_code == 302
     variant.refresh_from_db()
@@ -840,7 +857,7 @@ def test_cooperative_manager_cannot_act_for_another_cooperatives_member(client):
     assert (
         client.post(
             reverse("seller:variant_update", args=[variant.pk]),
-            {f"v{variant.pk}-price": "1.00", f"v{variant.pk}-stock": "0"},
+            {f"v{variant.pk}-price": "1.00", f"v{variant.pk}-weight": "5", f"v{variant.pk}-stock": "0"},
         ).status_code
         == 404
     )
