@@ -100,7 +100,7 @@ def test_offline_order_page_says_how_to_pay_and_the_reference(client, goods, set
 
 
 def test_a_guest_cancels_through_the_link_and_the_stock_returns(client, goods):
-    a, b, _method = goods
+    a, _b, _method = goods
     ready(client, goods)
     location = place(client)["Location"]
     assert Variant.objects.get(pk=a.pk).stock == 3
