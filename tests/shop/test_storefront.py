@@ -164,9 +164,7 @@ def test_my_orders_lists_the_accounts_orders(client, goods):
 # --- Bad input ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("quantity", "expected"), [(0, "1 到 999"), ("", "数量"), ("abc", "数字"), (1000, "1 到 999")]
-)
+@pytest.mark.parametrize(("quantity", "expected"), [(0, "1 到 999"), ("", "数量"), ("abc", "数字"), (1000, "1 到 999")])
 def test_a_bad_quantity_is_refused_beside_the_field_and_makes_no_cart(client, goods, quantity, expected):
     a, _b, _method = goods
     response = add(client, a, quantity)
