@@ -1,9 +1,10 @@
 """Checkout: the cart, its address and delivery, and its completion into an order.
 
-Completion is the one place stock is taken. Each variant's stock is decremented by a conditional
-UPDATE (`stock >= quantity`), in variant-ID order so two checkouts sharing variants cannot deadlock;
-the database row lock makes the check and the decrement one step, so no interleaving of any
-number of processes can sell a unit twice. The checkout row is locked first and the order carries
+Completion is the one place stock is taken. The variants' rows are locked in ID order, so two
+checkouts sharing variants cannot deadlock, then every line's stock is decremented by one
+conditional UPDATE (`stock >= quantity`): the row locks make the check and the decrement one step,
+so no interleaving of any number of processes can sell a unit twice, and the statements do not
+grow with the cart. The checkout row is locked first and the order carries
 the checkout's ID under a unique constraint, so a repeated or concurrent completion returns the
 order already made."""
 
@@ -13,7 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import Case, F, IntegerField, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -533,19 +534,24 @@ def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
 
 
 def _take_stock(lines: list[CheckoutLine]) -> None:
-    short = []
-    for line in sorted(lines, key=lambda line: line.variant_id):
-        taken = Variant.objects.filter(pk=line.variant_id, stock__gte=line.quantity).update(
-            stock=F("stock") - line.quantity
-        )
-        if not taken:
-            short.append(line)
+    """Two statements whatever the cart's size: lock the variants' rows in ID order (so two
+    checkouts sharing variants wait for each other instead of deadlocking), then take every line's
+    units in one conditional UPDATE. The UPDATE keeps its `stock >= quantity` condition, so a
+    database without row locks (SQLite) still never sells a unit twice; a line it could not take
+    undoes the whole completion (the caller's transaction)."""
+    wanted = {line.variant_id: line.quantity for line in lines}  # a checkout has one line per variant
+    ids = sorted(wanted)
+    left = dict(Variant.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "stock"))
+    short = [line for line in lines if left.get(line.variant_id, 0) < line.quantity]
+    if not short:
+        quantity = Case(*(When(pk=pk, then=Value(wanted[pk])) for pk in ids), output_field=IntegerField())
+        taken = Variant.objects.filter(pk__in=ids, stock__gte=quantity).update(stock=F("stock") - quantity)
+        if taken != len(ids):  # only without row locks: another completion took units in between
+            left = dict(Variant.objects.filter(pk__in=ids).values_list("pk", "stock"))
+            short = [line for line in lines if left.get(line.variant_id, 0) < wanted[line.variant_id]] or lines
     if short:
-        fresh = {
-            variant.pk: variant.stock for variant in Variant.objects.filter(pk__in=[line.variant_id for line in short])
-        }
         for line in short:
-            line.variant.stock = fresh.get(line.variant_id, 0)
+            line.variant.stock = left.get(line.variant_id, 0)
         raise _insufficient_stock([line.variant for line in short], {line.variant_id: line for line in short})
     catalog.sync_in_stock({line.variant.product_id for line in lines})
 
