@@ -98,6 +98,8 @@ def expect(response, status: int, step: str):
 def buy(client, lines: list[tuple[str, int, int]], method_id: int, timed=None) -> str:
     """The whole web flow for one order of `lines` (product slug, variant pk, quantity); the order
     page's path. `timed(step, request)` runs each request (and may time or count it)."""
+    from tests.shop.buying import checked_choices
+
     timed = timed or (lambda step, request: request())
     expect(timed("product", lambda: client.get(f"/p/{lines[0][0]}/")), 200, "product")
     for slug, variant, quantity in lines:
@@ -106,9 +108,11 @@ def buy(client, lines: list[tuple[str, int, int]], method_id: int, timed=None) -
     expect(timed("cart", lambda: client.get("/cart/")), 200, "cart")
     expect(timed("address", lambda: client.get("/checkout/")), 200, "address")
     expect(timed("address POST", lambda: client.post("/checkout/", ADDRESS)), 302, "address POST")
-    expect(timed("delivery", lambda: client.get("/checkout/delivery/")), 200, "delivery")
-    method = {"method": method_id}
-    expect(timed("delivery POST", lambda: client.post("/checkout/delivery/", method)), 302, "delivery POST")
+    delivery = expect(timed("delivery", lambda: client.get("/checkout/delivery/")), 200, "delivery")
+    chosen = checked_choices(delivery.content.decode())  # the courier drawn first for each parcel
+    if not chosen:
+        raise RuntimeError("the delivery page offered no courier")
+    expect(timed("delivery POST", lambda: client.post("/checkout/delivery/", chosen)), 302, "delivery POST")
     confirm = expect(timed("confirm", lambda: client.get("/checkout/confirm/")), 200, "confirm")
     place = {"payment_method": "offline", "total": TOTAL.search(confirm.content.decode())[1]}
     placed = expect(timed("confirm POST", lambda: client.post("/checkout/confirm/", place)), 302, "confirm POST")

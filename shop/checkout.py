@@ -403,10 +403,12 @@ def totals_of(checkout: Checkout) -> Totals:
         parcel.subtotal += line.variant.price * line.quantity
         parcel.weight_kg += line.variant.weight_kg * line.quantity
     chosen = parcel_choices(checkout) if checkout.pk and parcels else {}
+    # One object per method, so its weight table is read once however many parcels use it.
+    methods = {method.pk: method for method in (*chosen.values(), checkout.shipping_method) if method is not None}
     for parcel in parcels.values():
-        parcel.method = chosen.get(parcel.key, checkout.shipping_method)
-    methods = {parcel.method for parcel in parcels.values() if parcel.method is not None}
-    prefetch_related_objects(list(methods), "rates")
+        method = chosen.get(parcel.key, checkout.shipping_method)
+        parcel.method = methods[method.pk] if method is not None else None
+    prefetch_related_objects(list(methods.values()), "rates")
     for parcel in parcels.values():
         parcel.shipping_price = parcel_price(parcel.method, parcel.weight_kg) if parcel.method else None
     subtotal = sum((parcel.subtotal for parcel in parcels.values()), Decimal("0.00"))

@@ -1,6 +1,7 @@
 """Builders for buying tests: a priced shipping table, a ready checkout, a placed order. They go
 through the real services, so the data is what a shopper would have made."""
 
+import re
 from decimal import Decimal
 
 from graphql_relay import to_global_id
@@ -88,3 +89,12 @@ def snapshot(*checkouts):
         "stock": dict(Variant.objects.values_list("pk", "stock")),
         "orders": Order.objects.count(),
     }
+
+
+CHECKED_RADIO = re.compile(r'<input type="radio" name="([\w-]+)" value="(\d+)" checked>')
+
+
+def checked_choices(html: str) -> dict[str, str]:
+    """What a browser posts for a page's radio buttons as they were drawn: the checked one of each
+    group (the delivery page pre-selects a courier for every parcel)."""
+    return dict(CHECKED_RADIO.findall(html))

@@ -13,7 +13,7 @@ from django.urls import reverse
 from shop.models import Order
 from tests import factories as f
 
-from .buying import ADDRESS, shipping_method, variant
+from .buying import ADDRESS, checked_choices, shipping_method, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,10 @@ def queries_per_page(client, method, lines: int) -> dict[str, int]:
     count("cart", lambda: client.get(reverse("shop:cart")), 200)
     count("address", lambda: client.get(reverse("shop:checkout")), 200)
     count("address POST", lambda: client.post(reverse("shop:checkout"), {"email": "a@example.com", **ADDRESS}), 302)
-    count("delivery", lambda: client.get(reverse("shop:checkout_delivery")), 200)
-    count("delivery POST", lambda: client.post(reverse("shop:checkout_delivery"), {"method": method.pk}), 302)
+    delivery = count("delivery", lambda: client.get(reverse("shop:checkout_delivery")), 200)
+    choices = checked_choices(delivery.content.decode())
+    assert len(choices) == min(lines, 2), choices  # a courier drawn chosen for each farmer's parcel
+    count("delivery POST", lambda: client.post(reverse("shop:checkout_delivery"), choices), 302)
     confirm = count("confirm", lambda: client.get(reverse("shop:checkout_confirm")), 200)
     total = re.search(r'name="total" value="([\d.]+)"', confirm.content.decode())[1]
     place = {"payment_method": "offline", "total": total}
