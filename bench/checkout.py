@@ -25,10 +25,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.databases import drop_database, percentile, point_django_at_fresh_database  # noqa: E402
+
 BENCH_DB = "shanhuo_bench_checkout"
 BARRIER_TIMEOUT = 120  # seconds; a client that long silent has failed
 
@@ -59,35 +60,6 @@ ADDRESS_VALUES = {
     "recipient": "陈小姐",
     "phone": "13800138000",
 }
-
-
-def server_admin_url(server_url: str) -> str:
-    parts = urlsplit(server_url)
-    scheme = parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, "/postgres", "", ""))
-
-
-def point_django_at_bench_database(server_url: str) -> None:
-    """A fresh benchmark database on the given server; Django's DATABASE_URL then names it."""
-    import psycopg
-
-    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    parts = urlsplit(server_url)
-    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
-
-
-def drop_bench_database(server_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def percentile(samples, fraction):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # --- One client ---------------------------------------------------------------------------------
@@ -303,7 +275,7 @@ def main():
         )
     for name in ("REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY"):
         os.environ.pop(name, None)  # tasks in-process; the offline payment method, no gateway calls
-    point_django_at_bench_database(server)
+    point_django_at_fresh_database(server, BENCH_DB)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
@@ -364,7 +336,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            drop_bench_database(server)
+            drop_database(server, BENCH_DB)
 
     print(
         f"checkout: {args.checkouts} guest checkouts per level, each 3 lines from 2 farmers "

@@ -25,10 +25,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.databases import drop_database, percentile, point_django_at_fresh_database  # noqa: E402
+
 BENCH_DB = "shanhuo_bench_storefront"
 BARRIER_TIMEOUT = 300  # seconds; a client that long silent has failed
 STOCK = 1_000_000
@@ -55,35 +56,6 @@ STEPS = [
 ]
 COUNTED = [step for step in STEPS if step not in ("product", "add")]
 TOTAL = re.compile(r'name="total" value="([\d.]+)"')
-
-
-def server_admin_url(server_url: str) -> str:
-    parts = urlsplit(server_url)
-    scheme = parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, "/postgres", "", ""))
-
-
-def point_django_at_bench_database(server_url: str) -> None:
-    """A fresh benchmark database on the given server; Django's DATABASE_URL then names it."""
-    import psycopg
-
-    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    parts = urlsplit(server_url)
-    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
-
-
-def drop_bench_database(server_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def percentile(samples, fraction):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # --- One shopper's browser --------------------------------------------------------------------------
@@ -294,7 +266,7 @@ def main():
     # The order link's email stays in memory, and the eager tasks' log lines stay out of the figures.
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    point_django_at_bench_database(server)
+    point_django_at_fresh_database(server, BENCH_DB)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
@@ -336,7 +308,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            drop_bench_database(server)
+            drop_database(server, BENCH_DB)
 
     print(
         f"storefront: {args.orders} guest orders per level through the web pages, each 3 lines from 2 farmers "
