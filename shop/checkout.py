@@ -410,7 +410,10 @@ def totals_of(checkout: Checkout) -> Totals:
         parcel.method = methods[method.pk] if method is not None else None
     prefetch_related_objects(list(methods.values()), "rates")
     for parcel in parcels.values():
-        parcel.shipping_price = parcel_price(parcel.method, parcel.weight_kg) if parcel.method else None
+        try:
+            parcel.shipping_price = parcel_price(parcel.method, parcel.weight_kg) if parcel.method else None
+        except ValidationError:  # the operator emptied the method's price table: not priced, not an error page
+            parcel.method = parcel.shipping_price = None
     subtotal = sum((parcel.subtotal for parcel in parcels.values()), Decimal("0.00"))
     priced = all(parcel.method for parcel in parcels.values()) and checkout.shipping_method is not None
     shipping = sum((parcel.shipping_price for parcel in parcels.values()), Decimal("0.00")) if priced else None
@@ -462,6 +465,8 @@ class PlacedOrder:
     order: Order
     # What the shopper's app confirms a card payment with; None when there is nothing to confirm.
     client_secret: str | None
+    # False when the checkout had become this order already (a repeated or concurrent call).
+    new: bool = True
 
 
 def place_order(
@@ -470,9 +475,7 @@ def place_order(
     """Complete the checkout (once), then open its payment at the gateway. Repeating it returns
     the same order, its payment opened once. No payment method: the site's default.
     `expected_total` is the total the shopper agreed to: if prices moved since, nothing is placed."""
-    order = complete_checkout(
-        user, checkout, payment_method or gateways.default_method(), viewer_keys, expected_total=expected_total
-    )
+    order, new = _complete(user, checkout, payment_method or gateways.default_method(), viewer_keys, expected_total)
     try:
         payment = payments.start_payment(order.payment)
     except gateways.GatewayError as error:
@@ -482,7 +485,7 @@ def place_order(
             "payment_gateway_error",
             reason=str(error),
         ) from error
-    return PlacedOrder(order, payments.client_secret(payment))
+    return PlacedOrder(order, payments.client_secret(payment), new=new)
 
 
 def complete_checkout(
@@ -491,6 +494,11 @@ def complete_checkout(
     """Turn the checkout into an order (once), taking the stock, in one transaction; the payment
     is started after it commits (`place_order`), so no row stays locked while a gateway is called.
     `viewer_keys` (core.viewers) let promotion credit the order to the shopper's last click."""
+    return _complete(user, checkout, payment_method, viewer_keys, expected_total)[0]
+
+
+def _complete(user, checkout, payment_method, viewer_keys, expected_total) -> tuple[Order, bool]:
+    """The order, and whether this call made it (False: a repeated or concurrent completion)."""
     if payment_method not in gateways.available():
         raise field_error("payment_method", _("This payment method is not available."), "payment_method_unavailable")
     try:
@@ -499,19 +507,19 @@ def complete_checkout(
             checkouts = Checkout.objects.select_for_update(of=("self",)).select_related("shipping_method")
             locked = checkouts.get(pk=checkout.pk)
             if locked.completed_at is not None:
-                return Order.objects.get(checkout_id=locked.pk)
+                return Order.objects.get(checkout_id=locked.pk), False
             order = _place_order(user, locked, payment_method, expected_total)
             payments.create_payment(order)
             order_placed.send(sender=Order, order=order, viewer_keys=tuple(viewer_keys))
             locked.completed_at = timezone.now()
             locked.save(update_fields=["completed_at", "updated_at"])
-            return order
+            return order, True
     except IntegrityError:
         # A concurrent completion on a database without row locks (SQLite) won the unique checkout_id.
         order = Order.objects.filter(checkout_id=checkout.pk).first()
         if order is None:
             raise
-        return order
+        return order, False
 
 
 def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
@@ -525,7 +533,11 @@ def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
         errors["shipping_address"] = ValidationError(
             _("Add a delivery address first."), code="shipping_address_not_set"
         )
-    if checkout.shipping_method is None or not checkout.shipping_method.is_active:
+    if (
+        checkout.shipping_method is None
+        or not checkout.shipping_method.is_active
+        or totals_of(checkout).shipping is None
+    ):
         errors["delivery_method"] = ValidationError(
             _("Choose a delivery method first."), code="delivery_method_not_set"
         )
@@ -574,7 +586,7 @@ def _place_order(user, checkout: Checkout, payment_method: str, expected_total: 
         user=checkout.user if checkout.user_id else (user if user and user.is_authenticated else None),
         email=checkout.email,
         payment_method=payment_method,
-        shipping_method_name=checkout.shipping_method.name,
+        shipping_method_name="、".join(dict.fromkeys(parcel.method.name for parcel in totals.parcels))[:40],
         subtotal=totals.subtotal,
         shipping_total=totals.shipping,
         total=totals.total,
@@ -699,24 +711,25 @@ def cart_of(user) -> Checkout | None:
 
 
 @transaction.atomic
-def claim_cart(user, guest: Checkout) -> Checkout:
+def claim_cart(user, guest: Checkout) -> list[str]:
     """A guest who logs in or signs up keeps their cart: it becomes the account's cart, or, when the
     account has one already, its goods are added to it (as far as stock allows) and the guest's
-    cart is emptied."""
+    cart is emptied. Returns the names of goods that could not be added, to tell the shopper."""
     guest = Checkout.objects.select_for_update().filter(pk=guest.pk, user=None, completed_at=None).first()
     if guest is None:
-        return cart_of(user)
+        return []
     mine = cart_of(user)
     if mine is None:
         guest.user = user
         guest.email = guest.email or user.email
         guest.save(update_fields=["user", "email", "updated_at"])
-        return guest
+        return []
+    dropped = []
     for line in guest.lines.select_related("variant__product"):
         try:
             with transaction.atomic():
                 add_lines(mine, [LineRequest(line.variant, line.quantity)])
-        except ValidationError:
-            continue  # sold out or over a limit: the account's own cart wins, the rest is dropped
+        except ValidationError:  # sold out or over a limit: the account's own cart wins
+            dropped.append(f"{line.variant.product.name} · {line.variant.name}")
     guest.delete()
-    return mine
+    return dropped

@@ -59,6 +59,7 @@ class FulfilmentType(DjangoObjectType):
             "delivered_at",
             "subtotal",
             "shipping_price",
+            "shipping_method_name",
             "weight_kg",
         )
         connection_class = CountableConnection

@@ -2,8 +2,10 @@
 is its open checkout (shop.checkout.cart_of), so it follows the shopper to another device. When a
 guest logs in or signs up, their cart goes with them (shop.checkout.claim_cart)."""
 
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from shop import checkout
 from shop.models import Checkout
@@ -44,4 +46,10 @@ def claim_guest_cart(sender, request, user, **kwargs):
     pk = request.session.pop(SESSION_KEY, None) if request is not None else None
     guest = Checkout.objects.filter(pk=pk, user=None, completed_at=None).first() if pk else None
     if guest is not None:
-        checkout.claim_cart(user, guest)
+        dropped = checkout.claim_cart(user, guest)
+        if dropped:
+            messages.warning(
+                request,
+                _("Your account's cart already had goods; these could not be added: %(names)s.")
+                % {"names": "、".join(dropped)},
+            )

@@ -28,15 +28,21 @@ def _ready_cart(request) -> tuple[Checkout | None, object]:
             return None, redirect("shop:order", token=last)
         messages.info(request, _("Your cart is empty."))
         return None, redirect("shop:cart")
-    if tell(request, checkout.review(cart)):
+    notices = checkout.review(cart)
+    if any(notice.blocking for notice in notices):
+        # The cart page tells what blocks (it checks again); a moved price is told only once, here.
+        tell(request, [notice for notice in notices if not notice.blocking])
         return None, redirect("shop:cart")
+    tell(request, notices)
     return cart, None
 
 
-def _placed(request, order: Order):
+def _placed(request, order: Order, new: bool):
+    """To the order's page; its link is emailed once, by the request that placed it."""
     token = order_links.order_token(order)
     carts.forget_cart(request, token)
-    send_order_link(request, order, token)
+    if new:
+        send_order_link(request, order, token)
     return redirect("shop:order", token=token)
 
 
@@ -92,9 +98,9 @@ def confirm(request):
         return elsewhere
     if not (cart.email and cart.has_address):
         return redirect("shop:checkout")
-    if cart.shipping_method is None or not cart.shipping_method.is_active:
-        return redirect("shop:checkout_delivery")
     totals = checkout.totals_of(cart)
+    if cart.shipping_method is None or not cart.shipping_method.is_active or totals.total is None:
+        return redirect("shop:checkout_delivery")  # no courier yet, or one no longer priced
     form = PlaceOrderForm(request.POST or None, initial={"total": totals.total})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -106,13 +112,13 @@ def confirm(request):
             placed_already = Order.objects.filter(checkout_id=cart.pk).first()
             if placed_already is not None:  # placed, but the payment service did not answer
                 messages.error(request, " ".join(error.messages))
-                return _placed(request, placed_already)
+                return _placed(request, placed_already, new=False)
             form.add_service_errors(error)
             totals = checkout.totals_of(cart)  # the review shows what is true now
             form.data = form.data.copy()
             form.data["total"] = str(totals.total)
         else:
-            return _placed(request, placed.order)
+            return _placed(request, placed.order, placed.new)
     return render(
         request,
         "storefront/checkout_confirm.html",

@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from payments import gateways
 from payments import shopper_payments as payments
+from payments.models import PaymentStatus
 from shop import order_links, orders
 from shop.models import Fulfilment, Order, OrderStatus
 from shop.permissions import can_manage_order, orders_of
@@ -65,7 +67,9 @@ def order(request, token):
         "step": step,
         # A card payment opened nowhere yet: the gateway did not answer when the order was placed.
         "retry_payment": open_payment and not gateway.is_started(payment),
-        "confirming": request.GET.get("paid") == "1" and order.status == OrderStatus.UNPAID,
+        # Back from the card form: wait for the gateway's word while the payment is pending; a
+        # failed one shows the form again, with why.
+        "confirming": request.GET.get("paid") == "1" and open_payment and payment.status == PaymentStatus.PENDING,
         "can_cancel": order.status in (OrderStatus.UNPAID, OrderStatus.PAID),
         "just_placed": request.session.get(LAST_ORDER_KEY) == token and order.paid_at is None,
     }
@@ -77,7 +81,7 @@ def order_cancel(request, token):
     try:
         order = _order_for(request, token)
     except _LogInFirst:
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(reverse("shop:order", args=[token]))
     try:
         orders.cancel_order(request.user, order, holds_link=True)
     except ValidationError as error:
@@ -95,7 +99,7 @@ def order_pay(request, token):
     try:
         order = _order_for(request, token)
     except _LogInFirst:
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(reverse("shop:order", args=[token]))
     try:
         payments.start_payment(order.payment)
     except gateways.GatewayError:

@@ -3,7 +3,8 @@
 (function () {
   var form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") return;
-  var stripe = Stripe(form.dataset.key);
+  // Stripe.js writes its own messages (a declined card) in the page's language.
+  var stripe = Stripe(form.dataset.key, { locale: form.dataset.locale });
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   var errors = document.getElementById("card-errors");

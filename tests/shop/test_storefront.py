@@ -382,3 +382,71 @@ def test_a_withdrawn_delivery_method_is_refused(client, goods):
     response = choose_delivery(client, {a: gone})
     assert response.status_code == 200 and response.context["form"].errors[parcel_key(a)]
     assert not ParcelDelivery.objects.exists()
+
+
+def test_the_order_link_is_emailed_once_however_often_place_is_pressed(
+    client, goods, django_capture_on_commit_callbacks
+):
+    ready(client, goods)
+    total = re.search(r'name="total" value="([\d.]+)"', page(client.get(reverse("shop:checkout_confirm"))))[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        place(client, total)
+        place(client, total)
+    assert Order.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_a_courier_whose_price_table_was_emptied_is_no_error_page(client, goods):
+    from shop.models import ShippingRate
+
+    _a, _b, method = goods
+    spare = shipping_method(name="邮政")
+    ready(client, goods)
+    ShippingRate.objects.filter(method=method).delete()
+    assert client.get(reverse("shop:cart")).status_code == 200
+    delivery = client.get(reverse("shop:checkout_delivery"))
+    assert delivery.status_code == 200 and spare.name in page(delivery)
+    assert f'value="{method.pk}"' not in page(delivery), "a courier without prices is not offered"
+    assert client.get(reverse("shop:checkout_confirm"))["Location"] == reverse("shop:checkout_delivery")
+    response = place(client, total="115.30")
+    assert response.status_code == 302 and not Order.objects.exists()
+
+
+def test_back_from_paying_the_page_waits_only_while_the_payment_is_pending(client, goods):
+    from payments.models import PaymentStatus
+
+    ready(client, goods)
+    location = place(client)["Location"]
+    assert "正在等银行确认" in page(client.get(location + "?paid=1"))
+    payment = Order.objects.get().payment
+    payment.status = PaymentStatus.FAILED
+    payment.failure_message = "Your card was declined."
+    payment.save()
+    shown = page(client.get(location + "?paid=1"))
+    assert "正在等银行确认" not in shown and "Your card was declined." in shown and "store-pay" in shown
+
+
+def test_logging_in_to_cancel_an_accounts_order_comes_back_to_the_order(client, goods):
+    from django.test import Client
+
+    client.force_login(f.user(email="owner@example.com"))
+    ready(client, goods)
+    location = place(client)["Location"]
+    response = Client().post(location + "cancel/")
+    assert response["Location"] == reverse("accounts:login") + "?next=" + location.replace(":", "%3A")
+    assert Order.objects.get().status == OrderStatus.UNPAID
+
+
+def test_goods_that_no_longer_fit_the_accounts_cart_are_named_at_log_in(client, goods):
+    a, _b, _method = goods
+    shopper = f.user(username="buyer@example.com", email="buyer@example.com")
+    shopper.set_password("a long password 1")
+    shopper.save()
+    client.force_login(shopper)
+    add(client, a, 4)
+    client.logout()
+    add(client, a, 3)  # 4 + 3 is more than the 5 in stock
+    response = client.post(
+        reverse("accounts:login"), {"username": "buyer@example.com", "password": "a long password 1"}, follow=True
+    )
+    assert any("猕猴桃" in message for message in messages_of(response)), messages_of(response)
+    assert Checkout.objects.get().lines.get().quantity == 4
