@@ -88,6 +88,13 @@ def poster(request, slug):
         response = render(request, "promotion/poster_unavailable.html", status=503)
         response["Retry-After"] = "3600"
         return response
+    if not request.user.is_authenticated and viewers.cookie_id(request) is None:
+        # A first visit gets its viewer cookie and comes straight back: a client that keeps no
+        # cookies (a crawler, a script in a loop) never makes share links or posters.
+        viewers.ensure_cookie(request)
+        response = HttpResponseRedirect(request.get_full_path())
+        patch_cache_control(response, private=True, no_store=True)
+        return viewers.remember(request, response)
     link = share_link_for(product, sharer_key=viewers.click_viewer_key(request), user=request.user)
     share_url = request.build_absolute_uri(reverse("promotion:share", kwargs={"token": link.token}))
     response = HttpResponse(posters.poster_png(product, link, share_url), content_type="image/png")

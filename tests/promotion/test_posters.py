@@ -2,6 +2,7 @@
 legible Chinese, and a QR code that reads back as the viewer's own absolute share link."""
 
 import io
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image, ImageFont
 
+from core.viewers import VIEWER_COOKIE
 from farmers.models import VerificationState
 from farmers.verification import change_verification_state
 from promotion import posters
@@ -21,6 +23,14 @@ from shop import catalog
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _browser_with_viewer_cookie(client):
+    """A browser that keeps cookies and has been here before: the poster is drawn at once (a first
+    visit without the viewer cookie is sent back to get it; see test_a_client_without_cookies_...)."""
+    client.cookies[VIEWER_COOKIE] = secrets.token_hex(16)
+
 
 NON_CJK_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -215,3 +225,20 @@ def test_the_system_check_warns_when_no_chinese_font_is_found(settings, tmp_path
     assert warning.id == "promotion.W001" and "fonts-noto-cjk" in warning.hint
     settings.POSTER_FONT = ""
     assert posters.find_font() is not None and poster_font(None) == []
+
+
+def test_a_client_without_cookies_makes_no_share_link_and_a_browser_gets_its_poster(client):
+    from django.test import Client
+
+    from promotion.models import ShareLink
+
+    product = f.product()
+    crawler = Client()
+    for _ in range(3):
+        response = crawler.get(poster_url(product))
+        assert response.status_code == 302 and response["Location"] == poster_url(product)
+        crawler.cookies.clear()  # it keeps none
+    assert not ShareLink.objects.exists()
+    browser = Client()
+    assert open_png(browser.get(poster_url(product), follow=True)).size == (750, 1200)
+    assert ShareLink.objects.count() == 1

@@ -75,8 +75,10 @@ def test_tokens_are_short_url_safe_and_random(goods):
 
 def test_asking_for_the_poster_twice_makes_one_link_for_the_browser(client, goods):
     url = reverse("promotion:poster", kwargs={"slug": goods.product.slug})
-    first = client.get(url)
-    assert first.status_code == 200 and VIEWER_COOKIE in first.cookies  # the browser is known from now on
+    first = client.get(url)  # a first visit gets its viewer cookie and is sent back
+    assert first.status_code == 302 and VIEWER_COOKIE in first.cookies  # the browser is known from now on
+    assert not ShareLink.objects.exists()
+    assert client.get(url).status_code == 200
     assert client.get(url).status_code == 200
     link = ShareLink.objects.get()
     assert link.sharer is None and link.sharer_key == f"c:{first.cookies[VIEWER_COOKIE].value}"
