@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from graphql_relay import from_global_id, to_global_id
 
 from core import viewers
-from core.graphql.ids import decode_id, get_by_global_id
+from core.graphql.ids import decode_id, get_by_global_id, parse_global_id
 from core.graphql.mutations import BaseMutation
 from payments.graphql.types import PaymentMethodEnum
 
@@ -189,6 +189,51 @@ class CheckoutDeliveryMethodUpdate(CheckoutMutation):
         return cls(checkout=service.update_delivery_method(checkout, method), errors=[])
 
 
+class ParcelDeliveryMethodInput(graphene.InputObjectType):
+    seller_id = graphene.ID(required=True, description="The parcel's seller: `CheckoutParcel.sellerId`.")
+    delivery_method_id = graphene.ID(required=True)
+
+
+def _seller_key(global_id) -> str:
+    """The service's name for a parcel ("farmer-12"), from its seller's global ID."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] not in ("Farmer", "Cooperative"):
+        raise ValidationError(
+            {
+                "parcels": ValidationError(
+                    _("%(id)s is not a parcel's seller."), code="invalid", params={"id": global_id}
+                )
+            }
+        )
+    return f"{parsed[0].lower()}-{parsed[1]}"
+
+
+class CheckoutParcelDeliveryMethodsUpdate(CheckoutMutation):
+    """A courier for each seller's parcel (every parcel needs one); the first becomes the checkout's
+    own method. `checkoutDeliveryMethodUpdate` instead sends every parcel with one method."""
+
+    checkout = graphene.Field(CheckoutType)
+
+    class Meta:
+        error_fields = {"delivery_method": "parcels"}
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        parcels = graphene.List(graphene.NonNull(ParcelDeliveryMethodInput), required=True)
+
+    @classmethod
+    def perform_mutation(cls, root, info, id, parcels):
+        checkout = checkout_by_id(info, id)
+        methods = ShippingMethod.objects.all()
+        choices = {
+            _seller_key(parcel["seller_id"]): get_by_global_id(
+                methods, parcel["delivery_method_id"], "ShippingMethod", "parcels"
+            )
+            for parcel in parcels
+        }
+        return cls(checkout=service.update_parcel_delivery_methods(checkout, choices), errors=[])
+
+
 class CheckoutComplete(CheckoutMutation):
     """Place the order. Repeating it returns the same order. For card payments, confirm the
     returned `clientSecret` with Stripe; the order becomes PAID when Stripe's webhook says so."""
@@ -220,4 +265,5 @@ class CheckoutMutations(graphene.ObjectType):
     checkout_lines_delete = CheckoutLinesDelete.Field()
     checkout_shipping_address_update = CheckoutShippingAddressUpdate.Field()
     checkout_delivery_method_update = CheckoutDeliveryMethodUpdate.Field()
+    checkout_parcel_delivery_methods_update = CheckoutParcelDeliveryMethodsUpdate.Field()
     checkout_complete = CheckoutComplete.Field()

@@ -1,5 +1,6 @@
 import graphene
 from graphene_django import DjangoObjectType
+from graphql_relay import to_global_id
 
 from farmers.graphql.types import VillageType
 from payments import gateways
@@ -73,6 +74,7 @@ class CheckoutParcelType(graphene.ObjectType):
         name = "CheckoutParcel"
 
     seller_name = graphene.String(required=True)
+    seller_id = graphene.ID(required=True, description="The Farmer's or Cooperative's ID: names the parcel.")
     village = graphene.Field(VillageType, required=True)
     lines = graphene.List(graphene.NonNull(CheckoutLineType), required=True)
     weight_kg = graphene.Decimal(required=True)
@@ -86,6 +88,10 @@ class CheckoutParcelType(graphene.ObjectType):
     @staticmethod
     def resolve_delivery_method(root, info):
         return root.method
+
+    @staticmethod
+    def resolve_seller_id(root, info):
+        return to_global_id(type(root.seller).__name__, root.seller.pk)
 
     @staticmethod
     def resolve_seller_name(root, info):

@@ -601,3 +601,69 @@ def test_a_delivery_method_withdrawn_after_choosing_must_be_chosen_again(gql):
     error = only_error(gql(COMPLETE, {"id": checkout_id(checkout)}), "checkoutComplete")
     assert (error["field"], error["code"]) == ("deliveryMethod", "DELIVERY_METHOD_NOT_SET")
     assert snapshot() == before
+
+
+PARCEL_DELIVERY = """
+mutation ($id: ID!, $parcels: [ParcelDeliveryMethodInput!]!) {
+  checkoutParcelDeliveryMethodsUpdate(id: $id, parcels: $parcels) {
+    checkout { shippingPrice totalPrice parcels { sellerId sellerName shippingPrice deliveryMethod { name } } }
+    errors { field code message }
+  }
+}"""
+
+
+def test_each_parcel_may_get_its_own_courier_over_the_api(gql):
+    standard = shipping_method()
+    express = shipping_method(name="顺丰", rates=(("1", "18.00"), ("5", "26.00")))
+    a = variant(price="39.90", stock=10, weight_kg="2.5")
+    b = variant(price="12.50", stock=5, weight_kg="0.8")
+    checkout = ready_checkout([(a, 2), (b, 1)], method=False)
+    parcels = gql(CHECKOUT_QUERY.replace("sellerName", "sellerName sellerId"), {"id": checkout_id(checkout)})
+    ids = {p["sellerName"]: p["sellerId"] for p in parcels["data"]["checkout"]["parcels"]}
+    assert ids[a.product.farmer.name] == to_global_id("Farmer", a.product.farmer_id)
+    chosen = [
+        {"sellerId": ids[a.product.farmer.name], "deliveryMethodId": gid(standard)},
+        {"sellerId": ids[b.product.farmer.name], "deliveryMethodId": gid(express)},
+    ]
+    data = ok(
+        gql(PARCEL_DELIVERY, {"id": checkout_id(checkout), "parcels": chosen}), "checkoutParcelDeliveryMethodsUpdate"
+    )
+    got = {p["sellerName"]: (p["deliveryMethod"]["name"], p["shippingPrice"]) for p in data["checkout"]["parcels"]}
+    assert got == {a.product.farmer.name: ("标准快递", "15.00"), b.product.farmer.name: ("顺丰", "18.00")}
+    assert data["checkout"]["shippingPrice"] == "33.00" and data["checkout"]["totalPrice"] == "125.30"
+    order = ok(gql(COMPLETE, {"id": checkout_id(checkout), "method": "OFFLINE"}), "checkoutComplete")["order"]
+    assert Decimal(order["total"]) == Decimal("125.30")
+
+
+@pytest.mark.parametrize(
+    ("parcels", "code"),
+    [
+        ("one", "DELIVERY_METHOD_NOT_SET"),  # the other parcel has none
+        ("stranger", "NOT_FOUND"),  # a seller with no parcel in this cart
+        ("not-a-seller", "INVALID"),  # an ID of something else
+        ("bad-method", "NOT_FOUND"),
+    ],
+)
+def test_parcel_couriers_are_refused_with_a_reason_and_nothing_changes(gql, parcels, code):
+    from shop.models import ParcelDelivery
+
+    standard = shipping_method()
+    a = variant(stock=10)
+    b = variant(stock=10)
+    checkout = ready_checkout([(a, 1), (b, 1)], method=False)
+    seller = to_global_id("Farmer", a.product.farmer_id)
+    choices = {
+        "one": [{"sellerId": seller, "deliveryMethodId": gid(standard)}],
+        "stranger": [
+            {"sellerId": seller, "deliveryMethodId": gid(standard)},
+            {"sellerId": to_global_id("Farmer", b.product.farmer_id), "deliveryMethodId": gid(standard)},
+            {"sellerId": to_global_id("Farmer", f.farmer().pk), "deliveryMethodId": gid(standard)},
+        ],
+        "not-a-seller": [{"sellerId": gid(a), "deliveryMethodId": gid(standard)}],
+        "bad-method": [{"sellerId": seller, "deliveryMethodId": to_global_id("ShippingMethod", 999999)}],
+    }[parcels]
+    error = only_error(
+        gql(PARCEL_DELIVERY, {"id": checkout_id(checkout), "parcels": choices}), "checkoutParcelDeliveryMethodsUpdate"
+    )
+    assert (error["field"], error["code"]) == ("parcels", code)
+    assert not ParcelDelivery.objects.exists() and Checkout.objects.get().shipping_method is None
