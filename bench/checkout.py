@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.databases import drop_database, percentile, point_django_at_fresh_database  # noqa: E402
+from bench.databases import drop_database, percentile, set_up_django_on_fresh_database  # noqa: E402
 
 BENCH_DB = "shanhuo_bench_checkout"
 BARRIER_TIMEOUT = 120  # seconds; a client that long silent has failed
@@ -267,21 +267,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="leave the benchmark database behind")
     args = parser.parse_args()
 
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "This benchmark needs PostgreSQL (row locks under real concurrency; SQLite serialises writers). "
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    for name in ("REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY"):
-        os.environ.pop(name, None)  # tasks in-process; the offline payment method, no gateway calls
-    point_django_at_fresh_database(server, BENCH_DB)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
-    import django
-
-    django.setup()
+    server = set_up_django_on_fresh_database(BENCH_DB, str(ROOT / "bench" / ".media"))
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Sum

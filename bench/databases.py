@@ -2,6 +2,7 @@
 and percentiles of their samples."""
 
 import os
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -10,6 +11,27 @@ def server_admin_url(server_url: str) -> str:
     parts = urlsplit(server_url)
     scheme = parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme
     return urlunsplit((scheme, parts.netloc, "/postgres", "", ""))
+
+
+def set_up_django_on_fresh_database(name: str, media_root: str) -> str:
+    """Django on a fresh database `name` of the PostgreSQL server in DATABASE_URL, with tasks run
+    in-process and the offline payment method only (no Redis, no gateway calls); returns the
+    server's URL, to drop the database with at the end. Exits when DATABASE_URL is not PostgreSQL."""
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "This benchmark needs PostgreSQL (row locks under real concurrency; SQLite serialises writers). "
+            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres"
+        )
+    for variable in ("REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY"):
+        os.environ.pop(variable, None)
+    point_django_at_fresh_database(server, name)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("MEDIA_ROOT", media_root)
+    import django
+
+    django.setup()
+    return server
 
 
 def point_django_at_fresh_database(server_url: str, name: str) -> None:

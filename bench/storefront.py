@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.databases import drop_database, percentile, point_django_at_fresh_database  # noqa: E402
+from bench.databases import drop_database, percentile, set_up_django_on_fresh_database  # noqa: E402
 
 BENCH_DB = "shanhuo_bench_storefront"
 BARRIER_TIMEOUT = 300  # seconds; a client that long silent has failed
@@ -255,24 +255,10 @@ def main():
     if not 1 <= args.orders <= 10_000 or not all(1 <= clients <= 64 for clients in args.clients):
         sys.exit("--orders takes 1 to 10000, --clients 1 to 64 each")
 
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "This benchmark needs PostgreSQL (row locks under real concurrency; SQLite serialises writers). "
-            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    for name in ("REDIS_URL", "CELERY_BROKER_URL", "STRIPE_SECRET_KEY"):
-        os.environ.pop(name, None)  # tasks in-process; the offline payment method, no gateway calls
     # The order link's email stays in memory, and the eager tasks' log lines stay out of the figures.
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    point_django_at_fresh_database(server, BENCH_DB)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
-    import django
-
-    django.setup()
+    server = set_up_django_on_fresh_database(BENCH_DB, str(ROOT / "bench" / ".media"))
     from django.core.management import call_command
     from django.db import connection
 

@@ -522,7 +522,7 @@ def _complete(user, checkout, payment_method, viewer_keys, expected_total) -> tu
         return order, False
 
 
-def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
+def _ready_for_completion(checkout: Checkout, totals: Totals) -> list[CheckoutLine]:
     errors = {}
     lines = lines_of(checkout)
     if not lines:
@@ -533,11 +533,7 @@ def _ready_for_completion(checkout: Checkout) -> list[CheckoutLine]:
         errors["shipping_address"] = ValidationError(
             _("Add a delivery address first."), code="shipping_address_not_set"
         )
-    if (
-        checkout.shipping_method is None
-        or not checkout.shipping_method.is_active
-        or totals_of(checkout).shipping is None
-    ):
+    if checkout.shipping_method is None or not checkout.shipping_method.is_active or totals.shipping is None:
         errors["delivery_method"] = ValidationError(
             _("Choose a delivery method first."), code="delivery_method_not_set"
         )
@@ -571,8 +567,8 @@ def _take_stock(lines: list[CheckoutLine]) -> None:
 
 
 def _place_order(user, checkout: Checkout, payment_method: str, expected_total: Decimal | None) -> Order:
-    lines = _ready_for_completion(checkout)
     totals = totals_of(checkout)
+    lines = _ready_for_completion(checkout, totals)
     if expected_total is not None and totals.total != expected_total:
         raise field_error(
             None,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.forms import ServiceErrorsForm
 from core.ratelimit import LoginAttempt
 from farmers import registration
 from farmers.models import Cooperative, County, Province, VerificationState, Village
@@ -40,7 +41,7 @@ def grouped(items, group_of, label_of=str):
     return list(groups.items())
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(ServiceErrorsForm):
     """Phone, name, place, optional cooperative, password twice.
 
     The village works without JavaScript: its select lists every village, grouped under
@@ -99,7 +100,6 @@ class SignUpForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         counties = list(County.objects.select_related("province"))
         villages = list(Village.objects.order_by("county__province__name", "county__name", "name"))
@@ -165,11 +165,6 @@ class SignUpForm(forms.Form):
     # The service names fields as the model does; the form has two password fields.
     SERVICE_FIELDS = {"password": "password1"}
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        for field, errors in error.error_dict.items():
-            name = self.SERVICE_FIELDS.get(field, field)
-            self.add_error(name if name in self.fields else None, errors)
-
 
 class LogInForm(AuthenticationForm):
     """One form for everyone: farmers type their phone number (in any usual format), NGO officers,
@@ -217,7 +212,7 @@ class LogInForm(AuthenticationForm):
         return self.cleaned_data
 
 
-class ShopperSignUpForm(forms.Form):
+class ShopperSignUpForm(ServiceErrorsForm):
     """A shopper's account: an email address and a password (core.shoppers checks both)."""
 
     email = forms.CharField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
@@ -228,11 +223,3 @@ class ShopperSignUpForm(forms.Form):
         help_text=_("At least 8 characters, not only digits."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)

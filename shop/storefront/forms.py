@@ -2,29 +2,12 @@
 shop.checkout, whose errors each form shows beside the field they belong to (`add_service_errors`)."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import ServiceErrorsForm
 from payments import gateways
 from shop.models.checkout import MAX_LINE_QUANTITY
 from shop.regions import PROVINCES
-
-
-class ServiceErrorsForm(forms.Form):
-    # The service's field name -> this form's; errors of fields the form lacks go on top.
-    SERVICE_FIELDS: dict[str, str] = {}
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            name = self.SERVICE_FIELDS.get(field, field)
-            self.add_error(name if name in self.fields else None, errors)
 
 
 def quantity_field(**kwargs) -> forms.IntegerField:
