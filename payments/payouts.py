@@ -133,7 +133,7 @@ def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) ->
     with transaction.atomic():
         account = (
             _payable_accounts()
-            .select_for_update(no_key=True)
+            .select_for_update(no_key=True, of=("self",))
             .select_related("farmer", "cooperative")
             .get(pk=account.pk)
         )
@@ -184,7 +184,7 @@ def run(now: datetime | None = None, method: str = DEFAULT_METHOD) -> list[Payou
 def _locked(payout: Payout) -> Payout:
     """The seller's account, then the payout: the order the run locks them in."""
     Account.objects.select_for_update(no_key=True).filter(pk=payout.account_id).first()
-    return Payout.objects.select_for_update().select_related("account").get(pk=payout.pk)
+    return Payout.objects.select_for_update(of=("self",)).select_related("account").get(pk=payout.pk)
 
 
 def _check_operator(actor) -> None:
