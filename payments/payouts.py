@@ -161,7 +161,7 @@ def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) ->
             raise PayoutRace(f"{account.code}: {len(due.entry_ids) - settled} entries were paid meanwhile")
         ledger.post(
             f"payout:{payout.pk}",
-            text.stored(text.PAYOUT_SENT, payout=payout.idempotency_key),
+            text.stored(text.PAYOUT_SENT, payout=payout.pk),
             [(account, due.amount), (ledger.payouts_in_transit_account(), -due.amount)],
         )
     return payout
@@ -214,7 +214,7 @@ def mark_paid(actor, payout: Payout, reference: str) -> Payout:
         payout.save(update_fields=["status", "reference", "paid_at", "recorded_by"])
         ledger.post(
             f"payout-paid:{payout.pk}",
-            text.stored(text.PAYOUT_PAID, payout=payout.idempotency_key),
+            text.stored(text.PAYOUT_PAID, payout=payout.pk),
             [
                 (ledger.payouts_in_transit_account(), payout.amount),
                 (ledger.cash_account(METHODS[payout.method]), -payout.amount),
@@ -240,7 +240,7 @@ def mark_failed(actor, payout: Payout, reason: str = "") -> Payout:
         payout.save(update_fields=["status", "failure_reason", "failed_at", "recorded_by"])
         ledger.post(
             f"payout-failed:{payout.pk}",
-            text.stored(text.PAYOUT_FAILED, payout=payout.idempotency_key),
+            text.stored(text.PAYOUT_FAILED, payout=payout.pk),
             [(ledger.payouts_in_transit_account(), payout.amount), (payout.account, -payout.amount)],
         )
         payout.settled_entries.update(payout=None)
