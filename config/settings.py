@@ -225,6 +225,10 @@ STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 OFFLINE_BANK_ACCOUNT = env("OFFLINE_BANK_ACCOUNT", "")
 # The platform's fee on goods (not shipping), in percent; "0" by default, e.g. "2.5".
 PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "0")
+# Payouts (payments.payouts): a seller is paid for a parcel this many days after it was delivered
+# (time for the shopper to complain), and only once at least this much (CNY) is due.
+PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 7)
+PAYOUT_MINIMUM = env("PAYOUT_MINIMUM", "50.00")
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import ledger, shopper_payments
-from .models import Account, Entry, LedgerTransaction, Payment, Refund, WebhookEvent
+from .models import Account, Entry, LedgerTransaction, Payment, Payout, Refund, WebhookEvent
 
 
 class RefundInline(ReadOnlyInline):
@@ -84,3 +84,13 @@ class AccountAdmin(ReadOnlyAdmin):
     @admin.display(description=_("balance (debit +, credit −)"))
     def balance(self, obj):
         return ledger.from_fen(obj.fen)
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    """Made by the payout run (payments.payouts); recording paid or failed comes with the payout
+    methods (docs/payouts-wip.md)."""
+
+    list_display = ["idempotency_key", "farmer", "cooperative", "amount", "status", "method", "created_at"]
+    list_filter = ["status", "method"]
+    search_fields = ["idempotency_key", "reference", "farmer__name", "cooperative__name"]

@@ -19,6 +19,7 @@ from . import ledger_text as text
 from .models import Account, AccountKind, Entry, LedgerTransaction
 
 PLATFORM_FEES = "income:platform-fees"
+PAYOUTS_IN_TRANSIT = "liability:payouts-in-transit"
 
 
 class UnbalancedTransaction(ValueError):
@@ -58,6 +59,11 @@ def payable_account(seller) -> Account:
         AccountKind.LIABILITY,
         cooperative=seller,
     )
+
+
+def payouts_in_transit_account() -> Account:
+    """Money taken off sellers' payables for payouts not yet confirmed paid (payments.payouts)."""
+    return _account(PAYOUTS_IN_TRANSIT, text.stored(text.PAYOUTS_IN_TRANSIT), AccountKind.LIABILITY)
 
 
 def sponsor_account(sponsor) -> Account:

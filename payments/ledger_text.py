@@ -23,6 +23,9 @@ PLATFORM_FEE = gettext_noop("Platform fee on order %(order)s")
 REFUND = gettext_noop("Refund %(refund)s on order %(order)s")
 FEE_RETURNED = gettext_noop("Fee returned with refund %(refund)s")
 PROMOTION_CLICK = gettext_noop("Click %(click)s on campaign %(campaign)s")
+PAYOUT_SENT = gettext_noop("Payout %(payout)s sent")
+PAYOUT_PAID = gettext_noop("Payout %(payout)s paid")
+PAYOUT_FAILED = gettext_noop("Payout %(payout)s failed, money back to the payable")
 
 # Names of ledger accounts.
 CASH = gettext_noop("Cash received through %(gateway)s")
@@ -31,6 +34,7 @@ PAYABLE_TO_FARMER = gettext_noop("Payable to farmer %(farmer)s")
 PAYABLE_TO_COOPERATIVE = gettext_noop("Payable to cooperative %(cooperative)s")
 SPONSOR_BUDGET = gettext_noop("Promotion budget of sponsor %(sponsor)s")
 PROMOTION_INCOME = gettext_noop("Promotion clicks")
+PAYOUTS_IN_TRANSIT = gettext_noop("Payouts on their way")
 
 TEMPLATES = (
     ORDER_PAID,
@@ -38,12 +42,16 @@ TEMPLATES = (
     REFUND,
     FEE_RETURNED,
     PROMOTION_CLICK,
+    PAYOUT_SENT,
+    PAYOUT_PAID,
+    PAYOUT_FAILED,
     CASH,
     PLATFORM_FEES,
     PAYABLE_TO_FARMER,
     PAYABLE_TO_COOPERATIVE,
     SPONSOR_BUDGET,
     PROMOTION_INCOME,
+    PAYOUTS_IN_TRANSIT,
 )
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

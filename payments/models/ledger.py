@@ -68,6 +68,15 @@ class Entry(models.Model):
     )
     account = models.ForeignKey(Account, models.PROTECT, related_name="entries", verbose_name=_("ledger account"))
     amount = models.DecimalField(_("amount (debit +, credit −)"), max_digits=14, decimal_places=2)
+    # On a seller's payable account: the payout that paid this money out (payments.payouts).
+    payout = models.ForeignKey(
+        "payments.Payout",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="settled_entries",
+        verbose_name=_("paid out by"),
+    )
 
     class Meta:
         ordering = ["id"]

@@ -29,6 +29,7 @@ READ_ONLY = {
     "payments.WebhookEvent",
     "payments.LedgerTransaction",
     "payments.Account",
+    "payments.Payout",
     "promotion.CampaignDay",
     "promotion.Click",
     "promotion.Spend",

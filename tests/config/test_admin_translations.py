@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
 
-from payments import ledger_text, shopper_payments
+from payments import ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, WebhookEvent
 from promotion.shares import record_visit, share_link_for
 from shop.checkout import complete_checkout
 from shop.models import ProductImage
+from shop.orders import deliver_fulfilment, ship_fulfilment
 from tests import factories as f
 from tests.promotion.clicking import BROWSER, click
 from tests.shop.buying import ready_checkout, variant
@@ -101,7 +102,7 @@ def test_every_app_model_field_and_column_name_has_a_chinese_translation():
 
 def test_every_ledger_text_is_translated_and_keeps_its_values():
     values = {"order": "00000042", "refund": "7", "click": "99", "campaign": "3", "gateway": "offline"}
-    values |= {"farmer": "12", "cooperative": "5", "sponsor": "8"}
+    values |= {"farmer": "12", "cooperative": "5", "sponsor": "8", "payout": "4"}
     for template in ledger_text.TEMPLATES:
         names = ledger_text.PLACEHOLDER.findall(template)
         text = ledger_text.stored(template, **{name: values[name] for name in names})
@@ -175,7 +176,7 @@ def english_names_on(text: str, labels: dict[str, object]) -> dict[str, str]:
 @pytest.fixture
 def books(settings):
     """A row for every admin page: a billed click and the order it brought, paid (with the
-    platform's fee) and one line refunded; a cooperative, an NGO, a story, a photo, a checkout,
+    platform's fee), one line refunded, delivered and paid out; a cooperative, an NGO, a story, a photo, a checkout,
     a webhook event, a shared link and its visit. Names are Chinese, as on a real site: the pages'
     titles repeat them."""
     settings.PLATFORM_FEE_PERCENT = "2"
@@ -193,6 +194,12 @@ def books(settings):
     record_visit(shared, viewer_key="c:" + "6" * 32, user_agent=BROWSER)
     payment = shopper_payments.confirm_offline_payment(operator, order.payment)
     shopper_payments.refund_payment(operator, payment, lines=[order.lines.first()], reason="坏了一个")
+    for fulfilment in order.fulfilments.all():
+        ship_fulfilment(operator, fulfilment, "顺丰", f"SF{fulfilment.pk:010d}")
+        deliver_fulfilment(operator, fulfilment)
+    settings.PAYOUT_HOLD_DAYS = 0
+    settings.PAYOUT_MINIMUM = "1.00"
+    payouts.run()
     f.cooperative(village_=village)
     f.ngo(villages=[village]).__class__.objects.update(name="乡村发展协会")
     f.story(village_=village)

@@ -1,0 +1,247 @@
+"""Payouts: what the platform owes each seller, paid out once it is safe to.
+
+A seller (a farmer, or a cooperative on behalf of its members) is paid for an order's money once
+their parcel of it was delivered more than PAYOUT_HOLD_DAYS ago and no refund of the order is
+still pending, and only when that money adds up to PAYOUT_MINIMUM or more. "That money" is read
+from the ledger, not recomputed: the entries on the seller's payable account booked for such
+orders (goods and shipping, less the fee, less refunds), so a refunded line, or a refund after an
+earlier payout, is netted exactly as it was booked.
+
+Each entry paid points at its payout (`Entry.payout`), so the same money is never paid twice. Each
+seller is paid in one transaction under a lock of their payable account: a run repeated, or two
+runs at once, pay each seller once, and a run stopped half-way leaves every seller either paid in
+full or not at all.
+
+Booking: a payout moves its amount from the payable to "payouts on their way"; confirmed paid, it
+leaves through the cash account its method pays from; failed, it goes back to the payable and its
+entries may be paid again.
+
+Payments sits below shop (docs/architecture.md): orders, parcels and their delivery are read
+through the ledger transaction's relation to `shop.Order`, by lookup names, never by import."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import field_error
+from core.money import FEN
+from core.permissions import staff
+
+from . import ledger
+from . import ledger_text as text
+from .models import Account, Entry, Payout, PayoutStatus, RefundStatus
+
+logger = logging.getLogger(__name__)
+
+# A payout method and the gateway whose cash account the money leaves from. Bank transfers (made
+# by the cooperative or NGO from the platform's bank account) leave the account that shoppers'
+# bank transfers arrive in. A registry (Stripe Connect, …) replaces this in a later step.
+METHODS = {"bank_transfer": "offline"}
+DEFAULT_METHOD = "bank_transfer"
+
+# shop.FulfilmentStatus.DELIVERED, by value: payments may not import shop.
+DELIVERED = "delivered"
+
+
+class PayoutRace(RuntimeError):
+    """Money this payout was to settle was settled by another at the same moment."""
+
+
+@dataclass(frozen=True)
+class Due:
+    """What one seller is to be paid now, and the ledger entries it settles."""
+
+    account: Account
+    amount: Decimal
+    entry_ids: tuple[int, ...]
+
+    @property
+    def seller(self):
+        return self.account.farmer if self.account.farmer_id else self.account.cooperative
+
+
+def hold_cutoff(now: datetime | None = None) -> datetime:
+    """Parcels delivered at or before this moment are past the hold period."""
+    return (now or timezone.now()) - timedelta(days=settings.PAYOUT_HOLD_DAYS)
+
+
+def minimum() -> Decimal:
+    return Decimal(str(settings.PAYOUT_MINIMUM)).quantize(FEN)
+
+
+def _payable_accounts():
+    return Account.objects.filter(Q(farmer__isnull=False) | Q(cooperative__isnull=False))
+
+
+def _eligible_entries(account: Account, cutoff: datetime):
+    """The account's unpaid entries booked for orders whose parcel from this seller was delivered
+    by `cutoff`, and that have no refund pending. One parcel per seller and order (a unique
+    constraint in shop), so the join adds no duplicate rows."""
+    seller = (
+        {"fulfilments__farmer": account.farmer_id}
+        if account.farmer_id
+        else {"fulfilments__cooperative": account.cooperative_id}
+    )
+    delivered = {
+        f"transaction__order__{lookup}": value
+        for lookup, value in {
+            **seller,
+            "fulfilments__status": DELIVERED,
+            "fulfilments__delivered_at__lte": cutoff,
+        }.items()
+    }
+    return (
+        Entry.objects.filter(account=account, payout__isnull=True, transaction__order__isnull=False, **delivered)
+        .exclude(transaction__order__payment__refunds__status=RefundStatus.PENDING)
+        .order_by("pk")
+    )
+
+
+def _due(account: Account, cutoff: datetime) -> Due | None:
+    rows = list(_eligible_entries(account, cutoff).values_list("pk", "amount"))
+    # Entries on a payable are credits (negative): the seller is owed their negation.
+    amount = -sum((amount for _pk, amount in rows), Decimal("0"))
+    if not rows or amount < minimum():
+        return None
+    return Due(account=account, amount=amount, entry_ids=tuple(pk for pk, _amount in rows))
+
+
+def due_payouts(now: datetime | None = None) -> list[Due]:
+    """What a run would pay now, seller by seller (read only: the dry run)."""
+    cutoff = hold_cutoff(now)
+    accounts = (
+        _payable_accounts().filter(entries__payout__isnull=True).distinct().select_related("farmer", "cooperative")
+    )
+    return [due for account in accounts if (due := _due(account, cutoff)) is not None]
+
+
+def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) -> Payout | None:
+    """Pay one seller what is due, in one transaction; None when nothing is (any longer) due.
+
+    The payable account's row is locked first, so a second run for the same seller waits and then
+    finds the money already settled; the entries are re-read under the lock."""
+    if method not in METHODS:
+        raise ValueError(f"unknown payout method {method!r}")
+    with transaction.atomic():
+        account = (
+            _payable_accounts()
+            .select_for_update(no_key=True, of=("self",))
+            .select_related("farmer", "cooperative")
+            .get(pk=account.pk)
+        )
+        due = _due(account, cutoff)
+        if due is None:
+            return None
+        owed = ledger.owed_to(due.seller)
+        if due.amount > owed:
+            # Cannot happen while every order's entries net to what was paid less refunds; if it
+            # does, the books need a person, not a payout.
+            logger.error("payout for %s: %s due but only %s owed; not paid", account.code, due.amount, owed)
+            return None
+        sequence = (account.payouts.aggregate(last=Max("sequence"))["last"] or 0) + 1
+        payout = Payout.objects.create(
+            account=account,
+            farmer=account.farmer,
+            cooperative=account.cooperative,
+            sequence=sequence,
+            amount=due.amount,
+            method=method,
+            idempotency_key=f"shanhuo-payout-{account.pk}-{sequence}",
+        )
+        settled = Entry.objects.filter(pk__in=due.entry_ids, payout__isnull=True).update(payout=payout)
+        if settled != len(due.entry_ids):
+            raise PayoutRace(f"{account.code}: {len(due.entry_ids) - settled} entries were paid meanwhile")
+        ledger.post(
+            f"payout:{payout.pk}",
+            text.stored(text.PAYOUT_SENT, payout=payout.pk),
+            [(account, due.amount), (ledger.payouts_in_transit_account(), -due.amount)],
+        )
+    return payout
+
+
+def run(now: datetime | None = None, method: str = DEFAULT_METHOD) -> list[Payout]:
+    """The payout run: every seller with money due is paid, each in their own transaction."""
+    cutoff = hold_cutoff(now)
+    payouts = []
+    for due in due_payouts(now):
+        payout = pay_out(due.account, cutoff, method)
+        if payout is not None:
+            payouts.append(payout)
+    return payouts
+
+
+# --- Settling a payout ----------------------------------------------------------------------------
+
+
+def _locked(payout: Payout) -> Payout:
+    """The seller's account, then the payout: the order the run locks them in."""
+    Account.objects.select_for_update(no_key=True).filter(pk=payout.account_id).first()
+    return Payout.objects.select_for_update(of=("self",)).select_related("account").get(pk=payout.pk)
+
+
+def _check_operator(actor) -> None:
+    if not staff(actor):
+        raise PermissionDenied(_("Only operators record payouts."))
+
+
+def mark_paid(actor, payout: Payout, reference: str) -> Payout:
+    """The money reached the seller: an operator records the bank's reference. Repeating it with
+    the same reference changes nothing; a payout that failed cannot be paid."""
+    _check_operator(actor)
+    reference = (reference or "").strip()
+    if not reference:
+        raise field_error("reference", _("Enter the bank's reference of the transfer."), "required")
+    if len(reference) > Payout._meta.get_field("reference").max_length:
+        raise field_error("reference", _("This reference is too long."), "max_length")
+    with transaction.atomic():
+        payout = _locked(payout)
+        if payout.status == PayoutStatus.PAID and payout.reference == reference:
+            return payout
+        if payout.status != PayoutStatus.PENDING:
+            raise field_error(None, _("This payout is already settled."), "already_settled")
+        payout.status = PayoutStatus.PAID
+        payout.reference = reference
+        payout.paid_at = timezone.now()
+        payout.recorded_by = actor
+        payout.save(update_fields=["status", "reference", "paid_at", "recorded_by"])
+        ledger.post(
+            f"payout-paid:{payout.pk}",
+            text.stored(text.PAYOUT_PAID, payout=payout.pk),
+            [
+                (ledger.payouts_in_transit_account(), payout.amount),
+                (ledger.cash_account(METHODS[payout.method]), -payout.amount),
+            ],
+        )
+    return payout
+
+
+def mark_failed(actor, payout: Payout, reason: str = "") -> Payout:
+    """The transfer did not go through: the money goes back to the seller's payable, and the
+    entries it was to settle may be paid by a later run."""
+    _check_operator(actor)
+    with transaction.atomic():
+        payout = _locked(payout)
+        if payout.status == PayoutStatus.FAILED:
+            return payout
+        if payout.status != PayoutStatus.PENDING:
+            raise field_error(None, _("This payout is already settled."), "already_settled")
+        payout.status = PayoutStatus.FAILED
+        payout.failure_reason = (reason or "").strip()[:255]
+        payout.failed_at = timezone.now()
+        payout.recorded_by = actor
+        payout.save(update_fields=["status", "failure_reason", "failed_at", "recorded_by"])
+        ledger.post(
+            f"payout-failed:{payout.pk}",
+            text.stored(text.PAYOUT_FAILED, payout=payout.pk),
+            [(ledger.payouts_in_transit_account(), payout.amount), (payout.account, -payout.amount)],
+        )
+        payout.settled_entries.update(payout=None)
+    return payout
