@@ -89,9 +89,9 @@ def test_totals_balance_and_payouts_agree_with_the_ledger(known_case):
     # the payable is that less what was paid out, to the fen.
     account = ledger.payable_account(farmer)
     booked_for_orders = ledger.from_fen(
-        Entry.objects.filter(account=account, transaction__order__isnull=False).aggregate(
-            fen=ledger.fen_sum("amount")
-        )["fen"]
+        Entry.objects.filter(account=account, transaction__order__isnull=False).aggregate(fen=ledger.fen_sum("amount"))[
+            "fen"
+        ]
     )
     assert -booked_for_orders == totals.earned
     assert ledger.owed_to(farmer) == totals.earned - balance.paid_out - balance.on_the_way == balance.payable
