@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from farmers.models import Cooperative, Farmer
 from shop import earnings, permissions
 from shop.checkout import seller_key
 
@@ -43,40 +44,22 @@ def _period(name: str) -> earnings.Period:
     return earnings.Period()
 
 
-def _sellers(user) -> list:
-    """The statements this user may open: their own farmer first, then each cooperative they
-    manage followed by its members. Operators open any seller's through `?seller=`."""
-    cooperatives, farmers = permissions.sellers_for(user)
-    if user.is_staff:
-        return [user.farmer] if hasattr(user, "farmer") else []
-    own = [farmer for farmer in farmers if farmer.user_id == user.pk]
-    listed = list(own)
-    for cooperative in cooperatives:
-        listed.append(cooperative)
-        listed += [farmer for farmer in farmers if farmer.cooperative_id == cooperative.pk and farmer not in own]
-    return listed
-
-
 def _chosen(user, key: str | None, sellers: list):
+    """The seller named by `key` ("farmer-12", "cooperative-3"), default the user's first; 403
+    for a seller the user may not act for (or no such seller: the answer does not tell)."""
     if not key:
         return sellers[0] if sellers else None
-    for seller in sellers:
-        if seller_key(seller) == key:
-            return seller
-    if user.is_staff:
-        kind, _sep, pk = key.partition("-")
-        cooperatives, farmers = permissions.sellers_for(user)
-        found = {"farmer": farmers, "cooperative": cooperatives}.get(kind)
-        if found is not None and pk.isdigit():
-            seller = found.filter(pk=pk).first()
-            if seller is not None:
-                return seller
-    raise PermissionDenied(_("You may not see this seller's earnings."))
+    kind, _sep, pk = key.partition("-")
+    model = {"farmer": Farmer, "cooperative": Cooperative}.get(kind)
+    seller = model.objects.filter(pk=pk).first() if model is not None and pk.isdigit() else None
+    if seller is None or not permissions.can_see_earnings(user, seller):
+        raise PermissionDenied(_("You may not see this seller's earnings."))
+    return seller
 
 
 @seller_required
 def earnings_page(request):
-    sellers = _sellers(request.user)
+    sellers = permissions.statement_sellers(request.user)
     seller = _chosen(request.user, request.GET.get("seller"), sellers)
     period_name = request.GET.get("period") if request.GET.get("period") in PERIODS else "all"
     context = {"sellers": [(seller_key(s), s) for s in sellers], "period_name": period_name}
