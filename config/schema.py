@@ -10,6 +10,7 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.account_mutations import AccountMutations
     from farmers.graphql.queries import FarmersQueries
+    from payments.graphql.payout_queries import PayoutQueries
     from promotion.graphql.content_mutations import ContentMutations
     from promotion.graphql.content_queries import ContentQueries
     from promotion.graphql.mutations import PromotionMutations
@@ -18,6 +19,7 @@ with translation.override("en"):
     from search.graphql.queries import SearchQueries
     from shop.graphql.buying_queries import BuyingQueries
     from shop.graphql.checkout_mutations import CheckoutMutations
+    from shop.graphql.earnings_queries import EarningsQueries
     from shop.graphql.mutations import ShopMutations
     from shop.graphql.order_mutations import OrderMutations
     from shop.graphql.payment_mutations import PaymentMutations
@@ -25,6 +27,8 @@ with translation.override("en"):
 
 
 class Query(
+    PayoutQueries,
+    EarningsQueries,
     SearchQueries,
     FarmersQueries,
     ShopQueries,

@@ -123,6 +123,13 @@ def due_payouts(now: datetime | None = None) -> list[Due]:
     return [due for account in accounts if (due := _due(account, cutoff)) is not None]
 
 
+def due_to(seller, now: datetime | None = None) -> Decimal:
+    """What the next run would pay this one seller (zero when below the minimum): for the seller's
+    own statement, without reading every other seller's books."""
+    due = _due(ledger.payable_account(seller), hold_cutoff(now))
+    return due.amount if due is not None else Decimal("0.00")
+
+
 def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) -> Payout | None:
     """Pay one seller what is due, in one transaction; None when nothing is (any longer) due.
 

@@ -83,3 +83,27 @@ def fulfilments_to_ship(user):
     if not authenticated(user):
         return Fulfilment.objects.none()
     return Fulfilment.objects.filter(sold_by(user)).distinct()
+
+
+# --- Earnings ---------------------------------------------------------------------------------
+
+
+def can_see_earnings(user, seller) -> bool:
+    """A seller's statement: the farmer, their cooperative's manager, the cooperative's manager, or
+    staff (the people who act for the seller)."""
+    if isinstance(seller, Farmer):
+        return can_act_for_farmer(user, seller)
+    return can_act_for_cooperative(user, seller)
+
+
+def statement_sellers(user) -> list:
+    """The statements a user opens from their earnings page: their own farmer first, then each
+    cooperative they manage followed by its members. Operators open others by naming them."""
+    if not authenticated(user):
+        return []
+    own = list(Farmer.objects.filter(user=user))
+    listed = list(own)
+    for cooperative in Cooperative.objects.filter(managers=user).order_by("name", "pk"):
+        listed.append(cooperative)
+        listed += [member for member in cooperative.members.order_by("name", "pk") if member not in own]
+    return listed

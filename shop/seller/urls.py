@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import orders, views
+from . import earnings, orders, views
 
 app_name = "seller"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("orders/parcels/<int:pk>/ship/", orders.order_ship, name="order_ship"),
     path("orders/parcels/<int:pk>/deliver/", orders.order_deliver, name="order_deliver"),
     path("orders/parcels/<int:pk>/slip/", orders.order_slip, name="order_slip"),
+    path("earnings/", earnings.earnings_page, name="earnings"),
 ]
