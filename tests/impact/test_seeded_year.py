@@ -176,9 +176,3 @@ def test_a_transaction_committed_after_the_watermark_moved_is_still_counted(sett
     assert rollup.refresh() >= 1  # its day, and the days of the orders credited within the overlap
     assert fig.figures(everything, today).gross_sales == late.total
     assert fig.figures(everything, today) == fig.figures_from_ledger(everything, today)
-
-
-def test_a_refresh_waits_for_no_one_when_asked_not_to(settings):
-    """The lock: without waiting, a refresh that finds the state row locked does nothing."""
-    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        pytest.skip("row locks need PostgreSQL")
