@@ -70,7 +70,12 @@ def _places(villages: int, farmers_per_village: int, ngos: int) -> None:
     )
     Account.objects.bulk_create(
         [
-            Account(code=f"liability:farmer:{farmer.pk}", name=f"Payable to farmer {farmer.pk}", kind="liability", farmer=farmer)
+            Account(
+                code=f"liability:farmer:{farmer.pk}",
+                name=f"Payable to farmer {farmer.pk}",
+                kind="liability",
+                farmer=farmer,
+            )
             for farmer in farmers
         ]
     )
@@ -149,7 +154,8 @@ ORDERS_SQL = [
     """,
     """
     INSERT INTO shop_fulfilment (id, seller_name, status, subtotal, weight_kg, shipping_price, carrier,
-        tracking_number, shipped_at, delivered_at, cooperative_id, farmer_id, village_id, order_id, shipping_method_name)
+        tracking_number, shipped_at, delivered_at, cooperative_id, farmer_id, village_id, order_id,
+        shipping_method_name)
     SELECT i, '农户', CASE WHEN refunded THEN 'cancelled' ELSE 'delivered' END, goods, 2, %(shipping)s, '邮政', '',
         created_at + interval '1 day', created_at + interval '3 days', NULL, farmer_id, village_id, i, '快递'
     FROM bench_order
@@ -343,7 +349,8 @@ def seed(lines: int, villages: int, farmers_per_village: int, days: int, ngos: i
                     print(f"{time.perf_counter() - began:6.1f} s  {' '.join(statement.split())[:70]}")
             for table in SEQUENCES:
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
                 )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
