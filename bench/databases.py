@@ -45,6 +45,20 @@ def point_django_at_fresh_database(server_url: str, name: str) -> None:
     os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
+def reusable_database(server_url: str, name: str, reuse: bool) -> tuple[str, bool]:
+    """The URL of database `name` on the server, and whether it must be migrated and seeded: with
+    `reuse` an existing one is kept, otherwise it is re-created empty."""
+    import psycopg
+
+    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", "")), not (reuse and exists)
+
+
 def drop_database(server_url: str, name: str) -> None:
     import psycopg
 

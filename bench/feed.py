@@ -57,6 +57,8 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.databases import reusable_database  # noqa: E402
+
 BENCH_DB = "shanhuo_bench_feed"
 TARGET_SELECTION_P99_MS = 5.0
 TARGET_ROUND_TRIPS = 1.0
@@ -73,25 +75,6 @@ MONITOR_END = "shanhuo-bench-feed-monitor-end"
 
 
 # --- Databases --------------------------------------------------------------------------------
-
-
-def server_admin_url(server_url: str) -> str:
-    parts = urlsplit(server_url)
-    scheme = parts.scheme.replace("postgres", "postgresql", 1) if parts.scheme == "postgres" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, "/postgres", "", ""))
-
-
-def bench_database_url(server_url: str, reuse: bool) -> tuple[str, bool]:
-    """The benchmark database's URL, and whether it must be migrated and seeded."""
-    import psycopg
-
-    with psycopg.connect(server_admin_url(server_url), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not (reuse and exists):
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    parts = urlsplit(server_url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", "")), not (reuse and exists)
 
 
 def bench_redis_url(server_url: str, db: int) -> str:
@@ -560,7 +543,7 @@ def main():
     if not os.environ.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
         sys.exit("Set REDIS_URL to a Redis server, e.g. redis://127.0.0.1:6379/0")
     redis_url = bench_redis_url(os.environ["REDIS_URL"], args.redis_db)
-    database_url, must_seed = bench_database_url(server, args.reuse)
+    database_url, must_seed = reusable_database(server, BENCH_DB, args.reuse)
 
     # This process and the server share every setting, the secret key included (tokens minted here).
     env = {
