@@ -46,7 +46,7 @@ from shop.selectors import visible_products
 from . import data
 
 DAYS = 365
-ORDERS = 320
+ORDERS = 200
 SHOPPERS = 80  # guests besides the demo shopper's account
 EMAIL_DOMAIN = "demo.shanhuo.example"
 MOBILE_AGENT = "Mozilla/5.0 (Linux; Android 13; V2049A) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
@@ -147,7 +147,8 @@ class _Year:
         """More orders as the year goes on (the shop grows), and around 双十一 and the New Year."""
         days = [start + timedelta(days=offset) for offset in range(DAYS)]
         weights = [
-            (0.5 + offset / DAYS) * (2.0 if (day.month, day.day) >= (11, 8) and day.month == 11 else 1.0)
+            (0.5 + offset / DAYS)
+            * (2.0 if (day.month, day.day) >= (11, 8) and day.month == 11 else 1.0)
             * (1.5 if day.month in (1, 12) else 1.0)
             for offset, day in enumerate(days)
         ]
@@ -322,7 +323,9 @@ class _Year:
         lines = None
         if plan.fate == "line_refunded":
             lines = [self.rng.choice(list(OrderLine.objects.filter(order=plan.order).order_by("pk")))]
-        refund = payments.refund_payment(self.operator, payment, lines=lines, reason=self.rng.choice(data.REFUND_REASONS))
+        refund = payments.refund_payment(
+            self.operator, payment, lines=lines, reason=self.rng.choice(data.REFUND_REASONS)
+        )
         Refund.objects.filter(pk=refund.pk).update(created_at=when)
         OrderLine.objects.filter(order=plan.order, refunded_at__isnull=False, refunded_at__gt=when).update(
             refunded_at=when
