@@ -200,9 +200,9 @@ class _Year:
             fate = rng.random()
             if fate < 0.06:
                 plan.fate = "cancelled"
-            elif fate < 0.10:
+            elif fate < 0.11:
                 plan.fate = "refunded"
-            elif fate < 0.15 and len(plan.items) > 1:
+            elif fate < 0.16 and len(plan.items) > 1:
                 plan.fate = "line_refunded"
             plans.append(plan)
         return plans
