@@ -55,6 +55,7 @@ from shop.models import Category, ImageStatus, Product, ProductImage, ShippingMe
 from shop.selectors import visible_products
 
 from . import data
+from . import year as demo_year
 
 BULK_THRESHOLD = 500
 DEFAULT_PRODUCTS = 240
@@ -106,6 +107,7 @@ class SeedResult:
     bulk: bool
     admin_created: bool
     farmer_usernames: list[str] = field(default_factory=list)
+    year: demo_year.YearResult | None = None
 
 
 def rng_for(seed: int, stream: str) -> random.Random:
@@ -130,8 +132,9 @@ def is_seeded() -> bool:
 
 
 @transaction.atomic
-def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
-    """Write the whole demo in one transaction; photos are processed once it commits."""
+def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS, orders: int = demo_year.ORDERS) -> SeedResult:
+    """Write the whole demo in one transaction; photos are processed once it commits. Last, a year
+    of `orders` (demo.year) on the goods just listed."""
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user would take minutes
     operator = _create_user(OPERATOR_USERNAME, password, is_staff=True, first_name="Demo operator")
     ensure_demo_operator()
@@ -157,7 +160,16 @@ def seed_demo(seed: int = 1, products: int = DEFAULT_PRODUCTS) -> SeedResult:
         bulk=bulk,
         admin_created=admin_created,
         farmer_usernames=[farmer.user.username for farmer in farmers if farmer.user and farmer.is_verified][:3],
+        year=seed_year(seed, orders),
     )
+
+
+def seed_year(seed: int = 1, orders: int = demo_year.ORDERS) -> demo_year.YearResult | None:
+    """The demo's year of orders (demo.year), on a demo seeded now or before the year existed."""
+    if orders < 1:
+        return None
+    operator = get_user_model().objects.get(username=OPERATOR_USERNAME)
+    return demo_year.seed_year(rng_for(seed, "orders"), rng_for(seed, "shoppers"), operator, orders)
 
 
 def _ensure_shipping_methods() -> None:
@@ -714,13 +726,22 @@ def delete_demo_data() -> dict[str, int]:
 def _delete_demo_orders(villages) -> None:
     """Orders placed on demo goods go with the demo, with their payments and ledger records: they
     would otherwise hold the demo farmers in place. Never do this to real orders."""
-    from payments.models import Account, Entry, LedgerTransaction, Payment, Refund
+    from payments.models import Account, Entry, LedgerTransaction, Payment, Payout, Refund
     from shop.models import Order
 
     orders = Order.objects.filter(fulfilments__village__in=villages).distinct()
     transactions = LedgerTransaction.objects.filter(order__in=orders)
     Entry.objects.filter(transaction__in=transactions).delete()
     transactions.delete()
+    # Payouts to demo sellers, with their bookings (payout:<id>, payout-paid:<id>, payout-failed:<id>).
+    payouts = Payout.objects.filter(Q(farmer__village__in=villages) | Q(cooperative__village__in=villages))
+    payout_ids = list(payouts.values_list("pk", flat=True))
+    keys = [f"{kind}:{pk}" for pk in payout_ids for kind in ("payout", "payout-paid", "payout-failed")]
+    transactions = LedgerTransaction.objects.filter(key__in=keys)
+    Entry.objects.filter(transaction__in=transactions).delete()
+    transactions.delete()
+    Entry.objects.filter(payout__in=payout_ids).update(payout=None)
+    Payout.objects.filter(pk__in=payout_ids).delete()
     Refund.objects.filter(payment__order__in=orders).delete()
     Payment.objects.filter(order__in=orders).delete()
     Order.objects.filter(pk__in=list(orders.values_list("pk", flat=True))).delete()
@@ -777,6 +798,51 @@ def _image_files(images) -> list[tuple[object, str]]:
 def _delete_files(files: list[tuple[object, str]]) -> None:
     for storage, name in files:
         storage.delete(name)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """One demo account per role, (role, username, what it shows), chosen for the most history:
+    the farmer and the cooperative whose parcels were delivered most often."""
+    from django.db.models import Count
+
+    from shop.models import Fulfilment
+
+    users = get_user_model().objects
+    delivered = Fulfilment.objects.filter(status="delivered")
+    farmer = (
+        delivered.filter(farmer__user__isnull=False)
+        .values("farmer__user__username", "farmer")
+        .annotate(parcels=Count("pk"))
+        .order_by("-parcels", "farmer")
+        .first()
+    )
+    cooperative = (
+        delivered.filter(cooperative__isnull=False)
+        .values("cooperative")
+        .annotate(parcels=Count("pk"))
+        .order_by("-parcels", "cooperative")
+        .first()
+    )
+    manager = (
+        users.filter(managed_cooperatives=cooperative["cooperative"]).order_by("pk").first()
+        if cooperative
+        else users.filter(username__startswith=f"{DEMO_USER_PREFIX}coop-").order_by("pk").first()
+    )
+    ngo = NGO.objects.filter(slug=data.NGOS[0].slug).first()
+    sponsor = Sponsor.objects.filter(staff__username=f"{DEMO_USER_PREFIX}sponsor-1").first()
+    logins = [
+        ("operator (admin)", OPERATOR_USERNAME, "/admin/: orders, payments, payouts"),
+        ("shopper", SHOPPER_USERNAME, "/orders/: a year of orders"),
+    ]
+    if ngo:
+        logins.append(("NGO officer", f"{DEMO_USER_PREFIX}ngo-1", f"{ngo.name}, {ngo.villages.count()} villages"))
+    if sponsor:
+        logins.append(("sponsor's staff", f"{DEMO_USER_PREFIX}sponsor-1", f"{sponsor.name}, its campaigns"))
+    if farmer:
+        logins.append(("farmer (phone)", farmer["farmer__user__username"], f"{farmer['parcels']} parcels delivered"))
+    if manager:
+        logins.append(("cooperative manager", manager.username, "its members' goods, orders and earnings"))
+    return logins
 
 
 def demo_counts() -> dict[str, int]:

@@ -73,17 +73,17 @@ def farmers() -> list[tuple]:
 
 def test_demo_then_seeding_again_changes_nothing_and_reset_repeats_it(django_capture_on_commit_callbacks):
     """One test, because each run goes through the real services and costs seconds."""
-    output = seed_demo(django_capture_on_commit_callbacks, "--seed", "3")
+    output = seed_demo(django_capture_on_commit_callbacks, "--orders", "0", "--seed", "3")
 
     assert_demo_contents(output)
     seeded, seeded_catalogue, seeded_farmers = counts(), catalogue(), farmers()
 
-    output = seed_demo(django_capture_on_commit_callbacks, "--seed", "3")
+    output = seed_demo(django_capture_on_commit_callbacks, "--orders", "0", "--seed", "3")
 
     assert "already seeded" in output
     assert counts() == seeded
 
-    seed_demo(django_capture_on_commit_callbacks, "--seed", "3", "--reset")
+    seed_demo(django_capture_on_commit_callbacks, "--orders", "0", "--seed", "3", "--reset")
 
     assert counts() == seeded
     assert catalogue() == seeded_catalogue
@@ -166,7 +166,7 @@ def assert_promotion_contents() -> None:
 
 
 def test_the_demo_feed_shows_stories_and_promoted_goods(client, django_capture_on_commit_callbacks):
-    seed_demo(django_capture_on_commit_callbacks)
+    seed_demo(django_capture_on_commit_callbacks, "--orders", "0")
     html = client.get(reverse("promotion:feed")).content.decode()
     assert html.count('class="card story-card"') >= 4
     assert 'class="card card-promoted"' in html and 'rel="sponsored nofollow"' in html
@@ -178,7 +178,7 @@ def test_the_demo_feed_shows_stories_and_promoted_goods(client, django_capture_o
 def test_large_catalogues_are_bulk_inserted_with_correct_summaries_and_shared_photos(
     django_capture_on_commit_callbacks,
 ):
-    output = seed_demo(django_capture_on_commit_callbacks, "--products", "600", "--reset")
+    output = seed_demo(django_capture_on_commit_callbacks, "--orders", "0", "--products", "600", "--reset")
 
     assert "bulk" in output
     assert Product.objects.count() == 600
@@ -197,14 +197,14 @@ def test_large_catalogues_are_bulk_inserted_with_correct_summaries_and_shared_ph
 
 @pytest.mark.django_db
 def test_demo_farmers_log_in_with_their_phone_and_reset_removes_their_accounts(client):
-    call_command("seed_demo", "--products", "600")  # the quick bulk path
+    call_command("seed_demo", "--orders", "0", "--products", "600")  # the quick bulk path
     farmer = Farmer.objects.filter(user__isnull=False).first()
     assert farmer.user.username == farmer.phone
     response = client.post("/accounts/login/", {"username": farmer.phone, "password": "demo"})
     assert response.status_code == 302
     accounts = Farmer.objects.filter(user__isnull=False).count()
     users_before = get_user_model().objects.count()
-    call_command("seed_demo", "--products", "600", "--reset")
+    call_command("seed_demo", "--orders", "0", "--products", "600", "--reset")
     assert get_user_model().objects.count() == users_before, "the old farmers' accounts went with them"
     assert Farmer.objects.filter(user__isnull=False).count() == accounts
 
@@ -231,11 +231,11 @@ def test_reset_removes_orders_placed_on_demo_goods_with_their_ledger_records():
     from shop.models import Order
     from tests import factories
 
-    call_command("seed_demo", "--products", "600")
+    call_command("seed_demo", "--orders", "0", "--products", "600")
     order = guest_order_of_demo_goods()
     payments.confirm_offline_payment(factories.staff_user(), order.payment)
     assert LedgerTransaction.objects.filter(order=order).exists()
-    call_command("seed_demo", "--products", "600", "--reset")
+    call_command("seed_demo", "--orders", "0", "--products", "600", "--reset")
     assert not Order.objects.filter(pk=order.pk).exists()
     assert not Account.objects.filter(farmer__isnull=False).exclude(farmer__in=Farmer.objects.all()).exists()
     assert not ledger.unbalanced_transactions().exists()
@@ -246,14 +246,14 @@ def test_reset_removes_clicks_on_demo_campaigns_with_their_spend_and_ledger_reco
     from payments.models import Account, LedgerTransaction
     from promotion.models import Click, Spend
 
-    call_command("seed_demo", "--products", "600")
+    call_command("seed_demo", "--orders", "0", "--products", "600")
     html = client.get(reverse("promotion:feed")).content.decode()
     link = html.split('rel="sponsored nofollow"')[0].rsplit('href="', 1)[1].split('"')[0]
     response = client.get(link, HTTP_USER_AGENT="Mozilla/5.0 (Linux; Android 10) Chrome/120.0 Mobile Safari/537.36")
     assert response.status_code == 302 and Spend.objects.count() == 1
     assert LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
 
-    call_command("seed_demo", "--products", "600", "--reset")
+    call_command("seed_demo", "--orders", "0", "--products", "600", "--reset")
 
     assert not Click.objects.exists() and not Spend.objects.exists()
     assert not LedgerTransaction.objects.filter(key__startswith="promotion-click-").exists()
@@ -266,11 +266,11 @@ def test_the_demo_operator_works_in_the_admin_and_confirms_an_offline_payment(cl
     operators' group, so the lists open and an offline payment can be confirmed."""
     from payments.models import LedgerTransaction, Payment, PaymentStatus
 
-    call_command("seed_demo", "--products", "600")
+    call_command("seed_demo", "--orders", "0", "--products", "600")
     operator = get_user_model().objects.get(username=seed.OPERATOR_USERNAME)
     operator.groups.clear()  # as on a demo seeded before the group existed: seeding again mends it
     out = StringIO()
-    call_command("seed_demo", "--products", "600", stdout=out)
+    call_command("seed_demo", "--orders", "0", "--products", "600", stdout=out)
     assert "already seeded" in out.getvalue()
     assert operator.groups.filter(name="运营").exists()
 

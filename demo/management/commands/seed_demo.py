@@ -13,6 +13,7 @@ from django.db.models import ProtectedError
 
 from core.operators import OPERATORS_GROUP
 from demo import seed as demo_seed
+from demo import year as demo_year
 from search import indexing
 
 
@@ -31,13 +32,30 @@ class Command(BaseCommand):
             help=f"How many products (default {demo_seed.DEFAULT_PRODUCTS}). Above {demo_seed.BULK_THRESHOLD} they are "
             "bulk-inserted with shared photos, for benchmarks.",
         )
+        parser.add_argument(
+            "--orders",
+            type=int,
+            default=demo_year.ORDERS,
+            help=f"Orders over the past year, paid, delivered, some refunded, and the payouts of each month "
+            f"(default {demo_year.ORDERS}; 0 for none).",
+        )
         parser.add_argument("--reset", action="store_true", help="Delete the demo data first, then seed again.")
 
-    def handle(self, *args, seed, products, reset, verbosity, **options):
+    def handle(self, *args, seed, products, orders, reset, verbosity, **options):
         if products < 1:
             raise CommandError("--products must be at least 1.")
+        if orders < 0:
+            raise CommandError("--orders must be 0 or more.")
         if demo_seed.is_seeded() and not reset:
             demo_seed.ensure_demo_operator()
+            if orders and not demo_year.has_year():
+                # A demo seeded before it had a year of orders gets its year, once.
+                started = time.monotonic()
+                with _quiet_tasks(verbosity < 2), transaction.atomic():
+                    demo_seed.seed_year(seed, orders)
+                self.stdout.write(self.style.SUCCESS(f"Added a year of orders in {time.monotonic() - started:.1f} s."))
+                self._report_year()
+                return
             self.stdout.write("Demo data is already seeded; nothing to do. Use --reset to delete it and seed again.")
             return
         started = time.monotonic()
@@ -48,7 +66,7 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"Deleted the demo data: {removed['products']} products, {removed['farmers']} farmers."
                     )
-                result = demo_seed.seed_demo(seed=seed, products=products)
+                result = demo_seed.seed_demo(seed=seed, products=products, orders=orders)
         except ProtectedError as exc:
             raise CommandError(f"Cannot delete the demo data, other records still refer to it: {exc}") from exc
         # Bulk-inserted goods sent no signals: index the whole catalogue once it is committed.
@@ -72,6 +90,8 @@ class Command(BaseCommand):
         self.stdout.write(
             "  {sponsors} sponsors, {campaigns} campaigns, {stories} stories (the feed: /feed/)".format(**counts)
         )
+        if result.year is not None:
+            self._report_year()
         if counts["photos_waiting"]:
             self.stdout.write(
                 f"  {counts['photos_waiting']} photos are queued for the Celery worker; they appear once processed."
@@ -94,6 +114,21 @@ class Command(BaseCommand):
             f"{demo_seed.SHOPPER_USERNAME} (a shopper), "
             f"farmers such as {farmers}."
         )
+        self._report_logins()
+
+    def _report_year(self):
+        counts = demo_year.year_counts()
+        self.stdout.write(
+            "  a year of orders: {orders} orders ({paid} paid, {cancelled} cancelled unpaid), {refunds} refunds, "
+            "{clicked} credited to a campaign click, {shared} to a shared link; payouts: {payouts_paid} paid, "
+            "{payouts_failed} failed, {payouts_pending} on their way".format(**counts)
+        )
+
+    def _report_logins(self):
+        """One login per role, each with history to show (demo.seed.demo_logins)."""
+        self.stdout.write(f"Try these (password {demo_seed.DEMO_PASSWORD!r}, log in at /accounts/login/):")
+        for role, username, what in demo_seed.demo_logins():
+            self.stdout.write(f"  {role:<22} {username:<32} {what}")
 
 
 @contextmanager
