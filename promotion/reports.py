@@ -149,6 +149,22 @@ def totals_for(campaign_ids) -> dict[int, Figures]:
     return {pk: (tallies.get((pk, None)) or _Tally()).figures(None) for pk in ids}
 
 
+def add_up(figures) -> Figures:
+    """The sum of several Figures (a sponsor's campaigns), day None."""
+    total = Figures(day=None, clicks_by_outcome=dict.fromkeys(ClickOutcome.values, 0))
+    for f in figures:
+        total = Figures(
+            day=None,
+            spend=total.spend + f.spend,
+            impressions=total.impressions + f.impressions,
+            clicks_by_outcome={o: n + f.clicks_by_outcome.get(o, 0) for o, n in total.clicks_by_outcome.items()},
+            orders=total.orders + f.orders,
+            revenue=total.revenue + f.revenue,
+            farmer_income=total.farmer_income + f.farmer_income,
+        )
+    return total
+
+
 def _tallies(ids: list[int], start, end, by_day: bool) -> dict[tuple, _Tally]:
     """Tallies keyed by (campaign id, day), or (campaign id, None) when not `by_day`, from one
     grouped query per source."""
