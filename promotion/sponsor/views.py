@@ -6,6 +6,7 @@ user is not staff of is a 404, as if it did not exist."""
 import csv
 import functools
 import io
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -59,7 +60,11 @@ def home(request):
     groups = []
     for sponsor in sponsors:
         rows = [
-            {"campaign": c, "figures": totals[c.pk], "remaining": max(c.total_cap - totals[c.pk].spend, 0)}
+            {
+                "campaign": c,
+                "figures": totals[c.pk],
+                "remaining": max(c.total_cap - totals[c.pk].spend, Decimal("0.00")),
+            }
             for c in sponsor.campaigns.all()
         ]
         groups.append({"sponsor": sponsor, "rows": rows, "totals": reports.add_up(r["figures"] for r in rows)})

@@ -73,6 +73,7 @@ def test_staff_see_their_sponsors_campaigns_only(client, staff_member, mine, the
     client.force_login(staff_member)
     html = client.get(HOME).content.decode()
     assert "青山公益基金" in html and "赣南脐橙推广" in html and "进行中" in html
+    assert "总预算 1000.00 元，已花费 0.00 元" in html and "还剩 1000.00 元" in html
     assert "别家" not in html
     assert client.get(page(mine.pk)).status_code == 200
 
