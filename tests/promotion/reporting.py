@@ -68,9 +68,9 @@ def two_days(settings, sponsor=None) -> History:
     click(campaign, goods.product, viewer=VIEWERS[4], now=at(day_a, 23, 30))
     click(campaign, goods.product, viewer=VIEWERS[2], now=at(day_b, 0, 30))
     click(other, goods.product, viewer=VIEWERS[5], now=at(day_a, 9))
-    CampaignDay.objects.filter(campaign=campaign, day=day_a).update(impressions=40)
-    CampaignDay.objects.update_or_create(campaign=campaign, day=day_b, defaults={"impressions": 25})
-    CampaignDay.objects.filter(campaign=other, day=day_a).update(impressions=1000)
+    # Impressions as the counters hold them (on the Redis path the reconcile task writes them here).
+    for which, day, impressions in ((campaign, day_a, 40), (campaign, day_b, 25), (other, day_a, 1000)):
+        CampaignDay.objects.update_or_create(campaign=which, day=day, defaults={"impressions": impressions})
 
     staff = f.staff_user()
     first = _order(VIEWERS[1], [(goods, 2)], at(day_a, 12))
