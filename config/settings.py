@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "farmers.context_processors.roles",
+                "promotion.context_processors.roles",
             ],
         },
     },

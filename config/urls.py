@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("farmers.accounts.urls")),
     path("ngo/", include("farmers.ngo.urls")),
+    path("sponsor/", include("promotion.sponsor.urls")),
     path("farmer/", include("shop.seller.urls")),
     path("payments/", include("payments.urls")),
     path("search/", include("search.urls")),

@@ -21,6 +21,11 @@ def can_manage_sponsor(user, sponsor: Sponsor) -> bool:
     return user.is_staff or Sponsor.staff.through.objects.filter(sponsor_id=sponsor.pk, user_id=user.pk).exists()
 
 
+def is_sponsor_staff(user) -> bool:
+    """Staff of at least one sponsor: they have sponsor pages to start at."""
+    return authenticated(user) and Sponsor.staff.through.objects.filter(user_id=user.pk).exists()
+
+
 def can_manage_campaign(user, campaign: Campaign) -> bool:
     return can_manage_sponsor(user, Sponsor(pk=campaign.sponsor_id))
 

@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from core import shoppers
 from core.ratelimit import SIGNUP_PER_IP, client_ip
 from farmers import registration
+from farmers.homes import registered_home_for
 from farmers.permissions import is_ngo_staff, is_seller
 
 from .forms import LogInForm, ShopperSignUpForm, SignUpForm
@@ -23,11 +24,15 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 def home_for(user) -> str:
     """Where a logged-in person starts: sellers at their products, an NGO officer with nothing to
-    sell at the farmers waiting for verification, anyone else at the shop."""
+    sell at the farmers waiting for verification, someone with a page registered by an app above
+    (a sponsor's staff: their campaigns, see farmers.homes) there, anyone else at the shop."""
     if is_seller(user):
         return resolve_url(settings.LOGIN_REDIRECT_URL)
     if is_ngo_staff(user):
         return resolve_url("ngo:pending")
+    registered = registered_home_for(user)
+    if registered:
+        return resolve_url(registered)
     return resolve_url("shop:home")
 
 

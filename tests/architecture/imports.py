@@ -35,6 +35,7 @@ DELIVERY_PARTS = {
     "accounts",  # farmers' sign-up and log-in pages
     "ngo",  # NGO officers' pages
     "seller",  # farmers' own pages
+    "sponsor",  # sponsors' pages (promotion.sponsor)
 }
 DELIVERY_SUFFIXES = ("_admin", "_forms", "_views")
 GRAPHQL_LIBRARIES = {"graphene", "graphene_django", "graphene_file_upload", "graphql", "graphql_relay"}
