@@ -106,7 +106,7 @@ class CampaignAdmin(admin.ModelAdmin):
         rows = [
             (_("impressions"), figures.impressions),
             (_("clicks"), figures.clicks),
-            (_("billable clicks"), figures.billable_clicks),
+            (_("billable clicks"), figures.billed_clicks),
             (_("spend (CNY)"), figures.spend),
             (_("orders"), figures.orders),
             (_("revenue (CNY)"), figures.revenue),

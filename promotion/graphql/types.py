@@ -38,12 +38,14 @@ class SponsorType(DjangoObjectType):
 class CampaignStatsType(graphene.ObjectType):
     impressions = graphene.Int(required=True)
     clicks = graphene.Int(required=True, description="Every click, billable or not.")
-    billable_clicks = graphene.Int(required=True)
+    billable_clicks = graphene.Int(required=True, resolver=lambda stats, info: stats.billed_clicks)
     spend = ExactDecimal(required=True, description="Billed spend (CNY), from the spend ledger.")
-    orders = graphene.Int(required=True, description="Attributed orders, cancelled and refunded ones left out.")
-    revenue = ExactDecimal(required=True, description="Totals of the attributed orders (CNY).")
+    orders = graphene.Int(
+        required=True, description="Attributed paid orders, cancelled and fully refunded ones left out."
+    )
+    revenue = ExactDecimal(required=True, description="Goods of the attributed orders, refunded items left out (CNY).")
     farmer_income = ExactDecimal(
-        required=True, description="What the ledger credits farmers and cooperatives for those orders (CNY)."
+        required=True, description="Those goods less the platform's fee: what the farmers keep (CNY)."
     )
 
     class Meta:

@@ -38,6 +38,12 @@ def order_by(viewer_keys, items, user=None):
     return complete_checkout(user, checkout, "offline", viewer_keys)
 
 
+def paid(order):
+    """Campaign figures count an order once it is paid."""
+    confirm_offline_payment(f.staff_user(), Payment.objects.get(order=order))
+    return order
+
+
 def days_ago(days: float) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=days)
 
@@ -69,6 +75,7 @@ def test_several_clicks_credit_the_last_billable_one(goods):
     )
     order = order_by([COOKIE], [(goods, 1)])
     assert OrderAttribution.objects.get(order=order).click == last_billed
+    paid(order)
     assert campaign_stats(second).orders == 1 and campaign_stats(first).orders == 0
 
 
@@ -118,17 +125,18 @@ def test_a_click_then_a_cancelled_order_brings_nothing(goods):
     campaign = f.campaign(products=[goods.product], bid=Decimal("0.60"))
     click(campaign, goods.product, viewer=COOKIE, now=days_ago(1))
     order = order_by([COOKIE], [(goods, 1)])
-    assert campaign_stats(campaign).orders == 1
+    assert OrderAttribution.objects.get(order=order).campaign == campaign
+    assert campaign_stats(campaign).orders == 0  # credited, but it counts only once paid
     cancel_order(f.staff_user(), order)
     stats = campaign_stats(campaign)
     assert (stats.orders, stats.revenue, stats.farmer_income) == (0, Decimal("0.00"), Decimal("0.00"))
     # The click was still billed: the sponsor paid for the visit, not for the sale.
-    assert (stats.billable_clicks, stats.spend) == (1, Decimal("0.60"))
+    assert (stats.billed_clicks, stats.spend) == (1, Decimal("0.60"))
 
 
 def test_campaign_figures(goods, settings):
-    """Impressions from serving, clicks of every kind, spend, and what the orders brought: revenue
-    is what shoppers pay, farmer income what the ledger owes the sellers once paid (net of fee)."""
+    """Impressions from serving, clicks of every kind, spend, and what the paid orders brought:
+    revenue is their goods (no shipping), farmer income those goods less the platform's fee."""
     settings.PLATFORM_FEE_PERCENT = "10"
     from promotion.serving import choose
 
@@ -146,10 +154,11 @@ def test_campaign_figures(goods, settings):
     reconcile_campaigns(timezone.now())  # on the Redis path impressions reach the database this way, each minute
     stats = stats_for([campaign.pk, other.pk])
     mine = stats[campaign.pk]
-    assert (mine.impressions, mine.clicks, mine.billable_clicks, mine.spend) == (4, 3, 2, Decimal("1.00"))
-    assert (mine.orders, mine.revenue) == (2, first.total + second.total)
-    # The first order paid: 72.00 owed to the farmer, less the 10% fee on the goods (6.00).
-    assert mine.farmer_income == Decimal("66.00")
+    assert (mine.impressions, mine.clicks, mine.billed_clicks, mine.spend) == (4, 3, 2, Decimal("1.00"))
+    assert OrderAttribution.objects.get(order=second).campaign == campaign  # credited, but never paid:
+    assert (mine.orders, mine.revenue) == (1, first.subtotal)  # the second order does not count
+    # The first order's goods, 60.00, less the 10% fee on them (6.00).
+    assert mine.farmer_income == Decimal("54.00")
     assert stats[other.pk].impressions == 4 and stats[other.pk].orders == 0
 
 

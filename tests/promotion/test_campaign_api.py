@@ -582,8 +582,9 @@ def test_stats_count_clicks_spend_orders_revenue_and_farmer_income(gql, world):
         "billableClicks": 2,
         "spend": "2.00",
         "orders": 1,
-        "revenue": str(order.total),
-        "farmerIncome": str(owed_to(product.farmer)),
+        "revenue": str(order.subtotal),  # the goods, without shipping
+        # The goods less their platform fee: what the farmer is owed, less the parcel's shipping.
+        "farmerIncome": str(owed_to(product.farmer) - order.shipping_total),
     }
     assert Decimal(stats["farmerIncome"]) > 0
     listed = gql.login(world["operator"])(CAMPAIGNS)["data"]["campaigns"]["edges"]

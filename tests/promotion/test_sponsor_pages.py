@@ -172,14 +172,14 @@ def test_the_csv_has_a_header_a_row_per_day_and_the_totals(client, settings, sta
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     header = rows[0]
     assert header[:5] == ["日期", "花费（元）", "展示次数", "计费点击", "未计费点击"]
-    assert header[-3:] == ["订单", "销售额（元）", "农户收入（元）"]
+    assert header[-3:] == ["订单数", "销售额（元）", "农户收入（元）"]
     assert "未计费：同一访客重复点击" in header and "未计费：已知爬虫" in header
     assert len(header) == 5 + 9 + 3  # every reason a click was not billed has its column
     by_day = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert list(by_day) == [story.day_a.isoformat(), story.day_b.isoformat(), story.today.isoformat(), "合计"]
     day_a = by_day[story.day_a.isoformat()]
     assert (day_a["花费（元）"], day_a["展示次数"], day_a["计费点击"], day_a["未计费点击"]) == ("1.00", "40", "2", "2")
-    assert (day_a["未计费：同一访客重复点击"], day_a["订单"], day_a["销售额（元）"], day_a["农户收入（元）"]) == (
+    assert (day_a["未计费：同一访客重复点击"], day_a["订单数"], day_a["销售额（元）"], day_a["农户收入（元）"]) == (
         "1",
         "1",
         "60.00",
@@ -187,7 +187,7 @@ def test_the_csv_has_a_header_a_row_per_day_and_the_totals(client, settings, sta
     )
     assert by_day[story.today.isoformat()]["花费（元）"] == "0.00"
     total = by_day["合计"]
-    assert (total["花费（元）"], total["订单"], total["农户收入（元）"]) == ("1.50", "2", "81.00")
+    assert (total["花费（元）"], total["订单数"], total["农户收入（元）"]) == ("1.50", "2", "81.00")
 
 
 # --- Pause and resume ---------------------------------------------------------------------------------
