@@ -240,13 +240,13 @@ class VillageBaselineChange(models.Model):
     def __str__(self):
         return f"{self.village_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
 
-    def changed_figures(self) -> list[tuple[str, object, object]]:
-        """(label, before, after) of each figure this edit changed, in the village's field order."""
+    def changed_figures(self) -> list[dict]:
+        """{name, label, old, new} of each figure this edit changed, in the village's field order."""
         rows = []
         for name in BASELINE_FIELDS:
             old, new = getattr(self, f"old_{name}"), getattr(self, f"new_{name}")
             if old != new:
-                rows.append((Village._meta.get_field(name).verbose_name, old, new))
+                rows.append({"name": name, "label": Village._meta.get_field(name).verbose_name, "old": old, "new": new})
         return rows
 
 
