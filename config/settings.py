@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "promotion",
     "search",
     "payments",
+    "impact",
     "demo",  # seeds the apps above, so it comes after them
 ]
 
