@@ -19,6 +19,7 @@ class PeriodForm(ServiceErrorsForm):
     is built as text and parsed by the same function the API uses, so both refuse alike."""
 
     SERVICE_FIELDS = {"period": "kind"}
+    period_errors: list = []  # a bad `?period=` in a link, shown above the picker
 
     kind = forms.ChoiceField(label=_("Show by"), choices=KIND_CHOICES)
     month = forms.CharField(
