@@ -75,7 +75,9 @@ def as_csv(villages, period: Period) -> str:
     writer = csv.writer(out)
     writer.writerow(headers())
     for row in rows(villages, period):
-        writer.writerow(["" if value is None else value.isoformat() if hasattr(value, "isoformat") else value for value in row])
+        writer.writerow(
+            ["" if value is None else value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+        )
     return out.getvalue()
 
 

@@ -42,7 +42,15 @@ MADE_OF = {
     "payout_per_person_vs_baseline_income": ("paid_out", "households_with_sale"),
     "relief_return": ("promoted_income", "promotion_spend"),
 }
-ENTRY_FIGURES = ("gross_sales", "refunds", "net_sales", "farmer_income", "paid_out", "promotion_spend", "promoted_income")
+ENTRY_FIGURES = (
+    "gross_sales",
+    "refunds",
+    "net_sales",
+    "farmer_income",
+    "paid_out",
+    "promotion_spend",
+    "promoted_income",
+)
 ORDER_FIGURES = ("promoted_orders",)
 # Ratios a person reads as a percentage; the others (income per promotion yuan) as a plain number.
 PERCENT_FIGURES = (
@@ -260,9 +268,12 @@ def village_baseline(request, pk):
 
 
 def _signed_fen_total(entries) -> int:
-    return entries.aggregate(
-        fen=Sum(Cast(Round(F("amount") * 100), IntegerField()) * F("figure_sign"), output_field=IntegerField())
-    )["fen"] or 0
+    return (
+        entries.aggregate(
+            fen=Sum(Cast(Round(F("amount") * 100), IntegerField()) * F("figure_sign"), output_field=IntegerField())
+        )["fen"]
+        or 0
+    )
 
 
 @login_required
