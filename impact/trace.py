@@ -2,7 +2,7 @@
 figure can be checked by hand. For a money figure, SIGN × the sum of `entries_behind` is the
 figure (`impact.figures.FIGURES` says which transactions count)."""
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import QuerySet, Value
 
 from farmers.models import Farmer
 from payments.models import Entry
@@ -18,8 +18,7 @@ HOUSEHOLD_FIGURES = ("households_with_sale", "poor_households_with_sale", "new_h
 
 
 def sign(key: str) -> int:
-    """What the entries of `key` are multiplied by to give the figure (entries of net_sales from
-    refunds count negatively: use `signed_entries_behind` for it)."""
+    """What the entries of `key` are multiplied by to give the figure."""
     return sources.SIGN[key]
 
 
@@ -29,16 +28,16 @@ def _entries(key: str, villages, period: Period):
 
 def entries_behind(key: str, villages, period: Period) -> QuerySet:
     """The ledger entries behind a money figure, with their transaction and order loaded, oldest
-    first. For net_sales: the entries of gross_sales and of refunds together (each entry's
-    `figure_sign` annotation says how it counts)."""
+    first, each annotated with `figure_sign`: Σ amount × figure_sign is the figure. For net_sales,
+    the entries of gross_sales and of refunds together."""
     if key in DERIVED_MONEY:
+        # net_sales = −Σ payment entries − Σ refund entries on the payables: every entry counts negated.
         ids = []
         for part in DERIVED_MONEY[key]:
             ids += list(_entries(part, villages, period).values_list("pk", flat=True))
-        gross = _entries("gross_sales", villages, period).values("pk")
         return (
             Entry.objects.filter(pk__in=ids)
-            .annotate(figure_sign=Case(When(pk__in=gross, then=Value(-1)), default=Value(1)))
+            .annotate(figure_sign=Value(-1))
             .select_related("transaction", "transaction__order", "account")
             .order_by("transaction__created_at", "pk")
         )
