@@ -59,6 +59,8 @@ class VillageAdmin(admin.ModelAdmin):
 class VillageBaselineChangeAdmin(ReadOnlyAdmin):
     list_display = ["village", "changed_at", "changed_by"]
     list_select_related = ["village__county", "changed_by"]
+    list_filter = ["village__county__province"]
+    search_fields = ["village__name", "village__county__name", "changed_by__username"]
     date_hierarchy = "changed_at"
 
 
