@@ -41,6 +41,12 @@ def paid_and_delivered(order, operator):
 @pytest.fixture
 def world(db, settings) -> World:
     settings.PAYOUT_MINIMUM = "1.00"
+    return build_world()
+
+
+def build_world() -> World:
+    """The two villages, their NGOs and a month of paid, delivered and paid-out orders (the
+    caller sets PAYOUT_MINIMUM low enough for the small amounts)."""
     operator = f.staff_user()
     village_a = f.village(households=100, poor_households=40)
     village_b = f.village(households=200, poor_households=10)

@@ -113,9 +113,7 @@ def test_report_of_an_ngo_county_or_village(gql, world):
     assert [row["village"]["id"] for row in ok["data"]["impactReport"]["villages"]] == [gid(world.village_a)]
     county = to_global_id("County", world.village_a.county_id)
     ok = gql(REPORT, {"scope": {"kind": "COUNTY", "id": county}, "period": world.period_text})
-    assert ok["data"]["impactReport"]["figures"]["paidOut"] == str(
-        figures([world.village_a.pk], world.period).paid_out
-    )
+    assert ok["data"]["impactReport"]["figures"]["paidOut"] == str(figures([world.village_a.pk], world.period).paid_out)
     for scope in (
         {"kind": "NGO", "id": to_global_id("NGO", other_ngo.pk)},
         {"kind": "VILLAGE", "id": gid(world.village_b)},
