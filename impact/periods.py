@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.errors import field_error
 
@@ -124,18 +125,18 @@ class Period:
 
 def _month_name(month: int) -> str:
     names = {
-        1: _("January"),
-        2: _("February"),
-        3: _("March"),
-        4: _("April"),
-        5: _("May"),
-        6: _("June"),
-        7: _("July"),
-        8: _("August"),
-        9: _("September"),
-        10: _("October"),
-        11: _("November"),
-        12: _("December"),
+        1: pgettext("month in a period label", "January"),
+        2: pgettext("month in a period label", "February"),
+        3: pgettext("month in a period label", "March"),
+        4: pgettext("month in a period label", "April"),
+        5: pgettext("month in a period label", "May"),
+        6: pgettext("month in a period label", "June"),
+        7: pgettext("month in a period label", "July"),
+        8: pgettext("month in a period label", "August"),
+        9: pgettext("month in a period label", "September"),
+        10: pgettext("month in a period label", "October"),
+        11: pgettext("month in a period label", "November"),
+        12: pgettext("month in a period label", "December"),
     }
     return names[month]
 
