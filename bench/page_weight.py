@@ -73,6 +73,7 @@ def prepare_demo(workdir: Path) -> dict:
         "village": product.village.slug,
         "farmer": Farmer.objects.filter(village__in=ngo.villages.all()).first().pk,
         "ngo_user": ngo.staff.first().username,
+        "ngo_village": ngo.villages.order_by("pk").first().pk,
         "farmer_user": Farmer.objects.filter(user__isnull=False, verification_state=VerificationState.VERIFIED)
         .annotate(listed=Count("products"))
         .order_by("-listed", "pk")
@@ -223,7 +224,12 @@ def main():
                     "NGO officer",
                     ids["ngo_user"],
                     DEMO_PASSWORD,
-                    [("pending farmers", "/ngo/"), ("farmer record", f"/ngo/farmers/{ids['farmer']}/")],
+                    [
+                        ("pending farmers", "/ngo/"),
+                        ("farmer record", f"/ngo/farmers/{ids['farmer']}/"),
+                        ("impact dashboard", "/ngo/impact/"),
+                        ("impact village", f"/ngo/impact/villages/{ids['ngo_village']}/"),
+                    ],
                 ),
             ]
             print(f"{'page':<20}{'as':<14}{'bytes':>10}{'requests':>10}{'no images':>11}")

@@ -10,6 +10,7 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.account_mutations import AccountMutations
     from farmers.graphql.queries import FarmersQueries
+    from impact.graphql.queries import ImpactQueries
     from payments.graphql.payout_queries import PayoutQueries
     from promotion.graphql.content_mutations import ContentMutations
     from promotion.graphql.content_queries import ContentQueries
@@ -36,6 +37,7 @@ class Query(
     BuyingQueries,
     PromotionQueries,
     ContentQueries,
+    ImpactQueries,
     graphene.ObjectType,
 ):
     node = graphene.Field(graphene.relay.Node, id=graphene.ID(required=True), description="Any object by global ID.")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("graphql/", GraphQLView.as_view(graphiql=True), name="graphql"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("farmers.accounts.urls")),
+    path("ngo/impact/", include("impact.urls")),
     path("ngo/", include("farmers.ngo.urls")),
     path("sponsor/", include("promotion.sponsor.urls")),
     path("farmer/", include("shop.seller.urls")),

@@ -4,8 +4,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import verification
-from .models import NGO, Cooperative, County, Farmer, FarmerStateChange, Province, VerificationState, Village
+from core.admin import ReadOnlyAdmin
+
+from . import baselines, verification
+from .models import (
+    BASELINE_FIELDS,
+    NGO,
+    Cooperative,
+    County,
+    Farmer,
+    FarmerStateChange,
+    Province,
+    VerificationState,
+    Village,
+    VillageBaselineChange,
+)
 
 
 @admin.register(Province)
@@ -29,6 +42,26 @@ class VillageAdmin(admin.ModelAdmin):
     list_filter = ["county__province", "county"]
     search_fields = ["name", "name_en", "county__name", "county__province__name"]
     list_select_related = ["county__province"]
+
+    def save_model(self, request, obj, form, change):
+        """Baseline figures changed here go through the service too, so the history has them."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        figures = {name: getattr(obj, name) for name in BASELINE_FIELDS}
+        for name in BASELINE_FIELDS:
+            setattr(obj, name, form.initial[name])
+        super().save_model(request, obj, form, change)
+        baselines.update_baseline(obj, request.user, **figures)
+        obj.refresh_from_db(fields=list(BASELINE_FIELDS))
+
+
+@admin.register(VillageBaselineChange)
+class VillageBaselineChangeAdmin(ReadOnlyAdmin):
+    list_display = ["village", "changed_at", "changed_by"]
+    list_select_related = ["village__county", "changed_by"]
+    list_filter = ["village__county__province"]
+    search_fields = ["village__name", "village__county__name", "changed_by__username"]
+    date_hierarchy = "changed_at"
 
 
 class VerificationDecisionForm(forms.ModelForm):

@@ -212,3 +212,43 @@ class NGO(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class VillageBaselineChange(models.Model):
+    """One edit of a village's baseline figures: who changed them, when, and each figure before
+    and after, so a report made against old figures can be explained later."""
+
+    village = models.ForeignKey(Village, models.CASCADE, related_name="baseline_changes", verbose_name=_("village"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+    old_households = models.PositiveIntegerField(_("households before"))
+    new_households = models.PositiveIntegerField(_("households after"))
+    old_poor_households = models.PositiveIntegerField(_("registered poor households before"))
+    new_poor_households = models.PositiveIntegerField(_("registered poor households after"))
+    old_poverty_line = models.DecimalField(_("poverty line before"), max_digits=10, decimal_places=2)
+    new_poverty_line = models.DecimalField(_("poverty line after"), max_digits=10, decimal_places=2)
+    old_baseline_income = models.DecimalField(_("baseline income before"), max_digits=10, decimal_places=2)
+    new_baseline_income = models.DecimalField(_("baseline income after"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("village baseline change")
+        verbose_name_plural = _("village baseline changes")
+
+    def __str__(self):
+        return f"{self.village_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def changed_figures(self) -> list[dict]:
+        """{name, label, old, new} of each figure this edit changed, in the village's field order."""
+        rows = []
+        for name in BASELINE_FIELDS:
+            old, new = getattr(self, f"old_{name}"), getattr(self, f"new_{name}")
+            if old != new:
+                rows.append({"name": name, "label": Village._meta.get_field(name).verbose_name, "old": old, "new": new})
+        return rows
+
+
+# The figures an NGO reports against, in the order forms and histories show them.
+BASELINE_FIELDS = ("households", "poor_households", "poverty_line", "baseline_income")

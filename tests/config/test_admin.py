@@ -36,6 +36,7 @@ READ_ONLY = {
     "promotion.OrderAttribution",
     "promotion.ShareLink",
     "promotion.ShareVisit",
+    "farmers.VillageBaselineChange",  # a history: written by farmers.baselines
 }
 
 

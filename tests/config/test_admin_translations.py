@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
 
+from farmers.baselines import update_baseline
 from payments import ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, WebhookEvent
 from promotion.shares import record_visit, share_link_for
@@ -201,6 +202,7 @@ def books(settings):
     settings.PAYOUT_MINIMUM = "1.00"
     payouts.run()
     f.cooperative(village_=village)
+    update_baseline(village, operator, households=120, poor_households=20, poverty_line="4000", baseline_income="3600")
     f.ngo(villages=[village]).__class__.objects.update(name="乡村发展协会")
     f.story(village_=village)
     ProductImage.objects.create(product=goods.product, alt="脐橙")
