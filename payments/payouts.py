@@ -206,7 +206,7 @@ def _locked(payout: Payout) -> Payout:
     return Payout.objects.select_for_update(of=("self",)).select_related("account").get(pk=payout.pk)
 
 
-def _check_operator(actor) -> None:
+def check_operator(actor) -> None:
     if not may_record_payouts(actor):
         raise PermissionDenied(_("Only operators record payouts."))
 
@@ -218,7 +218,7 @@ def _cash_account(payout: Payout) -> Account:
 def mark_paid(actor, payout: Payout, reference: str) -> Payout:
     """The money reached the seller: an operator records the bank's reference. Repeating it with
     the same reference changes nothing; a payout that failed cannot be paid."""
-    _check_operator(actor)
+    check_operator(actor)
     return record_paid(payout, reference, actor)
 
 
@@ -252,7 +252,7 @@ def record_paid(payout: Payout, reference: str, actor=None) -> Payout:
 def mark_failed(actor, payout: Payout, reason: str = "") -> Payout:
     """The transfer did not go through: the money goes back to the seller's payable, and the
     entries it was to settle may be paid by a later run."""
-    _check_operator(actor)
+    check_operator(actor)
     return record_failed(payout, reason, actor)
 
 
@@ -282,7 +282,7 @@ def mark_returned(actor, payout: Payout, reason: str) -> Payout:
     """A paid payout came back (the bank sent it back, the account was closed): the money is back
     in the cash account it left, the seller is owed it again, and the entries it settled are
     unlinked, so the next run pays them (as after a failure, decision 106). Once per payout."""
-    _check_operator(actor)
+    check_operator(actor)
     reason = (reason or "").strip()
     if not reason:
         raise field_error("reason", _("Say why the money came back."), "required")

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,11 +63,19 @@ class PayoutDestination(models.Model):
                 condition=models.Q(farmer__isnull=False, cooperative__isnull=True)
                 | models.Q(farmer__isnull=True, cooperative__isnull=False),
                 name="payout_destination_has_exactly_one_seller",
+                violation_error_message=_("Choose one seller: a farmer or a cooperative."),
             ),
         ]
 
     def __str__(self):
         return str(self.seller)
+
+    def clean(self):
+        from payments import payout_methods
+
+        if self.method in payout_methods.registry and not payout_methods.get(self.method).reaches(self):
+            message = _("This payout method needs the seller's Stripe connected account.")
+            raise ValidationError({"stripe_account": ValidationError(message, code="required")})
 
     @property
     def seller(self):
