@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 
 from payments import ledger_text, payouts, shopper_payments
-from payments.models import Account, LedgerTransaction, WebhookEvent
+from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion.shares import record_visit, share_link_for
 from shop.checkout import complete_checkout
 from shop.models import ProductImage
@@ -200,6 +200,9 @@ def books(settings):
     settings.PAYOUT_HOLD_DAYS = 0
     settings.PAYOUT_MINIMUM = "1.00"
     payouts.run()
+    PayoutDestination.objects.create(
+        farmer=goods.product.farmer, bank_name="农业银行", bank_account_number="6228480000001234"
+    )
     f.cooperative(village_=village)
     f.ngo(villages=[village]).__class__.objects.update(name="乡村发展协会")
     f.story(village_=village)
