@@ -64,6 +64,7 @@ class PayoutDestination(models.Model):
                 | models.Q(farmer__isnull=True, cooperative__isnull=False),
                 name="payout_destination_has_exactly_one_seller",
                 violation_error_message=_("Choose one seller: a farmer or a cooperative."),
+                violation_error_code="one_seller",
             ),
         ]
 

@@ -148,7 +148,7 @@ def test_a_destination_names_one_seller_and_a_stripe_choice_needs_an_account():
     both = PayoutDestination(farmer=farmer, cooperative=coop)
     with pytest.raises(ValidationError) as error:
         both.full_clean()
-    assert "Choose one seller: a farmer or a cooperative." in error.value.messages
+    assert error.value.error_dict["__all__"][0].code == "one_seller"
     stripe_without_account = PayoutDestination(farmer=farmer, method="stripe_connect")
     with pytest.raises(ValidationError) as error:
         stripe_without_account.full_clean()
