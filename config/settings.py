@@ -233,6 +233,13 @@ PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "0")
 # (time for the shopper to complain), and only once at least this much (CNY) is due.
 PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 7)
 PAYOUT_MINIMUM = env("PAYOUT_MINIMUM", "50.00")
+# How payouts reach sellers (payments.payout_methods): the first configured method that reaches a
+# seller is used; Stripe Connect needs STRIPE_SECRET_KEY and the seller's acct_… id; the bank
+# transfer (made by hand, recorded by an operator) reaches everyone, so it comes last.
+PAYOUT_METHODS = {
+    "stripe_connect": {"BACKEND": "payments.payout_methods.stripe_connect.StripeConnect"},
+    "bank_transfer": {"BACKEND": "payments.payout_methods.bank.BankTransfer"},
+}
 
 LOGGING = {
     "version": 1,

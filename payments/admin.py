@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import ledger, shopper_payments
-from .models import Account, Entry, LedgerTransaction, Payment, Payout, Refund, WebhookEvent
+from .models import Account, Entry, LedgerTransaction, Payment, Payout, PayoutDestination, Refund, WebhookEvent
+from .payout_admin import PayoutAdmin, PayoutDestinationAdmin
 
 
 class RefundInline(ReadOnlyInline):
@@ -86,11 +87,5 @@ class AccountAdmin(ReadOnlyAdmin):
         return ledger.from_fen(obj.fen)
 
 
-@admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
-    """Made by the payout run (payments.payouts); recording paid or failed comes with the payout
-    methods (docs/payouts-wip.md)."""
-
-    list_display = ["idempotency_key", "farmer", "cooperative", "amount", "status", "method", "created_at"]
-    list_filter = ["status", "method"]
-    search_fields = ["idempotency_key", "reference", "farmer__name", "cooperative__name"]
+admin.site.register(Payout, PayoutAdmin)
+admin.site.register(PayoutDestination, PayoutDestinationAdmin)

@@ -26,6 +26,7 @@ PROMOTION_CLICK = gettext_noop("Click %(click)s on campaign %(campaign)s")
 PAYOUT_SENT = gettext_noop("Payout %(payout)s sent")
 PAYOUT_PAID = gettext_noop("Payout %(payout)s paid")
 PAYOUT_FAILED = gettext_noop("Payout %(payout)s failed, money back to the payable")
+PAYOUT_RETURNED = gettext_noop("Payout %(payout)s returned, money back to the payable")
 
 # Names of ledger accounts.
 CASH = gettext_noop("Cash received through %(gateway)s")
@@ -45,6 +46,7 @@ TEMPLATES = (
     PAYOUT_SENT,
     PAYOUT_PAID,
     PAYOUT_FAILED,
+    PAYOUT_RETURNED,
     CASH,
     PLATFORM_FEES,
     PAYABLE_TO_FARMER,

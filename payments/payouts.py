@@ -14,7 +14,12 @@ full or not at all.
 
 Booking: a payout moves its amount from the payable to "payouts on their way"; confirmed paid, it
 leaves through the cash account its method pays from; failed, it goes back to the payable and its
-entries may be paid again.
+entries may be paid again; returned after it was paid, it comes back into that cash account and
+goes back to the payable, its entries likewise paid again.
+
+Each seller's payout method is chosen from their `PayoutDestination` (`payments.payout_methods`);
+a method that sends the money itself (Stripe Connect) is called once the seller's transaction has
+committed (`payments.payout_sending`), never inside it.
 
 Payments sits below shop (docs/architecture.md): orders, parcels and their delivery are read
 through the ledger transaction's relation to `shop.Order`, by lookup names, never by import."""
@@ -23,6 +28,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -33,19 +39,13 @@ from django.utils.translation import gettext as _
 
 from core.errors import field_error
 from core.money import FEN
-from core.permissions import staff
 
-from . import ledger
+from . import ledger, payout_methods
 from . import ledger_text as text
-from .models import Account, Entry, Payout, PayoutStatus, RefundStatus
+from .models import Account, Entry, Payout, PayoutDestination, PayoutStatus, RefundStatus
+from .permissions import may_record_payouts
 
 logger = logging.getLogger(__name__)
-
-# A payout method and the gateway whose cash account the money leaves from. Bank transfers (made
-# by the cooperative or NGO from the platform's bank account) leave the account that shoppers'
-# bank transfers arrive in. A registry (Stripe Connect, …) replaces this in a later step.
-METHODS = {"bank_transfer": "offline"}
-DEFAULT_METHOD = "bank_transfer"
 
 # shop.FulfilmentStatus.DELIVERED, by value: payments may not import shop.
 DELIVERED = "delivered"
@@ -130,12 +130,18 @@ def due_to(seller, now: datetime | None = None) -> Decimal:
     return due.amount if due is not None else Decimal("0.00")
 
 
-def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) -> Payout | None:
+def destination_of(account: Account) -> PayoutDestination | None:
+    seller = {"farmer": account.farmer_id} if account.farmer_id else {"cooperative": account.cooperative_id}
+    return PayoutDestination.objects.filter(**seller).first()
+
+
+def pay_out(account: Account, cutoff: datetime, method: str | None = None) -> Payout | None:
     """Pay one seller what is due, in one transaction; None when nothing is (any longer) due.
+    `method` None: the seller's own (`payout_methods.choose`).
 
     The payable account's row is locked first, so a second run for the same seller waits and then
     finds the money already settled; the entries are re-read under the lock."""
-    if method not in METHODS:
+    if method is not None and method not in payout_methods.registry:
         raise ValueError(f"unknown payout method {method!r}")
     with transaction.atomic():
         account = (
@@ -154,6 +160,9 @@ def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) ->
             logger.error("payout for %s: %s due but only %s owed; not paid", account.code, due.amount, owed)
             return None
         sequence = (account.payouts.aggregate(last=Max("sequence"))["last"] or 0) + 1
+        destination = destination_of(account)
+        method = method or payout_methods.choose(destination)
+        sender = payout_methods.get(method)
         payout = Payout.objects.create(
             account=account,
             farmer=account.farmer,
@@ -161,6 +170,7 @@ def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) ->
             sequence=sequence,
             amount=due.amount,
             method=method,
+            destination=sender.destination_text(destination),
             idempotency_key=f"shanhuo-payout-{account.pk}-{sequence}",
         )
         settled = Entry.objects.filter(pk__in=due.entry_ids, payout__isnull=True).update(payout=payout)
@@ -171,10 +181,19 @@ def pay_out(account: Account, cutoff: datetime, method: str = DEFAULT_METHOD) ->
             text.stored(text.PAYOUT_SENT, payout=payout.pk),
             [(account, due.amount), (ledger.payouts_in_transit_account(), -due.amount)],
         )
+        if sender.sends_itself:
+            # Only once the payout is committed: money must never leave for a payout rolled back.
+            transaction.on_commit(partial(_send_later, payout.pk), robust=True)
     return payout
 
 
-def run(now: datetime | None = None, method: str = DEFAULT_METHOD) -> list[Payout]:
+def _send_later(payout_id: int) -> None:
+    from . import tasks
+
+    tasks.send_payout.delay(payout_id)
+
+
+def run(now: datetime | None = None, method: str | None = None) -> list[Payout]:
     """The payout run: every seller with money due is paid, each in their own transaction."""
     cutoff = hold_cutoff(now)
     payouts = []
@@ -194,15 +213,25 @@ def _locked(payout: Payout) -> Payout:
     return Payout.objects.select_for_update(of=("self",)).select_related("account").get(pk=payout.pk)
 
 
-def _check_operator(actor) -> None:
-    if not staff(actor):
+def check_operator(actor) -> None:
+    if not may_record_payouts(actor):
         raise PermissionDenied(_("Only operators record payouts."))
+
+
+def _cash_account(payout: Payout) -> Account:
+    return ledger.cash_account(payout_methods.get(payout.method).cash_gateway)
 
 
 def mark_paid(actor, payout: Payout, reference: str) -> Payout:
     """The money reached the seller: an operator records the bank's reference. Repeating it with
     the same reference changes nothing; a payout that failed cannot be paid."""
-    _check_operator(actor)
+    check_operator(actor)
+    return record_paid(payout, reference, actor)
+
+
+def record_paid(payout: Payout, reference: str, actor=None) -> Payout:
+    """`mark_paid` without the operator check, for a method that sent the money itself (`actor`
+    None) and for callers that checked already."""
     reference = (reference or "").strip()
     if not reference:
         raise field_error("reference", _("Enter the bank's reference of the transfer."), "required")
@@ -222,10 +251,7 @@ def mark_paid(actor, payout: Payout, reference: str) -> Payout:
         ledger.post(
             f"payout-paid:{payout.pk}",
             text.stored(text.PAYOUT_PAID, payout=payout.pk),
-            [
-                (ledger.payouts_in_transit_account(), payout.amount),
-                (ledger.cash_account(METHODS[payout.method]), -payout.amount),
-            ],
+            [(ledger.payouts_in_transit_account(), payout.amount), (_cash_account(payout), -payout.amount)],
         )
     return payout
 
@@ -233,7 +259,12 @@ def mark_paid(actor, payout: Payout, reference: str) -> Payout:
 def mark_failed(actor, payout: Payout, reason: str = "") -> Payout:
     """The transfer did not go through: the money goes back to the seller's payable, and the
     entries it was to settle may be paid by a later run."""
-    _check_operator(actor)
+    check_operator(actor)
+    return record_failed(payout, reason, actor)
+
+
+def record_failed(payout: Payout, reason: str = "", actor=None) -> Payout:
+    """`mark_failed` without the operator check (see `record_paid`)."""
     with transaction.atomic():
         payout = _locked(payout)
         if payout.status == PayoutStatus.FAILED:
@@ -249,6 +280,34 @@ def mark_failed(actor, payout: Payout, reason: str = "") -> Payout:
             f"payout-failed:{payout.pk}",
             text.stored(text.PAYOUT_FAILED, payout=payout.pk),
             [(ledger.payouts_in_transit_account(), payout.amount), (payout.account, -payout.amount)],
+        )
+        payout.settled_entries.update(payout=None)
+    return payout
+
+
+def mark_returned(actor, payout: Payout, reason: str) -> Payout:
+    """A paid payout came back (the bank sent it back, the account was closed): the money is back
+    in the cash account it left, the seller is owed it again, and the entries it settled are
+    unlinked, so the next run pays them (as after a failure, decision 106). Once per payout."""
+    check_operator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", _("Say why the money came back."), "required")
+    with transaction.atomic():
+        payout = _locked(payout)
+        if payout.status == PayoutStatus.RETURNED:
+            return payout
+        if payout.status != PayoutStatus.PAID:
+            raise field_error(None, _("Only a paid payout can come back."), "not_paid")
+        payout.status = PayoutStatus.RETURNED
+        payout.failure_reason = reason[:255]
+        payout.returned_at = timezone.now()
+        payout.recorded_by = actor
+        payout.save(update_fields=["status", "failure_reason", "returned_at", "recorded_by"])
+        ledger.post(
+            f"payout-returned:{payout.pk}",
+            text.stored(text.PAYOUT_RETURNED, payout=payout.pk),
+            [(_cash_account(payout), payout.amount), (payout.account, -payout.amount)],
         )
         payout.settled_entries.update(payout=None)
     return payout

@@ -1,9 +1,9 @@
-"""Who may see payments' records: plain functions of (user, object) and the querysets of what a
-user may see, used alike by pages and the API."""
+"""Who may see or record payments' records: plain functions of (user, object) and the querysets
+of what a user may see, used alike by pages, the admin and the API."""
 
 from django.db.models import Q
 
-from core.permissions import authenticated
+from core.permissions import authenticated, staff
 from farmers.permissions import ngos_of
 
 from .models import Payout
@@ -25,3 +25,9 @@ def payouts_visible_to(user):
         | Q(cooperative__village__in=covered)
     )
     return Payout.objects.filter(pk__in=mine.values("pk"))
+
+
+def may_record_payouts(user) -> bool:
+    """Recording a payout paid, failed or returned moves money in the books: operators given the
+    right to change payouts (a superuser has it), not every staff member."""
+    return staff(user) and user.has_perm("payments.change_payout")

@@ -141,3 +141,12 @@ def story(village_=None, published=True, **fields):
         fields.setdefault("status", ContentStatus.PUBLISHED)
         fields.setdefault("published_at", timezone.now() - datetime.timedelta(minutes=n))
     return ContentItem.objects.create(slug=f"story-{n}", village=village_ or village(), **fields)
+
+
+def payout_operator() -> User:
+    """A staff member allowed to record payouts paid, failed or returned (payments.permissions)."""
+    from django.contrib.auth.models import Permission
+
+    operator = staff_user()
+    operator.user_permissions.add(Permission.objects.get(codename="change_payout", content_type__app_label="payments"))
+    return User.objects.get(pk=operator.pk)  # a fresh instance: permissions are cached per instance

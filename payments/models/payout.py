@@ -6,12 +6,15 @@ from django.utils.translation import pgettext_lazy
 from farmers.models import Cooperative, Farmer
 
 from .ledger import Account
+from .payout_destination import payout_method_choices
 
 
 class PayoutStatus(models.TextChoices):
     PENDING = "pending", pgettext_lazy("payout status", "On its way")
     PAID = "paid", pgettext_lazy("payout status", "Paid")
     FAILED = "failed", pgettext_lazy("payout status", "Failed")
+    # Paid, then sent back by the bank: the money is owed to the seller again.
+    RETURNED = "returned", pgettext_lazy("payout status", "Returned")
 
 
 class Payout(models.Model):
@@ -35,7 +38,10 @@ class Payout(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.PENDING, db_index=True
     )
-    method = models.CharField(_("payout method"), max_length=20)
+    method = models.CharField(_("payout method"), max_length=20, choices=payout_method_choices)
+    destination = models.CharField(
+        _("sent to"), max_length=80, blank=True, help_text=_("Where the money went, as the method saw it.")
+    )
     reference = models.CharField(
         _("reference"), max_length=80, blank=True, help_text=_("Bank transfer reference of the payout.")
     )
@@ -52,6 +58,7 @@ class Payout(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -21,7 +21,7 @@ from django.utils.text import capfirst
 
 from farmers.baselines import update_baseline
 from payments import ledger_text, payouts, shopper_payments
-from payments.models import Account, LedgerTransaction, WebhookEvent
+from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion.shares import record_visit, share_link_for
 from shop.checkout import complete_checkout
 from shop.models import ProductImage
@@ -201,6 +201,9 @@ def books(settings):
     settings.PAYOUT_HOLD_DAYS = 0
     settings.PAYOUT_MINIMUM = "1.00"
     payouts.run()
+    PayoutDestination.objects.create(
+        farmer=goods.product.farmer, bank_name="农业银行", bank_account_number="6228480000001234"
+    )
     f.cooperative(village_=village)
     update_baseline(village, operator, households=120, poor_households=20, poverty_line="4000", baseline_income="3600")
     f.ngo(villages=[village]).__class__.objects.update(name="乡村发展协会")

@@ -47,7 +47,7 @@ def world(db, settings) -> World:
 def build_world() -> World:
     """The two villages, their NGOs and a month of paid, delivered and paid-out orders (the
     caller sets PAYOUT_MINIMUM low enough for the small amounts)."""
-    operator = f.staff_user()
+    operator = f.payout_operator()
     village_a = f.village(households=100, poor_households=40)
     village_b = f.village(households=200, poor_households=10)
     poor = f.farmer(village_=village_a, is_registered_poor=True, household_size=4)

@@ -51,7 +51,7 @@ def build_year(settings, months=range(1, 13), refresh_after=6):
         for seller in sellers
     ]
     campaign = f.campaign(products=[goods[0].product, goods[5].product], daily_cap=Decimal("1000"))
-    operator = f.staff_user()
+    operator = f.payout_operator()
     clock = Clock()
     viewers = iter(f"c:{n:032d}" for n in range(10_000))
     for month in months:

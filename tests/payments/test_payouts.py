@@ -214,7 +214,7 @@ def test_a_run_stopped_half_way_leaves_no_half_payout(settings, monkeypatch):
 
 
 def test_a_payout_recorded_paid_leaves_through_the_bank():
-    operator = f.staff_user()
+    operator = f.payout_operator()
     order, _farmer_a, _b, _va, _vb = two_farmer_order()
     paid_and_delivered(order, operator=operator)
     (payout,) = payouts.run()
@@ -245,14 +245,14 @@ def test_only_an_operator_records_a_payout_and_with_a_reference():
     with pytest.raises(PermissionDenied):
         payouts.mark_failed(farmer_a.user, payout)
     with pytest.raises(ValidationError) as error:
-        payouts.mark_paid(f.staff_user(), payout, "   ")
+        payouts.mark_paid(f.payout_operator(), payout, "   ")
     assert error.value.error_dict["reference"][0].code == "required"
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.PENDING and in_transit() == A_OWED
 
 
 def test_a_failed_payout_gives_the_money_back_and_the_next_run_pays_it():
-    operator = f.staff_user()
+    operator = f.payout_operator()
     order, farmer_a, _b, _va, _vb = two_farmer_order()
     paid_and_delivered(order, operator=operator)
     (payout,) = payouts.run()

@@ -30,7 +30,7 @@ def known_case(settings):
     settings.PLATFORM_FEE_PERCENT = "3"
     settings.PAYOUT_MINIMUM = "10.00"
     settings.PAYOUT_HOLD_DAYS = 7
-    operator = f.staff_user()
+    operator = f.payout_operator()
     kept = variant(price="60.00", weight_kg="0.5", stock=10)
     farmer = kept.product.farmer
     refunded = variant(price="40.00", weight_kg="0.5", seller=farmer)

@@ -155,7 +155,7 @@ def test_a_payout_node_follows_the_same_rules_and_names_no_phone(gql, payouts_ev
 
 def test_status_filter_and_paid_amounts(gql, payouts_everywhere):
     p = payouts_everywhere
-    operator = f.staff_user()
+    operator = f.payout_operator()
     payouts.mark_paid(operator, p["payouts"][p["farmer_a"]], "REF-1")
     gql.login(operator)
     assert seen(gql, status="PAID") == {p["farmer_a"].name}

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from . import payout_sending
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(payout_sending.SendError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def send_payout(payout_id: int) -> str | None:
+    """Idempotent: a payout already settled is left alone, and the provider is asked with the
+    payout's idempotency key. A network error or an outage is retried, backing off up to an hour."""
+    payout = payout_sending.send(payout_id)
+    return payout.status if payout else None
+
+
+@shared_task
+def send_unsent_payouts() -> int:
+    """Enqueue a send for every payout still waiting to be sent (see `payout_sending.unsent`)."""
+    ids = payout_sending.unsent()
+    for payout_id in ids:
+        send_payout.delay(payout_id)
+    return len(ids)
