@@ -8,6 +8,7 @@ CELERY_BROKER_URL) and ELASTICSEARCH_URL switches to the real services.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -229,6 +230,14 @@ PLATFORM_FEE_PERCENT = env("PLATFORM_FEE_PERCENT", "0")
 # (time for the shopper to complain), and only once at least this much (CNY) is due.
 PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 7)
 PAYOUT_MINIMUM = env("PAYOUT_MINIMUM", "50.00")
+# The payout run (payments.tasks.run_payouts): weekly, on this day ("mon" … "sun", or 0-6 with
+# 0 = Sunday) at this hour, Asia/Shanghai time (CELERY_TIMEZONE); after the night, before banks open.
+PAYOUT_RUN_WEEKDAY = env("PAYOUT_RUN_WEEKDAY", "mon")
+PAYOUT_RUN_HOUR = env_int("PAYOUT_RUN_HOUR", 3)
+CELERY_BEAT_SCHEDULE["payouts-run"] = {
+    "task": "payments.tasks.run_payouts",
+    "schedule": crontab(minute=0, hour=PAYOUT_RUN_HOUR, day_of_week=PAYOUT_RUN_WEEKDAY),
+}
 
 LOGGING = {
     "version": 1,
