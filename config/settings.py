@@ -8,6 +8,7 @@ CELERY_BROKER_URL) and ELASTICSEARCH_URL switches to the real services.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -240,6 +241,17 @@ PAYOUT_METHODS = {
     "stripe_connect": {"BACKEND": "payments.payout_methods.stripe_connect.StripeConnect"},
     "bank_transfer": {"BACKEND": "payments.payout_methods.bank.BankTransfer"},
 }
+# The payout run (payments.tasks.run_payouts): weekly, on this day ("mon" … "sun", or 0-6 with
+# 0 = Sunday) at this hour, Asia/Shanghai time (CELERY_TIMEZONE); after the night, before banks open.
+PAYOUT_RUN_WEEKDAY = env("PAYOUT_RUN_WEEKDAY", "mon")
+PAYOUT_RUN_HOUR = env_int("PAYOUT_RUN_HOUR", 3)
+CELERY_BEAT_SCHEDULE["payouts-run"] = {
+    "task": "payments.tasks.run_payouts",
+    "schedule": crontab(minute=0, hour=PAYOUT_RUN_HOUR, day_of_week=PAYOUT_RUN_WEEKDAY),
+}
+# Payouts a method sends itself (Stripe Connect) whose send was lost (broker down at commit, a
+# worker killed): sent again, with the same idempotency key.
+CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
 
 LOGGING = {
     "version": 1,

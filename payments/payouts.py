@@ -33,7 +33,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ from core.money import FEN
 
 from . import ledger, payout_methods
 from . import ledger_text as text
-from .models import Account, Entry, Payout, PayoutDestination, PayoutStatus, RefundStatus
+from .models import Account, Entry, Payout, PayoutDestination, PayoutStatus, Refund, RefundStatus
 from .permissions import may_record_payouts
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ class Due:
 
     account: Account
     amount: Decimal
-    entry_ids: tuple[int, ...]
+    # Read under the seller's lock by `pay_out`; empty on a candidate of the grouped read.
+    entry_ids: tuple[int, ...] = ()
 
     @property
     def seller(self):
@@ -77,30 +78,42 @@ def minimum() -> Decimal:
     return Decimal(str(settings.PAYOUT_MINIMUM)).quantize(FEN)
 
 
+def _minimum_fen() -> int:
+    """The minimum in whole fen, and never less than one: a payout is of some money."""
+    return max(int(minimum() * 100), 1)
+
+
 def _payable_accounts():
     return Account.objects.filter(Q(farmer__isnull=False) | Q(cooperative__isnull=False))
 
 
-def _eligible_entries(account: Account, cutoff: datetime):
-    """The account's unpaid entries booked for orders whose parcel from this seller was delivered
-    by `cutoff`, and that have no refund pending. One parcel per seller and order (a unique
-    constraint in shop), so the join adds no duplicate rows."""
-    seller = (
-        {"fulfilments__farmer": account.farmer_id}
-        if account.farmer_id
-        else {"fulfilments__cooperative": account.cooperative_id}
+def _eligible() -> Q:
+    """Which unpaid entries on a payable may be paid out: booked for an order whose parcel from
+    that account's seller was delivered by `cutoff` (a `cutoff` alias the caller annotates), and
+    with no refund pending. One condition for the grouped read of candidates and for the seller's
+    own re-read under the lock, so the two cannot drift apart. One parcel per seller and order (a
+    unique constraint in shop), so the join adds no duplicate rows."""
+    parcel = "transaction__order__fulfilments__"
+    own_parcel = Q(**{f"{parcel}farmer": F("account__farmer")}) | Q(
+        **{f"{parcel}cooperative": F("account__cooperative")}
     )
-    delivered = {
-        f"transaction__order__{lookup}": value
-        for lookup, value in {
-            **seller,
-            "fulfilments__status": DELIVERED,
-            "fulfilments__delivered_at__lte": cutoff,
-        }.items()
-    }
+    refund_pending = Exists(
+        Refund.objects.filter(status=RefundStatus.PENDING, payment__order=OuterRef("transaction__order"))
+    )
     return (
-        Entry.objects.filter(account=account, payout__isnull=True, transaction__order__isnull=False, **delivered)
-        .exclude(transaction__order__payment__refunds__status=RefundStatus.PENDING)
+        Q(payout__isnull=True, transaction__order__isnull=False)
+        & Q(**{f"{parcel}status": DELIVERED, f"{parcel}delivered_at__lte": F("cutoff")})
+        & own_parcel
+        & ~refund_pending
+    )
+
+
+def _eligible_entries(account: Account, cutoff: datetime):
+    """The account's entries that may be paid out now (see `_eligible`)."""
+    return (
+        Entry.objects.filter(account=account)
+        .alias(cutoff=Value(cutoff, output_field=DateTimeField()))
+        .filter(_eligible())
         .order_by("pk")
     )
 
@@ -109,18 +122,31 @@ def _due(account: Account, cutoff: datetime) -> Due | None:
     rows = list(_eligible_entries(account, cutoff).values_list("pk", "amount"))
     # Entries on a payable are credits (negative): the seller is owed their negation.
     amount = -sum((amount for _pk, amount in rows), Decimal("0"))
-    if not rows or amount < minimum():
+    if amount <= 0 or amount < minimum():
         return None
     return Due(account=account, amount=amount, entry_ids=tuple(pk for pk, _amount in rows))
 
 
 def due_payouts(now: datetime | None = None) -> list[Due]:
-    """What a run would pay now, seller by seller (read only: the dry run)."""
+    """What a run would pay now, seller by seller (read only: the dry run), in two queries however
+    many sellers: one grouped sum of the eligible entries per payable account, filtered by the
+    minimum in SQL (in whole fen: SQLite adds decimals as floats), then the accounts themselves.
+
+    A candidate's `entry_ids` are left empty: `pay_out` re-reads the seller's entries under the
+    lock, so money booked or refunded between this read and the payout is counted right."""
     cutoff = hold_cutoff(now)
-    accounts = (
-        _payable_accounts().filter(entries__payout__isnull=True).distinct().select_related("farmer", "cooperative")
+    grouped = (
+        Entry.objects.alias(cutoff=Value(cutoff, output_field=DateTimeField()))
+        .filter(_eligible())
+        .values("account")
+        .annotate(fen=ledger.fen_sum("amount"))
+        .filter(fen__lte=-_minimum_fen())
+        .order_by("account")
+        .values_list("account", "fen")
     )
-    return [due for account in accounts if (due := _due(account, cutoff)) is not None]
+    owed = dict(grouped)
+    accounts = _payable_accounts().select_related("farmer", "cooperative").in_bulk(list(owed))
+    return [Due(account=accounts[pk], amount=-ledger.from_fen(fen)) for pk, fen in owed.items()]
 
 
 def due_to(seller, now: datetime | None = None) -> Decimal:

@@ -1,6 +1,16 @@
+"""Payouts' tasks. Thin, and safe to repeat: a run pays only money no payout has settled yet,
+and a send asks the provider with the payout's idempotency key, so a retried, redelivered or
+doubled task pays nobody twice."""
+
 from celery import shared_task
 
-from . import payout_sending
+from . import payout_sending, payouts
+
+
+@shared_task(acks_late=True)
+def run_payouts() -> int:
+    """One payout run (weekly, settings.CELERY_BEAT_SCHEDULE); returns how many payouts it made."""
+    return len(payouts.run())
 
 
 @shared_task(

@@ -158,6 +158,72 @@ def test_a_cooperative_is_paid_for_its_parcels(settings):
     assert ledger.owed_to(coop) == 0
 
 
+# --- What is due, read in one grouped query -------------------------------------------------------
+
+
+def sellers_with_money_due(count):
+    """`count` orders of two farmers each, paid and delivered past the hold: 2 × count sellers."""
+    sellers = []
+    for _ in range(count):
+        order, farmer_a, farmer_b, _va, _vb = two_farmer_order()
+        paid_and_delivered(order)
+        sellers += [farmer_a, farmer_b]
+    return sellers
+
+
+@pytest.mark.parametrize("orders", [1, 8])
+def test_what_is_due_is_read_in_the_same_queries_however_many_sellers(settings, orders, django_assert_num_queries):
+    """The grouped sum and the accounts: two queries, for 2 sellers as for 16 (no query per seller)."""
+    settings.PAYOUT_MINIMUM = "10.00"
+    sellers = sellers_with_money_due(orders)
+
+    with django_assert_num_queries(2):
+        due = payouts.due_payouts()
+        amounts = {d.account.farmer_id: d.amount for d in due}
+        [d.seller for d in due]  # the sellers come with the accounts
+
+    assert amounts == {s.pk: A_OWED if i % 2 == 0 else B_OWED for i, s in enumerate(sellers)}
+
+
+def test_the_grouped_read_agrees_with_each_sellers_own_read(settings, monkeypatch):
+    """Fees, a refunded line, a refund pending, a cooperative, an undelivered order, one seller
+    under the minimum: the grouped sums are exactly what each seller's re-read under the lock finds."""
+    settings.PLATFORM_FEE_PERCENT = "3"
+    settings.PAYOUT_MINIMUM = "30.00"
+    a1, _b1, a2, _b2 = sellers_with_money_due(2)  # farmer B's 20.50 less the fee is under the minimum
+    kept = variant(price="60.00", weight_kg="0.5")
+    refunded = variant(price="40.00", weight_kg="0.5", seller=kept.product.farmer)
+    order = paid_and_delivered(place_order([(kept, 1), (refunded, 1)]))
+    shopper_payments.refund_payment(f.staff_user(), order.payment, lines=[order.lines.get(variant=refunded)])
+    coop = f.cooperative(manager=f.user())
+    paid_and_delivered_coop = place_order([(variant(price="45.00", weight_kg="0.5", seller=coop), 2)])
+    shopper_payments.confirm_offline_payment(f.staff_user(), paid_and_delivered_coop.payment)
+    Fulfilment.objects.filter(order=paid_and_delivered_coop).update(
+        status="delivered", delivered_at=timezone.now() - timedelta(days=9)
+    )
+    held = paid_and_delivered(place_order([(variant(price="99.00", weight_kg="0.5"), 1)]))
+    monkeypatch.setattr(OfflineGateway, "refund", lambda self, refund: RefundOutcome(RefundStatus.PENDING))
+    shopper_payments.refund_payment(f.staff_user(), held.payment, lines=[held.lines.get()])
+    shopper_payments.confirm_offline_payment(f.staff_user(), place_order([(variant(price="70.00"), 1)]).payment)
+
+    cutoff = payouts.hold_cutoff()
+    grouped = {d.account: d.amount for d in payouts.due_payouts()}
+    one_by_one = {
+        account: due.amount
+        for account in ledger.Account.objects.filter(kind="liability")
+        if (due := payouts._due(account, cutoff)) is not None
+    }
+
+    assert grouped == one_by_one
+    fee_a = Decimal("2.39")  # 3 % of 79.80, to the fen
+    assert grouped == {
+        ledger.payable_account(a1): A_OWED - fee_a,
+        ledger.payable_account(a2): A_OWED - fee_a,
+        ledger.payable_account(kept.product.farmer): Decimal("60.00") + Decimal("8.00") - Decimal("1.80"),
+        ledger.payable_account(coop): Decimal("90.00") + Decimal("8.00") - Decimal("2.70"),
+    }
+
+
 # --- Once, and all or nothing ---------------------------------------------------------------------
 
 
