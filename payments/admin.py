@@ -6,7 +6,7 @@ from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import ledger, shopper_payments
 from .models import Account, Entry, LedgerTransaction, Payment, Payout, PayoutDestination, Refund, WebhookEvent
-from .payout_admin import PayoutAdmin, PayoutDestinationAdmin
+from .payout_admin import PayoutAdmin, PayoutDestinationAdmin, seller_village
 
 
 class RefundInline(ReadOnlyInline):
@@ -69,7 +69,10 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["code", "name_shown", "kind", "balance"]
+    """A seller's payable names the seller and their village, not only a number."""
+
+    list_display = ["code", "name_shown", "seller_name", "village", "kind", "balance"]
+    list_select_related = ["farmer__village__county", "cooperative__village__county"]
     list_filter = ["kind"]
     search_fields = ["code", "name", "farmer__name", "cooperative__name"]
     fields = ["code", "name_shown", "kind", "farmer", "cooperative", "balance"]
@@ -81,6 +84,15 @@ class AccountAdmin(ReadOnlyAdmin):
     @admin.display(description=_("name"))
     def name_shown(self, obj):
         return str(obj)
+
+    @admin.display(description=_("seller"))
+    def seller_name(self, obj):
+        seller = obj.farmer or obj.cooperative
+        return seller.name if seller else "—"
+
+    @admin.display(description=_("village"))
+    def village(self, obj):
+        return seller_village(obj.farmer or obj.cooperative)
 
     @admin.display(description=_("balance (debit +, credit −)"))
     def balance(self, obj):

@@ -18,7 +18,10 @@ from .payout_forms import BankFileForm, PayoutReasonForm, PayoutReferenceForm
 from .permissions import may_record_payouts
 
 
-def _seller_village(seller):
+def seller_village(seller) -> str:
+    """County · village of a farmer or cooperative, for the admin's lists ("—" for none)."""
+    if seller is None:
+        return "—"
     village = seller.village
     return f"{village.county.name} · {village.name}"
 
@@ -44,7 +47,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("village"))
     def village(self, obj):
-        return _seller_village(obj.seller)
+        return seller_village(obj.seller)
 
     # --- Recording -----------------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class PayoutDestinationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("village"))
     def village(self, obj):
-        return _seller_village(obj.seller)
+        return seller_village(obj.seller)
 
     @admin.display(description=_("bank account"))
     def bank_account_shown(self, obj):

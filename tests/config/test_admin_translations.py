@@ -261,6 +261,8 @@ def test_ledger_memos_and_account_names_are_shown_in_the_operators_language(clie
     for chinese in ("货到付款或银行转账收款", "平台服务费收入", "应付农户", "推广点击收入", "的推广预算"):
         assert chinese in names
     assert not re.search(r"Cash|Payable|Platform|Promotion", names)
+    seller = order.fulfilments.first().seller  # a payable names whom it is owed to, and where
+    assert seller.name in names and f"{seller.village.county.name} · {seller.village.name}" in names
     cash = Account.objects.get(code="asset:cash:offline")
     assert "货到付款或银行转账收款" in visible_text(
         client.get(reverse("admin:payments_account_change", args=[cash.pk]))
