@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000, help="order lines to seed")
     parser.add_argument("--villages", type=int, default=500, help="villages to seed")
     parser.add_argument("--samples", type=int, default=50, help="village-months to time")
+    parser.add_argument("--rebuild", action="store_true", help="time the roll-up's full build again (with --reuse)")
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "")
@@ -100,7 +101,7 @@ def main() -> None:
     last_year = Period.year(today.year - 1)
 
     print("roll-up:")
-    if must_seed or not VillageDay.objects.exists():
+    if must_seed or args.rebuild or not VillageDay.objects.exists():
         show("full build (every day, every village)", timed(lambda: rollup.refresh(full=True), 1))
     show("refresh with nothing new (each page read)", timed(rollup.refresh_if_stale, 20))
     print(f"  {VillageDay.objects.count():,} village-day rows")
