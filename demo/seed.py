@@ -733,10 +733,11 @@ def _delete_demo_orders(villages) -> None:
     transactions = LedgerTransaction.objects.filter(order__in=orders)
     Entry.objects.filter(transaction__in=transactions).delete()
     transactions.delete()
-    # Payouts to demo sellers, with their bookings (payout:<id>, payout-paid:<id>, payout-failed:<id>).
+    # Payouts to demo sellers, with their bookings (payout:, payout-paid:, payout-failed:, payout-returned:).
     payouts = Payout.objects.filter(Q(farmer__village__in=villages) | Q(cooperative__village__in=villages))
     payout_ids = list(payouts.values_list("pk", flat=True))
-    keys = [f"{kind}:{pk}" for pk in payout_ids for kind in ("payout", "payout-paid", "payout-failed")]
+    kinds = ("payout", "payout-paid", "payout-failed", "payout-returned")
+    keys = [f"{kind}:{pk}" for pk in payout_ids for kind in kinds]
     transactions = LedgerTransaction.objects.filter(key__in=keys)
     Entry.objects.filter(transaction__in=transactions).delete()
     transactions.delete()
