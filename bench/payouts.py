@@ -28,12 +28,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sellers", type=int, default=100_000, help="sellers with an order each (default 100000)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's database afterwards")
+    parser.add_argument(
+        "--pay",
+        type=int,
+        default=None,
+        help="pay only the first N sellers due (one seller per transaction, as run() does) and extrapolate",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as media:
         server = set_up_django_on_fresh_database(BENCH_DB, media)
         try:
-            measure(args.sellers)
+            measure(args.sellers, args.pay)
         finally:
             from django.db import connections
 
@@ -42,7 +48,7 @@ def main():
                 drop_database(server, BENCH_DB)
 
 
-def measure(sellers: int) -> None:
+def measure(sellers: int, pay: int | None = None) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -71,6 +77,20 @@ def measure(sellers: int) -> None:
     due_seconds = time.perf_counter() - started
     assert {d.account.pk: d.amount for d in due} == expected, "due_payouts disagrees with the seeded amounts"
     print(f"  due_payouts(): {len(due)} sellers in {due_seconds:.2f} s, {len(queries)} SQL queries")
+
+    if pay is not None and pay < len(due):
+        cutoff = payouts.hold_cutoff()
+        started = time.perf_counter()
+        made = [payouts.pay_out(d.account, cutoff) for d in due[:pay]]
+        seconds = time.perf_counter() - started
+        assert {p.account_id: p.amount for p in made} == {d.account.pk: expected[d.account.pk] for d in due[:pay]}
+        assert list(ledger.unbalanced_transactions()) == []
+        all_minutes = seconds / pay * len(due) / 60
+        print(
+            f"  pay_out() for the first {pay} of {len(due)} sellers due: {seconds:.1f} s "
+            f"({1000 * seconds / pay:.2f} ms each); all {len(due)} at that rate: {all_minutes:.0f} min"
+        )
+        return
 
     started = time.perf_counter()
     made = payouts.run()
