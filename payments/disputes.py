@@ -73,7 +73,7 @@ def close_dispute(actor, dispute: Dispute, outcome: str) -> Dispute:
         if dispute.status != DisputeStatus.OPEN:
             if dispute.status == outcome:
                 return dispute
-            raise field_error("outcome", _("This dispute is already closed the other way."), "already_closed")
+            raise field_error(None, _("This dispute is already closed the other way."), "already_closed")
         dispute.status = outcome
         dispute.closed_at = timezone.now()
         dispute.closed_by = actor
