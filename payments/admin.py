@@ -43,6 +43,15 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ["payment__order__email", "stripe_refund", "reason"]
 
 
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """Opened and closed through `payments.disputes` (Stripe's webhook); read here."""
+
+    list_display = ["__str__", "payment", "status", "provider_id", "opened_at", "closed_at"]
+    list_filter = ["status"]
+    search_fields = ["payment__order__email", "payment__stripe_payment_intent", "provider_id", "reason"]
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "outcome", "received_at"]

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DisputeStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    OPEN = "open", pgettext_lazy("dispute status", "Open")
+    WON = "won", pgettext_lazy("dispute status", "Won")
+    LOST = "lost", pgettext_lazy("dispute status", "Lost")
 
 
 class Dispute(models.Model):
