@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from . import ledger, shopper_payments
-from .models import Account, Entry, LedgerTransaction, Payment, Payout, PayoutDestination, Refund, WebhookEvent
+from .models import Account, Dispute, Entry, LedgerTransaction, Payment, Payout, PayoutDestination, Refund, WebhookEvent
 from .payout_admin import PayoutAdmin, PayoutDestinationAdmin, seller_village
 
 
@@ -14,12 +14,17 @@ class RefundInline(ReadOnlyInline):
     fields = ["amount", "status", "includes_shipping", "reason", "created_by", "created_at"]
 
 
+class DisputeInline(ReadOnlyInline):
+    model = Dispute
+    fields = ["amount", "status", "reason", "provider_id", "opened_by", "opened_at", "closed_by", "closed_at"]
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "gateway", "status", "amount", "refunded_amount", "succeeded_at"]
     list_filter = ["gateway", "status"]
     search_fields = ["order__id", "order__email", "stripe_payment_intent", "reference"]
-    inlines = [RefundInline]
+    inlines = [RefundInline, DisputeInline]
     actions = ["refund_in_full"]
 
     @admin.action(description=_("Refund in full"))
@@ -36,6 +41,15 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "payment", "status", "includes_shipping", "created_at"]
     list_filter = ["status", "includes_shipping"]
     search_fields = ["payment__order__email", "stripe_refund", "reason"]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """Opened and closed through `payments.disputes` (Stripe's webhook); read here."""
+
+    list_display = ["__str__", "payment", "status", "provider_id", "opened_at", "closed_at"]
+    list_filter = ["status"]
+    search_fields = ["payment__order__email", "payment__stripe_payment_intent", "provider_id", "reason"]
 
 
 @admin.register(WebhookEvent)

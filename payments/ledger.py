@@ -145,26 +145,51 @@ def book_payment(payment) -> None:
     post(f"fee:{payment.pk}", text.stored(text.PLATFORM_FEE, order=order.number), entries, order=order)
 
 
+def _taking_back(order, lines, includes_shipping: bool) -> tuple[list, list]:
+    """What giving a shopper back these lines (and the shipping) takes from the sellers: each
+    seller's payable is debited for their goods and their parcel's shipping, less the fee they had
+    been charged on those goods, which the platform gives back. Returns the payables' entries for
+    the goods and shipping, and the fee's return (empty when no fee was charged); the cash going
+    out is the sum of the former."""
+    fulfilments = list(order.fulfilments.select_related("farmer", "cooperative"))
+    payables = _seller_accounts(fulfilments)
+    goods = [(payables[line.fulfilment_id], line.total) for line in lines]
+    if includes_shipping:
+        goods += [(payables[fulfilment.pk], fulfilment.shipping_price) for fulfilment in fulfilments]
+    fee_back = sum((line.platform_fee for line in lines), Decimal("0"))
+    fees = []
+    if fee_back > 0:
+        fees = [(fee_account(), fee_back)]
+        fees += [(payables[line.fulfilment_id], -line.platform_fee) for line in lines]
+    return goods, fees
+
+
 def book_refund(refund) -> None:
     """Money back to the shopper: the refunded lines' value (less their fee, which the platform
     gives back) comes off each seller's payable; a full refund also takes back the shipping."""
     payment = refund.payment
     order = payment.order
-    lines = list(refund.lines.all())
-    fulfilments = list(order.fulfilments.select_related("farmer", "cooperative"))
-    payables = _seller_accounts(fulfilments)
-    entries = [(cash_account(payment.gateway), -refund.amount)]
-    entries += [(payables[line.fulfilment_id], line.total) for line in lines]
-    if refund.includes_shipping:
-        entries += [(payables[fulfilment.pk], fulfilment.shipping_price) for fulfilment in fulfilments]
+    goods, fees = _taking_back(order, list(refund.lines.all()), refund.includes_shipping)
     memo = text.stored(text.REFUND, refund=refund.pk, order=order.number)
-    post(f"refund:{refund.pk}", memo, entries, order=order)
-    fee_back = sum((line.platform_fee for line in lines), Decimal("0"))
-    if fee_back > 0:
-        entries = [(fee_account(), fee_back)]
-        entries += [(payables[line.fulfilment_id], -line.platform_fee) for line in lines]
-        memo = text.stored(text.FEE_RETURNED, refund=refund.pk)
-        post(f"fee-refund:{refund.pk}", memo, entries, order=order)
+    post(f"refund:{refund.pk}", memo, [(cash_account(payment.gateway), -refund.amount), *goods], order=order)
+    if fees:
+        post(f"fee-refund:{refund.pk}", text.stored(text.FEE_RETURNED, refund=refund.pk), fees, order=order)
+
+
+def book_dispute_lost(dispute, lines, includes_shipping: bool) -> Decimal:
+    """A lost dispute: the card network took the money back from us. Booked as a full refund of
+    what was left of the payment (`lines`, and the shipping if not refunded yet), in one
+    transaction: cash out, each seller's payable debited for their part less the fee they had
+    been charged, the fee given back. Returns the cash taken back (zero: nothing was left)."""
+    payment = dispute.payment
+    order = payment.order
+    goods, fees = _taking_back(order, lines, includes_shipping)
+    taken = sum((amount for _account, amount in goods), Decimal("0"))
+    if taken > 0:
+        memo = text.stored(text.DISPUTE_LOST, dispute=dispute.pk, order=order.number)
+        entries = [(cash_account(payment.gateway), -taken), *goods, *fees]
+        post(f"dispute-lost:{dispute.pk}", memo, entries, order=order)
+    return taken
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ ORDER_PAID = gettext_noop("Order %(order)s paid")
 PLATFORM_FEE = gettext_noop("Platform fee on order %(order)s")
 REFUND = gettext_noop("Refund %(refund)s on order %(order)s")
 FEE_RETURNED = gettext_noop("Fee returned with refund %(refund)s")
+DISPUTE_LOST = gettext_noop("Dispute %(dispute)s lost on order %(order)s")
 PROMOTION_CLICK = gettext_noop("Click %(click)s on campaign %(campaign)s")
 PAYOUT_SENT = gettext_noop("Payout %(payout)s sent")
 PAYOUT_PAID = gettext_noop("Payout %(payout)s paid")
@@ -42,6 +43,7 @@ TEMPLATES = (
     PLATFORM_FEE,
     REFUND,
     FEE_RETURNED,
+    DISPUTE_LOST,
     PROMOTION_CLICK,
     PAYOUT_SENT,
     PAYOUT_PAID,

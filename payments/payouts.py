@@ -1,11 +1,11 @@
 """Payouts: what the platform owes each seller, paid out once it is safe to.
 
 A seller (a farmer, or a cooperative on behalf of its members) is paid for an order's money once
-their parcel of it was delivered more than PAYOUT_HOLD_DAYS ago and no refund of the order is
-still pending, and only when that money adds up to PAYOUT_MINIMUM or more. "That money" is read
-from the ledger, not recomputed: the entries on the seller's payable account booked for such
-orders (goods and shipping, less the fee, less refunds), so a refunded line, or a refund after an
-earlier payout, is netted exactly as it was booked.
+their parcel of it was delivered more than PAYOUT_HOLD_DAYS ago, no refund of the order is still
+pending and no dispute of its payment is open, and only when that money adds up to PAYOUT_MINIMUM
+or more. "That money" is read from the ledger, not recomputed: the entries on the seller's payable
+account booked for such orders (goods and shipping, less the fee, less refunds and lost disputes),
+so a refunded line, or a refund after an earlier payout, is netted exactly as it was booked.
 
 Each entry paid points at its payout (`Entry.payout`), so the same money is never paid twice. Each
 seller is paid in one transaction under a lock of their payable account: a run repeated, or two
@@ -42,7 +42,17 @@ from core.money import FEN
 
 from . import ledger, payout_methods
 from . import ledger_text as text
-from .models import Account, Entry, Payout, PayoutDestination, PayoutStatus, Refund, RefundStatus
+from .models import (
+    Account,
+    Dispute,
+    DisputeStatus,
+    Entry,
+    Payout,
+    PayoutDestination,
+    PayoutStatus,
+    Refund,
+    RefundStatus,
+)
 from .permissions import may_record_payouts
 
 logger = logging.getLogger(__name__)
@@ -89,10 +99,11 @@ def _payable_accounts():
 
 def _eligible() -> Q:
     """Which unpaid entries on a payable may be paid out: booked for an order whose parcel from
-    that account's seller was delivered by `cutoff` (a `cutoff` alias the caller annotates), and
-    with no refund pending. One condition for the grouped read of candidates and for the seller's
-    own re-read under the lock, so the two cannot drift apart. One parcel per seller and order (a
-    unique constraint in shop), so the join adds no duplicate rows."""
+    that account's seller was delivered by `cutoff` (a `cutoff` alias the caller annotates), with
+    no refund pending and no dispute of its payment open (`payments.disputes`). One condition for
+    the grouped read of candidates and for the seller's own re-read under the lock, so the two
+    cannot drift apart. One parcel per seller and order (a unique constraint in shop), so the join
+    adds no duplicate rows."""
     parcel = "transaction__order__fulfilments__"
     own_parcel = Q(**{f"{parcel}farmer": F("account__farmer")}) | Q(
         **{f"{parcel}cooperative": F("account__cooperative")}
@@ -100,11 +111,13 @@ def _eligible() -> Q:
     refund_pending = Exists(
         Refund.objects.filter(status=RefundStatus.PENDING, payment__order=OuterRef("transaction__order"))
     )
+    disputed = Exists(Dispute.objects.filter(status=DisputeStatus.OPEN, payment__order=OuterRef("transaction__order")))
     return (
         Q(payout__isnull=True, transaction__order__isnull=False)
         & Q(**{f"{parcel}status": DELIVERED, f"{parcel}delivered_at__lte": F("cutoff")})
         & own_parcel
         & ~refund_pending
+        & ~disputed
     )
 
 

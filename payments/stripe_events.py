@@ -12,13 +12,14 @@ which PostgreSQL cannot store, counts as missing too, and is replaced in the sto
 import logging
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.money import to_fen
 
-from . import shopper_payments
+from . import disputes, ledger, shopper_payments
 from .gateways.stripe import REFUND_STATUSES
-from .models import Payment, Refund, WebhookEvent
+from .models import Dispute, DisputeStatus, Payment, Refund, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,49 @@ def _refund_changed(refund: dict) -> str:
     )
 
 
+def _open_dispute(dispute: dict) -> tuple[Dispute | None, str]:
+    """The dispute recorded for this Stripe dispute, recorded now if it was not (a `closed` event
+    can be the first we see). Found by its id, else its payment by the charge's PaymentIntent."""
+    dispute_id = _text(dispute, "id")
+    if not dispute_id:
+        return None, "unknown dispute"
+    known = Dispute.objects.filter(provider_id=dispute_id).first()
+    if known is not None:
+        return known, "dispute already recorded"
+    intent = _text(dispute, "payment_intent")
+    payment = Payment.objects.filter(stripe_payment_intent=intent).first() if intent else None
+    if payment is None:
+        return None, "unknown payment"
+    fen = dispute.get("amount")
+    amount = ledger.from_fen(fen) if isinstance(fen, int) and not isinstance(fen, bool) and fen > 0 else None
+    try:
+        found = disputes.open_dispute(None, payment, _text(dispute, "reason"), amount, provider_id=dispute_id)
+    except ValidationError as error:
+        logger.error("Stripe dispute %s on payment %s not recorded: %s", dispute_id, payment.pk, error.messages)
+        return None, "dispute refused"
+    return found, "dispute opened"
+
+
+def _dispute_created(dispute: dict) -> str:
+    return _open_dispute(dispute)[1]
+
+
+def _dispute_closed(dispute: dict) -> str:
+    """Stripe's `lost` is lost; `won`, and a warning (an inquiry) closed without a chargeback, leave
+    the money with us: won."""
+    found, outcome = _open_dispute(dispute)
+    if found is None:
+        return outcome
+    result = DisputeStatus.LOST if _text(dispute, "status") == "lost" else DisputeStatus.WON
+    if found.status != DisputeStatus.OPEN:
+        return "no change"
+    try:
+        disputes.close_dispute(None, found, result)
+    except ValidationError:
+        return "no change"
+    return f"dispute {result}"
+
+
 HANDLERS = {
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
@@ -149,6 +193,8 @@ HANDLERS = {
     "refund.updated": _refund_changed,
     "refund.failed": _refund_changed,
     "charge.refund.updated": _refund_changed,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 

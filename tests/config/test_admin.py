@@ -26,6 +26,7 @@ READ_ONLY = {
     "shop.Fulfilment",
     "payments.Payment",
     "payments.Refund",
+    "payments.Dispute",
     "payments.WebhookEvent",
     "payments.LedgerTransaction",
     "payments.Account",

@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 
 from farmers.baselines import update_baseline
-from payments import ledger_text, payouts, shopper_payments
+from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion.shares import record_visit, share_link_for
 from shop.checkout import complete_checkout
@@ -103,7 +103,7 @@ def test_every_app_model_field_and_column_name_has_a_chinese_translation():
 
 def test_every_ledger_text_is_translated_and_keeps_its_values():
     values = {"order": "00000042", "refund": "7", "click": "99", "campaign": "3", "gateway": "offline"}
-    values |= {"farmer": "12", "cooperative": "5", "sponsor": "8", "payout": "4"}
+    values |= {"farmer": "12", "cooperative": "5", "sponsor": "8", "payout": "4", "dispute": "6"}
     for template in ledger_text.TEMPLATES:
         names = ledger_text.PLACEHOLDER.findall(template)
         text = ledger_text.stored(template, **{name: values[name] for name in names})
@@ -201,6 +201,7 @@ def books(settings):
     settings.PAYOUT_HOLD_DAYS = 0
     settings.PAYOUT_MINIMUM = "1.00"
     payouts.run()
+    disputes.open_dispute(operator, payment, "买家说少了一箱")
     PayoutDestination.objects.create(
         farmer=goods.product.farmer, bank_name="农业银行", bank_account_number="6228480000001234"
     )
