@@ -31,8 +31,15 @@ OPEN = (PaymentStatus.PENDING, PaymentStatus.FAILED)
 
 
 def create_payment(order) -> Payment:
+    """The order's payment. Its merchant reference (the number WeChat Pay and Alipay know it by) is
+    the checkout's UUID: 32 characters, as WeChat allows, and unique across every database that
+    shares one merchant account (staging, a restored backup), so a notify never finds a stranger."""
     return Payment.objects.create(
-        order=order, gateway=order.payment_method, amount=order.total, currency=order.currency
+        order=order,
+        gateway=order.payment_method,
+        amount=order.total,
+        currency=order.currency,
+        merchant_reference=order.checkout_id.hex,
     )
 
 
@@ -46,6 +53,26 @@ def start_payment(payment: Payment) -> Payment:
     Payment.objects.filter(pk=payment.pk, stripe_payment_intent__isnull=True).update(**fields)
     payment.refresh_from_db()
     return payment
+
+
+def payment_step(payment: Payment, device: gateways.Device) -> gateways.PaymentStep | None:
+    """What the shopper does now to pay an open payment from this device. The first time a channel
+    is asked for (a QR code on a computer, the phone page, inside WeChat), the payment is opened at
+    the provider for it, outside any transaction, and what the page needs is kept. Raises
+    `GatewayError` when the provider does not answer."""
+    if payment.status not in OPEN:
+        return None
+    gateway = gateways.get(payment.gateway)
+    channel = gateway.channel(device)
+    if channel and channel not in payment.shopper_data:
+        data = gateway.open(payment, device)
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if channel not in locked.shopper_data:
+                locked.shopper_data = {**locked.shopper_data, channel: data}
+                locked.save(update_fields=["shopper_data"])
+        payment.refresh_from_db()
+    return gateway.shopper_step(payment, device)
 
 
 def client_secret(payment: Payment) -> str | None:

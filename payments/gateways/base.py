@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 class GatewayError(Exception):
@@ -14,6 +15,41 @@ class PaymentStep:
 
     kind: str
     data: dict
+
+
+@dataclass(frozen=True)
+class Device:
+    """Where the shopper is paying from, as far as a gateway needs it to pick its channel: WeChat
+    Pay pays by QR code on a computer ("native"), in a phone's browser ("h5") and inside WeChat
+    ("jsapi", which needs the shopper's openid); Alipay by its page on a computer or a phone."""
+
+    user_agent: str = ""
+    client_ip: str = ""
+    # The shopper's WeChat openid for our official account, once WeChat told us (JSAPI needs it).
+    openid: str = ""
+    # Where the provider sends the shopper back after paying (the order page).
+    return_url: str = ""
+
+    @property
+    def in_wechat(self) -> bool:
+        return "MicroMessenger" in self.user_agent
+
+    @property
+    def on_phone(self) -> bool:
+        return any(mark in self.user_agent for mark in ("Mobile", "Android", "iPhone", "iPad"))
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """What the provider says of a payment when asked (its notify never came): "paid" (with the
+    amount, currency and the provider's number), "pending" (the shopper has not paid yet),
+    "closed" (it can no longer be paid)."""
+
+    status: str
+    amount: Decimal | None = None
+    currency: str = ""
+    provider_reference: str = ""
+    fee: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -51,12 +87,33 @@ class Gateway:
         """Open the payment with the gateway; return the Payment fields to store."""
         return {}
 
-    def shopper_step(self, payment) -> PaymentStep | None:
+    def channel(self, device: Device) -> str:
+        """The way this shopper pays on this device ("native", "h5", "jsapi", "page", "wap"); ""
+        for gateways that pay one way everywhere."""
+        return ""
+
+    def open(self, payment, device: Device) -> dict:
+        """Open the payment at the provider for the device's channel, and return what the shopper's
+        page needs (stored in `payment.shopper_data[channel]`, so each channel is opened once).
+        Called outside transactions; safe to repeat (the provider keys it by merchant_reference)."""
+        return {}
+
+    def shopper_step(self, payment, device: Device | None = None) -> PaymentStep | None:
         """What the shopper must do now to pay an open payment; None when nothing is asked of them."""
+        return None
+
+    def query(self, payment) -> RemoteState | None:
+        """Ask the provider how the payment stands, for a notify that never came. None: this
+        gateway is not asked (Stripe retries its webhooks for days; offline has no provider)."""
+        return None
+
+    def query_refund(self, refund) -> RefundOutcome | None:
+        """Ask the provider how a pending refund stands; None when this gateway is not asked."""
         return None
 
     def refund(self, refund) -> RefundOutcome:
         raise NotImplementedError
 
     def cancel(self, payment) -> None:
+        """Close the open payment at the provider, so it can no longer be paid."""
         raise NotImplementedError

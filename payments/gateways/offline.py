@@ -13,7 +13,7 @@ class OfflineGateway(Gateway):
     confirmed_by_hand = True
     ships_before_payment = True
 
-    def shopper_step(self, payment) -> PaymentStep:
+    def shopper_step(self, payment, device=None) -> PaymentStep:
         """Pay the courier, or transfer to the operator's account quoting the order number, by
         which the operator finds the order when confirming (`confirm_offline_payment`)."""
         return PaymentStep(

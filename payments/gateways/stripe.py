@@ -74,7 +74,7 @@ class StripeGateway(Gateway):
             raise GatewayError(str(error)) from error
         return {"stripe_payment_intent": intent.id, "client_secret": intent.client_secret}
 
-    def shopper_step(self, payment) -> PaymentStep | None:
+    def shopper_step(self, payment, device=None) -> PaymentStep | None:
         if not payment.client_secret:
             return None
         return PaymentStep(

@@ -38,6 +38,21 @@ class Payment(models.Model):
         _("Stripe PaymentIntent"), max_length=255, unique=True, null=True, blank=True, editable=False
     )
     client_secret = models.CharField(_("client secret"), max_length=255, blank=True, editable=False)
+    # WeChat Pay and Alipay: our number for the payment at the provider (their out_trade_no), and
+    # theirs (WeChat's transaction_id, Alipay's trade_no) once they have one.
+    merchant_reference = models.CharField(
+        _("our payment number at the provider"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    provider_reference = models.CharField(
+        _("provider's payment number"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    # What the shopper's page needs to pay, by channel ("native": the QR code's content, "h5": the
+    # link, "jsapi": the prepay id, "page"/"wap": Alipay's address): opened once per channel.
+    shopper_data = models.JSONField(_("payment page data"), default=dict, blank=True, editable=False)
+    # The provider's fee on this payment, once known (a notify or a settlement file); booked once.
+    provider_fee = models.DecimalField(
+        _("provider's fee"), max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
     failure_message = models.CharField(_("why it failed"), max_length=255, blank=True)
     reference = models.CharField(
         _("reference"), max_length=80, blank=True, help_text=_("Bank transfer reference or receipt number.")
@@ -96,6 +111,12 @@ class Refund(models.Model):
     stripe_refund = models.CharField(
         _("Stripe refund"), max_length=255, unique=True, null=True, blank=True, editable=False
     )
+    # WeChat Pay and Alipay: our refund number at the provider (out_refund_no / out_request_no) and
+    # theirs (WeChat's refund_id).
+    merchant_reference = models.CharField(
+        _("our refund number at the provider"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    provider_reference = models.CharField(_("provider's refund number"), max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("created by")
     )

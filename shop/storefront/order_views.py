@@ -24,6 +24,16 @@ from shop.permissions import can_manage_order, orders_of
 from .carts import LAST_ORDER_KEY
 
 
+def device_of(request, token) -> gateways.Device:
+    """The shopper's device as the gateways need it (channel, client IP, where to come back to)."""
+    return gateways.Device(
+        user_agent=request.headers.get("User-Agent", ""),
+        client_ip=request.META.get("REMOTE_ADDR", ""),
+        openid=request.session.get("wechat_openid", ""),
+        return_url=request.build_absolute_uri(reverse("shop:order", args=[token])),
+    )
+
+
 def _order_for(request, token) -> Order:
     """The order of a genuine link. An account's order also needs its account (or staff): a link
     forwarded from an account's mailbox does not open it for someone else."""
@@ -58,7 +68,12 @@ def order(request, token):
     payment = order.payment
     gateway = gateways.get(payment.gateway)
     open_payment = order.status == OrderStatus.UNPAID and payment.status in payments.OPEN
-    step = gateway.shopper_step(payment) if open_payment else None
+    step = None
+    if open_payment:
+        try:
+            step = payments.payment_step(payment, device_of(request, token))
+        except gateways.GatewayError:
+            step = None
     context = {
         "order": order,
         "token": token,
@@ -66,7 +81,7 @@ def order(request, token):
         "payment": payment,
         "step": step,
         # A card payment opened nowhere yet: the gateway did not answer when the order was placed.
-        "retry_payment": open_payment and not gateway.is_started(payment),
+        "retry_payment": open_payment and (step is None or not gateway.is_started(payment)),
         # Back from the card form: wait for the gateway's word while the payment is pending; a
         # failed one shows the form again, with why.
         "confirming": request.GET.get("paid") == "1" and open_payment and payment.status == PaymentStatus.PENDING,
