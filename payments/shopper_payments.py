@@ -214,6 +214,11 @@ def refund_payment(actor, payment: Payment, lines: list | None = None, reason: s
         refund = Refund.objects.create(
             payment=payment, amount=amount, includes_shipping=includes_shipping, reason=reason[:255], created_by=actor
         )
+        if payment.merchant_reference:
+            # What WeChat Pay and Alipay key the refund by (out_refund_no / out_request_no): a retry
+            # of the same refund can never send the money twice.
+            refund.merchant_reference = f"{payment.merchant_reference}R{refund.pk}"
+            refund.save(update_fields=["merchant_reference"])
         refund.lines.set(lines)
         payment.refunded_amount += amount
         payment.save(update_fields=["refunded_amount"])
@@ -235,9 +240,12 @@ def finish_refund(refund_id: int, status: str, remote_id: str | None = None) -> 
     it fails. A refund that has settled never changes again."""
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     payment = Payment.objects.select_for_update().select_related("order").get(pk=refund.payment_id)
-    if remote_id and not refund.stripe_refund:
+    if remote_id and payment.gateway == "stripe" and not refund.stripe_refund:
         refund.stripe_refund = remote_id
         refund.save(update_fields=["stripe_refund"])
+    elif remote_id and payment.gateway != "stripe" and not refund.provider_reference:
+        refund.provider_reference = remote_id[:64]
+        refund.save(update_fields=["provider_reference"])
     if refund.status != RefundStatus.PENDING or status == RefundStatus.PENDING:
         return False
     refund.status = status
