@@ -235,6 +235,15 @@ def refund_payment(actor, payment: Payment, lines: list | None = None, reason: s
         payment.save(update_fields=["refunded_amount"])
     try:
         outcome = gateways.get(payment.gateway).refund(refund)
+    except gateways.GatewayUnsure as error:
+        # It may have been done: the refund stays pending (its money reserved) until the provider's
+        # notify or a query (`Gateway.query_refund`, same merchant reference) says how it went.
+        raise field_error(
+            None,
+            _("The payment service did not answer; the refund will be checked again: %(reason)s"),
+            "gateway_unsure",
+            reason=str(error),
+        )
     except gateways.GatewayError as error:
         finish_refund(refund.pk, RefundStatus.FAILED)
         raise field_error(

@@ -8,7 +8,8 @@ their notifies (`wechatpay_events.py`) and payouts (商家转账) use this one m
 
 `call` turns what can go wrong on the wire into `GatewayError` (safe to retry with the same
 out_trade_no / out_refund_no / out_bill_no: WeChat Pay never does one number twice): a timeout or a
-lost connection, a 5xx, an answer whose signature does not verify. A 4xx is WeChat's refusal and is
+lost connection, a 5xx (`GatewayUnsure`: it may have been done), an answer whose signature does not
+verify. A 4xx is WeChat's refusal and is
 returned as (status, body) for the caller to read WeChat's `code`; `refusal` turns one into a
 `GatewayError` that quotes it.
 
@@ -30,7 +31,7 @@ from django.urls import reverse
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import aes_decrypt, load_private_key, rsa_sign
 
-from .gateways.base import GatewayError
+from .gateways.base import GatewayError, GatewayUnsure
 
 logger = logging.getLogger(__name__)
 
@@ -121,14 +122,14 @@ def call(request) -> tuple[int, dict]:
     try:
         status, text = request(wxpay)
     except requests.Timeout as error:
-        raise GatewayError(f"WeChat Pay did not answer in time ({settings.WECHATPAY_TIMEOUT} s)") from error
+        raise GatewayUnsure(f"WeChat Pay did not answer in time ({settings.WECHATPAY_TIMEOUT} s)") from error
     except requests.RequestException as error:
-        raise GatewayError(f"WeChat Pay could not be reached: {error}") from error
+        raise GatewayUnsure(f"WeChat Pay could not be reached: {error}") from error
     except Exception as error:  # e.g. "failed to verify the signature"
         raise GatewayError(f"WeChat Pay's answer was refused: {error}") from error
     body = _json(text)
     if status >= 500:
-        raise GatewayError(f"WeChat Pay failed (HTTP {status} {body.get('code', '')}): {body.get('message', '')}")
+        raise GatewayUnsure(f"WeChat Pay failed (HTTP {status} {body.get('code', '')}): {body.get('message', '')}")
     return status, body
 
 

@@ -159,8 +159,12 @@ class WeChatPayGateway(Gateway):
         return self._refund_outcome(body)
 
     def query_refund(self, refund) -> RefundOutcome | None:
+        """How the refund stands at WeChat. One WeChat never received (our request was lost on the
+        way) is sent now, under the same out_refund_no, so asking settles it either way."""
         number = refund.merchant_reference
         status, body = wechatpay_client.call(lambda wxpay: wxpay.query_refund(out_refund_no=number))
+        if status == 404 and body.get("code") == "RESOURCE_NOT_EXISTS":
+            return self.refund(refund)
         if status != 200:
             raise wechatpay_client.refusal(status, body, "the refund query")
         return self._refund_outcome(body)

@@ -197,7 +197,7 @@ class FakeWeChatPay:
         )
         return trade
 
-    def transaction_resource(self, out_trade_no: str, **overrides) -> dict:
+    def transaction_resource(self, out_trade_no: str, /, **overrides) -> dict:
         trade = self.transactions[out_trade_no]
         resource = {
             "mchid": self.mchid,
@@ -221,7 +221,7 @@ class FakeWeChatPay:
         resource.update(overrides)
         return resource
 
-    def paid_notify(self, out_trade_no: str, notify_id: str | None = None, **overrides) -> tuple[bytes, dict]:
+    def paid_notify(self, out_trade_no: str, /, notify_id: str | None = None, **overrides) -> tuple[bytes, dict]:
         """TRANSACTION.SUCCESS for a paid order (`pay` first), as (body, headers); `overrides`
         replace fields of the resource (e.g. amount={"total": 1, "currency": "CNY"})."""
         resource = self.transaction_resource(out_trade_no, **overrides)
