@@ -181,3 +181,136 @@ def test_an_answer_lost_after_wechat_opened_it_is_retried_to_the_same_order(wech
     assert step.data["code_url"].startswith("weixin://")
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.PENDING
     assert Decimal(wechatpay_fake.transactions[payment.merchant_reference]["amount"]["total"]) == TOTAL_FEN
+
+
+# --- Query, close, refund ------------------------------------------------------------------------
+
+
+def test_query_reports_each_trade_state(wechatpay_fake):
+    from .wechatpay_flow import opened_order
+
+    wechat = gateway()
+    never_opened = wechat_order().payment
+    assert wechat.query(never_opened).status == "pending"
+
+    payment = opened_order().payment
+    assert wechat.query(payment).status == "pending"
+    wechatpay_fake.transactions[payment.merchant_reference]["trade_state"] = "USERPAYING"
+    assert wechat.query(payment).status == "pending"
+    wechatpay_fake.transactions[payment.merchant_reference]["trade_state"] = "NOTPAY"
+    trade = wechatpay_fake.pay(payment.merchant_reference)
+    state = wechat.query(payment)
+    assert (state.status, state.amount, state.currency) == ("paid", Decimal("115.30"), "CNY")
+    assert state.provider_reference == trade["transaction_id"]
+    for closed in ("CLOSED", "REVOKED", "PAYERROR"):
+        trade["trade_state"] = closed
+        assert wechat.query(payment).status == "closed"
+    sent = [path for method, path, _ in wechatpay_fake.received if method == "GET" and "out-trade-no" in path]
+    assert sent[-1] == f"/v3/pay/transactions/out-trade-no/{payment.merchant_reference}?mchid={wechatpay_fake.mchid}"
+
+
+@pytest.mark.parametrize("kind", ["timeout", "connection", 500, 503])
+def test_a_query_when_wechat_fails_is_a_clear_error_and_can_be_asked_again(wechatpay_fake, kind):
+    from .wechatpay_flow import opened_order
+
+    payment = opened_order().payment
+    wechatpay_fake.pay(payment.merchant_reference)
+    wechatpay_fake.fail_next("GET", "/out-trade-no/", kind)
+    with pytest.raises(GatewayError, match=r"WeChat Pay (did not answer|could not be reached|failed \(HTTP 5)"):
+        gateway().query(payment)
+    assert gateway().query(payment).status == "paid"
+
+
+def test_cancelling_closes_the_order_at_wechat(wechatpay_fake):
+    from shop.orders import cancel_order
+    from tests import factories
+
+    from .wechatpay_flow import opened_order
+
+    shopper = factories.user()
+    order = opened_order(user=shopper)
+    cancel_order(shopper, order)
+    assert wechatpay_fake.transactions[order.payment.merchant_reference]["trade_state"] == "CLOSED"
+    assert wechatpay_fake.requests_to("/close") == [{"mchid": wechatpay_fake.mchid}]
+    gateway().cancel(order.payment)  # closing again, or one WeChat never saw, is no error
+    gateway().cancel(wechat_order().payment)
+
+
+def test_closing_a_paid_order_is_an_error_the_caller_sees(wechatpay_fake):
+    from .wechatpay_flow import opened_order
+
+    payment = opened_order().payment
+    wechatpay_fake.pay(payment.merchant_reference)
+    with pytest.raises(GatewayError, match="ORDERPAID"):
+        gateway().cancel(payment)
+
+
+def _refund_flow(fake, client):
+    from tests import factories
+
+    from .wechatpay_flow import paid_order, payment_of
+
+    order = paid_order(fake, client)
+    return order, payment_of(order), factories.staff_user()
+
+
+def test_a_refund_is_sent_with_its_own_number_and_settles_at_once_when_wechat_says_so(wechatpay_fake, client):
+    from .wechatpay_flow import wechat_cash
+
+    order, payment, operator = _refund_flow(wechatpay_fake, client)
+    wechatpay_fake.refund_status = "SUCCESS"
+    line = order.lines.order_by("pk").first()
+    refund = shopper_payments.refund_payment(operator, payment, lines=[line])
+
+    assert refund.status == "succeeded"
+    [sent] = wechatpay_fake.requests_to("/v3/refund/domestic/refunds")
+    assert sent["out_refund_no"] == refund.merchant_reference
+    assert sent["out_trade_no"] == payment.merchant_reference
+    assert sent["amount"] == {"refund": 7980, "total": 11530, "currency": "CNY"}
+    assert sent["notify_url"] == "https://shop.example.cn/payments/wechatpay/notify/"
+    assert refund.provider_reference == wechatpay_fake.refunds[refund.merchant_reference]["refund_id"]
+    assert wechat_cash() == Decimal("115.30") - Decimal("79.80")
+
+
+def test_a_refund_wechat_refuses_fails_and_frees_its_lines(wechatpay_fake, client):
+    _order, payment, operator = _refund_flow(wechatpay_fake, client)
+    wechatpay_fake.transactions[payment.merchant_reference]["amount"]["total"] = 1  # WeChat sees another total
+    with pytest.raises(Exception) as refused:
+        shopper_payments.refund_payment(operator, payment)
+    assert refused.value.code == "gateway_error"
+    assert "PARAM_ERROR" in str(refused.value)
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 0
+    assert payment.refunds.get().status == "failed"
+
+
+@pytest.mark.parametrize("kind", ["timeout", "connection", 500, "timeout_after"])
+def test_a_refund_whose_answer_is_lost_stays_pending_and_is_settled_once_by_asking(wechatpay_fake, client, kind):
+    """Whether WeChat got the refund or not, it stays pending with its money reserved; asking
+    (`query_refund`, as the lost-notify job does) finds it at WeChat, or sends it now under the
+    same out_refund_no. WeChat never refunds one out_refund_no twice."""
+    from .wechatpay_flow import wechat_cash
+
+    _order, payment, operator = _refund_flow(wechatpay_fake, client)
+    wechatpay_fake.fail_next("POST", "/v3/refund/domestic/refunds", kind)
+    with pytest.raises(Exception) as unsure:
+        shopper_payments.refund_payment(operator, payment)
+    assert unsure.value.code == "gateway_unsure"
+    assert "WeChat Pay" in str(unsure.value)
+    refund = payment.refunds.get()
+    assert refund.status == "pending"
+    payment.refresh_from_db()
+    assert payment.refunded_amount == payment.amount  # still reserved: no second refund can start
+
+    outcome = gateway().query_refund(refund)
+    assert outcome.status == "pending"  # PROCESSING at WeChat
+    assert gateway().query_refund(refund).status == "pending"
+    assert list(wechatpay_fake.refunds) == [refund.merchant_reference]
+    # One refund reached WeChat: the lost one ("timeout_after"), or the resend; asking again sent nothing.
+    assert len(wechatpay_fake.requests_to("/v3/refund/domestic/refunds")) == 1
+
+    wechatpay_fake.finish_refund(refund.merchant_reference, "SUCCESS")
+    outcome = gateway().query_refund(refund)
+    assert outcome.status == "succeeded"
+    shopper_payments.finish_refund(refund.pk, outcome.status, outcome.remote_id)
+    assert wechat_cash() == 0
