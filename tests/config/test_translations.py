@@ -101,5 +101,13 @@ def test_no_chinese_text_uses_the_words_the_glossary_retired():
         "运营人员",
         "图片",
     ]
-    found = {msgid: msgstr for msgid, msgstr in po_entries() for word in retired if word in msgstr}
+    # The providers' own names keep their word: 微信支付 (WeChat Pay), 支付宝 (Alipay).
+    names = ("微信支付", "支付宝")
+
+    def without_names(text: str) -> str:
+        for name in names:
+            text = text.replace(name, "")
+        return text
+
+    found = {msgid: msgstr for msgid, msgstr in po_entries() for word in retired if word in without_names(msgstr)}
     assert not found
