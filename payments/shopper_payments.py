@@ -109,9 +109,17 @@ def cancel_payment(order_id: int, close_order: Callable[[], object]) -> Payment:
 
 
 @transaction.atomic
-def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirmed_by=None, reference: str = "") -> bool:
+def record_succeeded(
+    payment_id: int,
+    *,
+    amount: Decimal | None = None,
+    confirmed_by=None,
+    reference: str = "",
+    provider_reference: str = "",
+) -> bool:
     """The money arrived. Books the payment once; False when it was already recorded. The order
-    learns of it through `payment_succeeded`, in this transaction."""
+    learns of it through `payment_succeeded`, in this transaction. `provider_reference` is the
+    provider's number for the payment (WeChat's transaction_id, Alipay's trade_no)."""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return False
@@ -123,6 +131,8 @@ def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirme
     payment.failure_message = ""
     payment.confirmed_by = confirmed_by
     payment.reference = reference[:80]
+    if provider_reference:
+        payment.provider_reference = provider_reference[:64]
     payment.save()
     ledger.book_payment(payment)
     payment_succeeded.send(sender=Payment, payment=payment)
