@@ -1,6 +1,7 @@
 """zh-hans is shipped: every message is translated, and the compiled catalogue matches the source."""
 
 import ast
+import functools
 import gettext
 import re
 from pathlib import Path
@@ -101,5 +102,12 @@ def test_no_chinese_text_uses_the_words_the_glossary_retired():
         "运营人员",
         "图片",
     ]
-    found = {msgid: msgstr for msgid, msgstr in po_entries() for word in retired if word in msgstr}
+    # The payment providers' own names keep their words (docs/glossary.md).
+    brands = ("支付宝", "微信支付")
+    found = {
+        msgid: msgstr
+        for msgid, msgstr in po_entries()
+        for word in retired
+        if word in functools.reduce(lambda text, brand: text.replace(brand, ""), brands, msgstr)
+    }
     assert not found
