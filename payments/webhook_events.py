@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from .models import WebhookEvent
 
 OUTCOME_MAX = WebhookEvent._meta.get_field("outcome").max_length
+TYPE_MAX = WebhookEvent._meta.get_field("type").max_length
 
 
 def storable(value):
@@ -31,7 +32,9 @@ def store_once_and_act(event_id: str, event_type: str, payload: dict, act: Calla
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = WebhookEvent.objects.create(event_id=event_id, type=event_type, payload=storable(payload))
+                record = WebhookEvent.objects.create(
+                    event_id=event_id, type=event_type[:TYPE_MAX], payload=storable(payload)
+                )
         except IntegrityError:
             return "duplicate"
         outcome = act()
