@@ -213,6 +213,11 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# WeChat's web OAuth (core.wechat_oauth: a shopper's openid for JSAPI, a farmer's for payouts to
+# their WeChat balance): the official account's AppID (the one WeChat Pay is bound to, so it defaults
+# to WECHATPAY_APPID) and its AppSecret (公众号 → 设置与开发 → 基本配置).
+WECHAT_APPID = env("WECHAT_APPID", "") or env("WECHATPAY_APPID", "")
+WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
 # Mail (the order link a guest keeps): printed to the console unless a backend is configured,
 # e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and friends.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
