@@ -218,6 +218,12 @@ STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 # to WECHATPAY_APPID) and its AppSecret (公众号 → 设置与开发 → 基本配置).
 WECHAT_APPID = env("WECHAT_APPID", "") or env("WECHATPAY_APPID", "")
 WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
+# An open WeChat Pay or Alipay payment whose notify has not come this long after it was opened is
+# asked about at the provider (payments.tasks.check_pending_payments, every 2 minutes).
+PAYMENT_QUERY_AFTER_MINUTES = env_int("PAYMENT_QUERY_AFTER_MINUTES", 3)
+# An order paid online (not offline or cash on delivery) still unpaid this long after it was placed
+# is cancelled and its stock returned (shop.tasks.cancel_unpaid_orders, every 5 minutes).
+PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
 # Mail (the order link a guest keeps): printed to the console unless a backend is configured,
 # e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and friends.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -257,6 +263,8 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
 # Payouts a method sends itself (Stripe Connect) whose send was lost (broker down at commit, a
 # worker killed): sent again, with the same idempotency key.
 CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["payments-check-pending"] = {"task": "payments.tasks.check_pending_payments", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "shop.tasks.cancel_unpaid_orders", "schedule": 300.0}
 
 LOGGING = {
     "version": 1,
