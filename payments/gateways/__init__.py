@@ -33,6 +33,12 @@ def default_method(device: Device | None = None) -> str:
     return available(device)[0]
 
 
+def needs_openid(gateway: str, device: Device) -> bool:
+    """Whether the shopper's WeChat openid must be learnt before this gateway can take the payment:
+    WeChat Pay inside WeChat's browser pays by JSAPI, which needs it (core.wechat_oauth learns it)."""
+    return gateway == "wechatpay" and device.in_wechat and not device.openid
+
+
 def choices() -> list[tuple[str, str]]:
     """Every registered gateway, configured or not: orders paid through one stay readable."""
     return [(gateway.name, gateway.label) for gateway in registry.all()]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from payments.gateways.base import Gateway, GatewayError, PaymentStep, RefundOutcome, RemoteState
+from payments.gateways.base import Device, Gateway, GatewayError, PaymentStep, RefundOutcome, RemoteState
 from payments.models import RefundStatus
 
 # What the provider would answer, by our merchant reference: a RemoteState, or an exception to raise.
@@ -68,7 +68,22 @@ class FakeWallet(Gateway):
 
 
 class FakeAlipay(FakeWallet):
+    """Alipay's page on a computer or a phone; inside WeChat, which blocks it, the page says so."""
+
     label = _("Alipay")
+
+    def channel(self, device) -> str:
+        return "wap" if device.on_phone else "page"
+
+    def open(self, payment, device) -> dict:
+        CALLS.append(("open", self.channel(device), payment.merchant_reference))
+        return {"url": f"https://openapi.alipay.com/gateway.do?out_trade_no={payment.merchant_reference}"}
+
+    def shopper_step(self, payment, device=None):
+        data = payment.shopper_data.get(self.channel(device or Device()))
+        if data is None:
+            return None
+        return PaymentStep("redirect", {**data, "in_wechat": bool(device and device.in_wechat)})
 
 
 __all__ = ["FakeAlipay", "FakeWallet", "GatewayError", "paid", "reset"]
