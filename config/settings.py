@@ -203,8 +203,30 @@ API_TOKEN_MAX_AGE = env_int("API_TOKEN_MAX_AGE", 30 * 24 * 3600)
 # first configured one is the default. A new gateway is a module and a line here (core.registry).
 PAYMENT_GATEWAYS = {
     "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
+    "wechatpay": {"BACKEND": "payments.gateways.wechatpay.WeChatPayGateway"},
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
+# How long a shopper has to pay an order through a provider (WeChat Pay's time_expire, Alipay's
+# timeout_express) before it is closed and its stock returned.
+PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
+# WeChat Pay (API v3, direct merchant), see docs/wechatpay.md. Offered only when the merchant id,
+# AppID, merchant certificate serial and private key, APIv3 key and notify origin are all set.
+WECHATPAY_MCHID = env("WECHATPAY_MCHID", "")
+WECHATPAY_APPID = env("WECHATPAY_APPID", "")
+WECHATPAY_CERT_SERIAL_NO = env("WECHATPAY_CERT_SERIAL_NO", "")
+WECHATPAY_PRIVATE_KEY_PATH = env("WECHATPAY_PRIVATE_KEY_PATH", "")
+WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY", "")
+# WeChat Pay's public key and its id (PUB_KEY_ID_…), for merchants in public-key mode; leave both
+# empty to verify with platform certificates, downloaded from /v3/certificates and kept in CERT_DIR.
+WECHATPAY_PUBLIC_KEY_PATH = env("WECHATPAY_PUBLIC_KEY_PATH", "")
+WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID", "")
+WECHATPAY_CERT_DIR = env("WECHATPAY_CERT_DIR", "")
+# The https origin WeChat Pay posts notifies to, e.g. https://shanhuo.example.cn
+WECHATPAY_NOTIFY_BASE = env("WECHATPAY_NOTIFY_BASE", "")
+# Seconds to wait for WeChat Pay's API (connect and read) before giving up.
+WECHATPAY_TIMEOUT = env_int("WECHATPAY_TIMEOUT", 10)
+# Notifies signed longer ago than this (seconds) are refused, as WeChat Pay advises.
+WECHATPAY_NOTIFY_TOLERANCE = env_int("WECHATPAY_NOTIFY_TOLERANCE", 300)
 # Without STRIPE_SECRET_KEY only the offline method (cash on delivery, bank transfer) is offered.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")

@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "payments"
-urlpatterns = [path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook")]
+urlpatterns = [
+    path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+    path("wechatpay/notify/", views.wechatpay_notify, name="wechatpay-notify"),
+]

@@ -3,11 +3,12 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.http import HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import stripe_events
+from . import stripe_events, wechatpay_client, wechatpay_events
+from .gateways import GatewayError
 from .gateways.stripe import verify_signature
 
 logger = logging.getLogger(__name__)
@@ -35,3 +36,33 @@ def stripe_webhook(request):
     outcome = stripe_events.handle(event)
     logger.info("Stripe event %s (%s): %s", event["id"], event["type"], outcome)
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+def _wechat_fail(status: int, message: str) -> JsonResponse:
+    """WeChat Pay's documented refusal: 4xx/5xx with {"code": "FAIL", "message": …}; it retries."""
+    return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+@require_POST
+def wechatpay_notify(request):
+    """WeChat Pay's payment and refund notifies. Only a notify whose signature verifies, signed in
+    the last five minutes, is read; one that does not verify is refused (401), one that cannot be
+    read (not JSON, fields missing, a resource that does not decrypt) too (400). Any verified notify
+    is acknowledged with 204, as WeChat Pay documents, including types we do not handle."""
+    if not wechatpay_client.is_configured():
+        return HttpResponseNotFound("WeChat Pay is not configured.")
+    try:
+        notify = wechatpay_client.verify_notify(request.headers, request.body)
+    except wechatpay_client.NotifyRefused as error:
+        logger.warning("WeChat Pay notify refused: %s", error)
+        return _wechat_fail(401, "签名错误")
+    except wechatpay_client.NotifyMalformed as error:
+        logger.warning("WeChat Pay notify unreadable: %s", error)
+        return _wechat_fail(400, "报文错误")
+    except GatewayError as error:
+        logger.warning("WeChat Pay notify not checked (platform certificates): %s", error)
+        return _wechat_fail(503, "暂时无法处理")
+    outcome = wechatpay_events.handle(notify)
+    logger.info("WeChat Pay notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
+    return HttpResponse(status=204)
