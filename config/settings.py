@@ -207,7 +207,8 @@ PAYMENT_GATEWAYS = {
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
 # How long a shopper has to pay an order through a provider (WeChat Pay's time_expire, Alipay's
-# timeout_express) before it is closed and its stock returned.
+# timeout_express) before it is closed and its stock returned (shop.tasks.cancel_unpaid_orders,
+# every 5 minutes, for every gateway paid online; offline and cash on delivery never time out).
 PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
 # WeChat Pay (API v3, direct merchant), see docs/wechatpay.md. Offered only when the merchant id,
 # AppID, merchant certificate serial and private key, APIv3 key and notify origin are all set.
@@ -243,9 +244,6 @@ WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
 # An open WeChat Pay or Alipay payment whose notify has not come this long after it was opened is
 # asked about at the provider (payments.tasks.check_pending_payments, every 2 minutes).
 PAYMENT_QUERY_AFTER_MINUTES = env_int("PAYMENT_QUERY_AFTER_MINUTES", 3)
-# An order paid online (not offline or cash on delivery) still unpaid this long after it was placed
-# is cancelled and its stock returned (shop.tasks.cancel_unpaid_orders, every 5 minutes).
-PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
 # Mail (the order link a guest keeps): printed to the console unless a backend is configured,
 # e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and friends.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

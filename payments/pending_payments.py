@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from . import gateways, shopper_payments
@@ -46,12 +45,9 @@ def settle_from_provider(payment: Payment) -> str | None:
             logger.error("payment %s: the provider says paid %s %s", payment.pk, state.amount, state.currency)
             return state.status
         try:
-            with transaction.atomic():
-                shopper_payments.record_succeeded(payment.pk, amount=state.amount)
-                if state.provider_reference:
-                    Payment.objects.filter(pk=payment.pk, provider_reference="").update(
-                        provider_reference=state.provider_reference[:64]
-                    )
+            shopper_payments.record_succeeded(
+                payment.pk, amount=state.amount, provider_reference=state.provider_reference
+            )
         except ValidationError:
             logger.error("payment %s: the provider says paid %s, not %s", payment.pk, state.amount, payment.amount)
     elif state.status == "closed":
