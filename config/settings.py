@@ -204,6 +204,7 @@ API_TOKEN_MAX_AGE = env_int("API_TOKEN_MAX_AGE", 30 * 24 * 3600)
 PAYMENT_GATEWAYS = {
     "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
     "wechatpay": {"BACKEND": "payments.gateways.wechatpay.WeChatPayGateway"},
+    "alipay": {"BACKEND": "payments.gateways.alipay.AlipayGateway"},
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
 # How long a shopper has to pay an order through a provider (WeChat Pay's time_expire, Alipay's
@@ -244,6 +245,19 @@ WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
 # An open WeChat Pay or Alipay payment whose notify has not come this long after it was opened is
 # asked about at the provider (payments.tasks.check_pending_payments, every 2 minutes).
 PAYMENT_QUERY_AFTER_MINUTES = env_int("PAYMENT_QUERY_AFTER_MINUTES", 3)
+# Alipay (支付宝), public-key mode (docs/alipay.md): offered once the APPID, both key files and the
+# notify origin are set. The key files hold PEM or the bare base64 Alipay's key tool prints.
+ALIPAY_APP_ID = env("ALIPAY_APP_ID", "")
+ALIPAY_APP_PRIVATE_KEY_PATH = env("ALIPAY_APP_PRIVATE_KEY_PATH", "")
+ALIPAY_PUBLIC_KEY_PATH = env("ALIPAY_PUBLIC_KEY_PATH", "")
+# The https origin Alipay posts its notifies to (…/payments/alipay/notify/ is added), e.g. https://shanhuo.example.cn
+ALIPAY_NOTIFY_BASE = env("ALIPAY_NOTIFY_BASE", "")
+# Alipay's production gateway; the sandbox's is https://openapi-sandbox.dl.alipaydev.com/gateway.do
+ALIPAY_GATEWAY_URL = env("ALIPAY_GATEWAY_URL", "https://openapi.alipay.com/gateway.do")
+# Seconds to wait for Alipay's answer to a query, close or refund.
+ALIPAY_TIMEOUT = env_int("ALIPAY_TIMEOUT", 10)
+# The merchant's PID (2088…); when set, a notify for another seller is refused.
+ALIPAY_SELLER_ID = env("ALIPAY_SELLER_ID", "")
 # Mail (the order link a guest keeps): printed to the console unless a backend is configured,
 # e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and friends.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -119,7 +119,8 @@ def record_succeeded(
 ) -> bool:
     """The money arrived. Books the payment once; False when it was already recorded. The order
     learns of it through `payment_succeeded`, in this transaction. `provider_reference` is the
-    provider's number for the payment (WeChat's transaction_id), kept whichever word came first."""
+    provider's number for the payment (WeChat's transaction_id, Alipay's trade_no), kept whichever
+    word came first."""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if provider_reference and not payment.provider_reference:
         payment.provider_reference = provider_reference[:64]
@@ -134,6 +135,8 @@ def record_succeeded(
     payment.failure_message = ""
     payment.confirmed_by = confirmed_by
     payment.reference = reference[:80]
+    if provider_reference:
+        payment.provider_reference = provider_reference[:64]
     payment.save()
     ledger.book_payment(payment)
     payment_succeeded.send(sender=Payment, payment=payment)

@@ -7,8 +7,9 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFou
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import stripe_events, wechatpay_client, wechatpay_events
+from . import alipay_events, gateways, stripe_events, wechatpay_client, wechatpay_events
 from .gateways import GatewayError
+from .gateways.alipay import NotifyRefused
 from .gateways.stripe import verify_signature
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,26 @@ def wechatpay_notify(request):
     outcome = wechatpay_events.handle(notify)
     logger.info("WeChat Pay notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
     return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def alipay_notify(request):
+    """Alipay's async notify (form-encoded). Alipay stops repeating a notify only when the answer
+    is the plain text "success", so every well-signed notify gets it once handled, including one
+    for a trade we do not know; anything not signed by Alipay for our APPID, or not well formed,
+    gets 400 "fail" and changes nothing."""
+    gateway = gateways.get("alipay") if "alipay" in gateways.registry else None
+    if gateway is None or not gateway.is_configured():
+        return HttpResponseNotFound("Alipay is not configured.")
+    try:
+        fields = gateway.verified_notify(request.body, request.content_type, request.content_params)
+        outcome = alipay_events.handle(fields)
+    except (NotifyRefused, alipay_events.MalformedNotify) as error:
+        logger.warning("Alipay notify rejected: %s", error)
+        return HttpResponseBadRequest("fail", content_type="text/plain")
+    except gateways.GatewayError as error:  # our keys cannot be read: Alipay retries later
+        logger.error("Alipay notify not handled: %s", error)
+        return HttpResponse("fail", status=503, content_type="text/plain")
+    logger.info("Alipay notify %s (%s): %s", fields["notify_id"], fields.get("trade_status", ""), outcome)
+    return HttpResponse("success", content_type="text/plain")

@@ -156,5 +156,6 @@ def celery_on_redis(require_redis):
 # session however many folders run: one localstripe (it keeps its state in module globals) and one
 # Chromium (Playwright's sync API runs once per thread).
 from tests.e2e.fixtures import browser  # noqa: E402, F401
+from tests.payments.alipay_fake import alipay, alipay_keys  # noqa: E402, F401
 from tests.payments.localstripe_server import localstripe, localstripe_server, localstripe_webhooks  # noqa: E402, F401
 from tests.payments.wechatpay_fake import wechatpay_fake, wechatpay_fake_public_key  # noqa: E402, F401
