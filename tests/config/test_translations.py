@@ -101,5 +101,13 @@ def test_no_chinese_text_uses_the_words_the_glossary_retired():
         "运营人员",
         "图片",
     ]
-    found = {msgid: msgstr for msgid, msgstr in po_entries() for word in retired if word in msgstr}
+    # The providers' own names keep their word: 微信支付 and 支付宝 (docs/glossary.md).
+    names = ("微信支付", "支付宝")
+
+    def plain(text):
+        for name in names:
+            text = text.replace(name, "")
+        return text
+
+    found = {msgid: msgstr for msgid, msgstr in po_entries() for word in retired if word in plain(msgstr)}
     assert not found

@@ -42,7 +42,7 @@ def gateway():
 
 def test_configured_by_its_settings_only(wechatpay_fake, settings):
     assert "wechatpay" in gateways.available()
-    assert str(gateways.get("wechatpay").label) == "WeChat Pay"
+    assert str(gateways.get("wechatpay").label) == "微信支付"  # the site speaks zh-hans
     settings.WECHATPAY_APIV3_KEY = ""
     assert "wechatpay" not in gateways.available()
     settings.WECHATPAY_APIV3_KEY = wechatpay_fake.apiv3_key
