@@ -208,7 +208,8 @@ PAYMENT_GATEWAYS = {
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
 # How long a shopper has to pay an order through a provider (WeChat Pay's time_expire, Alipay's
-# timeout_express) before it is closed and its stock returned.
+# timeout_express) before it is closed and its stock returned (shop.tasks.cancel_unpaid_orders,
+# every 5 minutes, for every gateway paid online; offline and cash on delivery never time out).
 PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
 # WeChat Pay (API v3, direct merchant), see docs/wechatpay.md. Offered only when the merchant id,
 # AppID, merchant certificate serial and private key, APIv3 key and notify origin are all set.
@@ -236,6 +237,14 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# WeChat's web OAuth (core.wechat_oauth: a shopper's openid for JSAPI, a farmer's for payouts to
+# their WeChat balance): the official account's AppID (the one WeChat Pay is bound to, so it defaults
+# to WECHATPAY_APPID) and its AppSecret (公众号 → 设置与开发 → 基本配置).
+WECHAT_APPID = env("WECHAT_APPID", "") or env("WECHATPAY_APPID", "")
+WECHAT_APP_SECRET = env("WECHAT_APP_SECRET", "")
+# An open WeChat Pay or Alipay payment whose notify has not come this long after it was opened is
+# asked about at the provider (payments.tasks.check_pending_payments, every 2 minutes).
+PAYMENT_QUERY_AFTER_MINUTES = env_int("PAYMENT_QUERY_AFTER_MINUTES", 3)
 # Alipay (支付宝), public-key mode (docs/alipay.md): offered once the APPID, both key files and the
 # notify origin are set. The key files hold PEM or the bare base64 Alipay's key tool prints.
 ALIPAY_APP_ID = env("ALIPAY_APP_ID", "")
@@ -288,6 +297,8 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
 # Payouts a method sends itself (Stripe Connect) whose send was lost (broker down at commit, a
 # worker killed): sent again, with the same idempotency key.
 CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
+CELERY_BEAT_SCHEDULE["payments-check-pending"] = {"task": "payments.tasks.check_pending_payments", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "shop.tasks.cancel_unpaid_orders", "schedule": 300.0}
 
 LOGGING = {
     "version": 1,

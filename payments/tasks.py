@@ -1,10 +1,10 @@
-"""Payouts' tasks. Thin, and safe to repeat: a run pays only money no payout has settled yet,
+"""Payments' tasks. Thin, and safe to repeat: a run pays only money no payout has settled yet,
 and a send asks the provider with the payout's idempotency key, so a retried, redelivered or
 doubled task pays nobody twice."""
 
 from celery import shared_task
 
-from . import payout_sending, payouts
+from . import payout_sending, payouts, pending_payments
 
 
 @shared_task(acks_late=True)
@@ -34,3 +34,10 @@ def send_unsent_payouts() -> int:
     for payout_id in ids:
         send_payout.delay(payout_id)
     return len(ids)
+
+
+@shared_task
+def check_pending_payments() -> dict[str, int]:
+    """Ask WeChat Pay and Alipay about payments whose notify is late (every few minutes,
+    settings.CELERY_BEAT_SCHEDULE). Safe to repeat or overlap: a payment is booked once."""
+    return pending_payments.check_pending_payments()

@@ -2,7 +2,9 @@
 and the payment; a shopper or operator may cancel before anything ships, which returns the stock."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import field_error
-from payments import gateways
+from payments import gateways, pending_payments
 from payments import shopper_payments as payments
 
 from . import catalog
@@ -105,11 +107,21 @@ def cancel_order(actor, order: Order, *, holds_link: bool = False) -> Order:
     with shop.order_links); an account's order needs the account."""
     if not (can_manage_order(actor, order) or (holds_link and order.user_id is None)):
         raise PermissionDenied(_("You can only cancel your own orders."))
+    return _cancel(
+        order,
+        (OrderStatus.UNPAID, OrderStatus.PAID),
+        field_error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel"),
+    )
+
+
+def _cancel(order: Order, cancellable: tuple, refusal: ValidationError) -> Order:
+    """The stock goes back and the parcels are called off, under the payment's lock and then the
+    order's (`payments.cancel_payment`), which then closes the payment or refunds it."""
 
     def close_order():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status not in (OrderStatus.UNPAID, OrderStatus.PAID):
-            raise field_error(None, _("An order can be cancelled only before anything has shipped."), "cannot_cancel")
+        if locked.status not in cancellable:
+            raise refusal
         lines = sorted(locked.lines.exclude(variant=None).select_related("variant"), key=lambda line: line.variant_id)
         for line in lines:
             Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
@@ -122,6 +134,43 @@ def cancel_order(actor, order: Order, *, holds_link: bool = False) -> Order:
     payments.cancel_payment(order.pk, close_order)
     order.refresh_from_db()
     return order
+
+
+def timed_out_gateways() -> list[str]:
+    """Gateways whose unpaid orders time out: those paid online. Offline payments wait for a bank
+    transfer or the courier's cash, which take days, so they never do."""
+    return [
+        gateway.name
+        for gateway in gateways.registry.all()
+        if not (gateway.confirmed_by_hand or gateway.ships_before_payment)
+    ]
+
+
+def cancel_unpaid_orders(now=None) -> list[int]:
+    """Cancel orders paid online and still unpaid PAYMENT_TIMEOUT_MINUTES after they were placed, so
+    their stock goes back on sale; each payment is closed at its provider (`payments.cancel_payment`).
+    The provider is asked first: a payment made whose notify was lost is booked, not cancelled; when
+    it cannot be asked, the order waits for the next run. Money that still arrives after the close is
+    refunded on arrival (`record_paid`). Returns the ids of the orders cancelled."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_TIMEOUT_MINUTES)
+    due = Order.objects.filter(
+        status=OrderStatus.UNPAID, created_at__lt=cutoff, payment_method__in=timed_out_gateways()
+    ).select_related("payment")
+    refusal = field_error(None, _("This order is no longer unpaid."), "not_unpaid")
+    cancelled = []
+    for order in due.order_by("pk").iterator():
+        try:
+            if pending_payments.settle_from_provider(order.payment) == "paid":
+                continue
+            _cancel(order, (OrderStatus.UNPAID,), refusal)
+        except gateways.GatewayError:
+            logger.warning("could not ask the provider about order %s's payment", order.pk, exc_info=True)
+            continue
+        except ValidationError:
+            continue  # paid (or cancelled) while we looked
+        cancelled.append(order.pk)
+    return cancelled
 
 
 def record_paid(payment) -> None:

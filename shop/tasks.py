@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import catalog, order_mail
+from . import catalog, order_mail, orders
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -16,3 +16,10 @@ def process_product_image(image_id: int) -> str | None:
 def email_order_link(order_id: int, url: str, language: str) -> None:
     """Idempotent enough: a retry may send the same link twice, never a wrong one."""
     order_mail.send_order_link(order_id, url, language)
+
+
+@shared_task
+def cancel_unpaid_orders() -> int:
+    """Cancel orders paid online that stayed unpaid too long (every 5 minutes, settings.
+    CELERY_BEAT_SCHEDULE); safe to repeat or overlap: a cancelled order is not cancelled again."""
+    return len(orders.cancel_unpaid_orders())

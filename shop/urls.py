@@ -18,5 +18,7 @@ urlpatterns = [
     path("orders/<str:token>/", order_views.order, name="order"),
     path("orders/<str:token>/cancel/", order_views.order_cancel, name="order_cancel"),
     path("orders/<str:token>/pay/", order_views.order_pay, name="order_pay"),
+    path("orders/<str:token>/status/", order_views.order_status, name="order_status"),
+    path("wechat/openid/", order_views.wechat_openid, name="wechat_openid"),
     path("t/<str:token>/", views.line_provenance, name="provenance"),
 ]

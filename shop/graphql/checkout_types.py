@@ -121,7 +121,12 @@ class CheckoutType(DjangoObjectType):
     shipping_address = graphene.Field(AddressType)
     delivery_method = graphene.Field(ShippingMethodType)
     available_delivery_methods = graphene.List(graphene.NonNull(ShippingMethodType), required=True)
-    available_payment_methods = graphene.List(graphene.NonNull(PaymentMethodEnum), required=True)
+    available_payment_methods = graphene.List(
+        graphene.NonNull(PaymentMethodEnum),
+        required=True,
+        description="The configured methods, best first for the asking browser: WeChat Pay first inside WeChat, "
+        "Alipay first elsewhere, then card, then offline.",
+    )
     subtotal_price = graphene.Decimal(required=True, description="Goods, CNY.")
     shipping_price = graphene.Decimal(description="All parcels, CNY; null until a delivery method is chosen.")
     total_price = graphene.Decimal(description="Goods and shipping, CNY; null until a delivery method is chosen.")
@@ -158,7 +163,8 @@ class CheckoutType(DjangoObjectType):
 
     @staticmethod
     def resolve_available_payment_methods(root, info):
-        return gateways.available()
+        # Best first for the asking browser (WeChat Pay first inside WeChat), as the checkout page.
+        return gateways.available(gateways.Device(user_agent=info.context.headers.get("User-Agent", "")))
 
     @staticmethod
     def resolve_subtotal_price(root, info):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core import viewers
+from payments import gateways
 from shop import checkout, order_links
 from shop.models import Checkout, Order
 
@@ -101,7 +102,8 @@ def confirm(request):
     totals = checkout.totals_of(cart)
     if cart.shipping_method is None or not cart.shipping_method.is_active or totals.total is None:
         return redirect("shop:checkout_delivery")  # no courier yet, or one no longer priced
-    form = PlaceOrderForm(request.POST or None, initial={"total": totals.total})
+    device = gateways.Device(user_agent=request.headers.get("User-Agent", ""))
+    form = PlaceOrderForm(request.POST or None, initial={"total": totals.total}, device=device)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -127,7 +127,8 @@ class PlaceOrderForm(ServiceErrorsForm):
     # The total the shopper saw: if prices moved since, the order is not placed (shop.checkout).
     total = forms.DecimalField(widget=forms.HiddenInput, max_digits=12, decimal_places=2)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, device: gateways.Device | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].choices = [(name, gateways.get(name).label) for name in gateways.available()]
-        self.fields["payment_method"].initial = gateways.default_method()
+        offered = gateways.available(device)
+        self.fields["payment_method"].choices = [(name, gateways.get(name).label) for name in offered]
+        self.fields["payment_method"].initial = offered[0]
