@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
-from wechatpayv3.utils import build_authorization, load_public_key, rsa_verify
+from wechatpayv3.utils import build_authorization, load_private_key, load_public_key, rsa_verify
 
 from .gateways.base import GatewayError
 from .settlement_bill import OTHER, PAYMENT, REFUND, BillError, BillRow, columns, fee, money
@@ -172,7 +172,7 @@ def _get(url: str) -> requests.Response:
         "GET",
         _setting("WECHATPAY_MCHID"),
         _setting("WECHATPAY_CERT_SERIAL_NO"),
-        Path(_setting("WECHATPAY_PRIVATE_KEY_PATH")).read_text(encoding="utf-8"),
+        load_private_key(Path(_setting("WECHATPAY_PRIVATE_KEY_PATH")).read_text(encoding="utf-8")),
     )
     try:
         return requests.get(
