@@ -299,6 +299,19 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
 CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["payments-check-pending"] = {"task": "payments.tasks.check_pending_payments", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "shop.tasks.cancel_unpaid_orders", "schedule": 300.0}
+# Settlement (payments.settlement): each day the providers' bills of the day before are downloaded
+# and their fees booked, once the bills are ready (WeChat Pay after 10:00, Alipay the next day,
+# advised after 10:00), China time. A provider that is not configured is skipped.
+CELERY_BEAT_SCHEDULE["settlement-wechatpay"] = {
+    "task": "payments.tasks.import_settlements",
+    "schedule": crontab(minute=30, hour=10),
+    "args": ("wechatpay",),
+}
+CELERY_BEAT_SCHEDULE["settlement-alipay"] = {
+    "task": "payments.tasks.import_settlements",
+    "schedule": crontab(minute=0, hour=11),
+    "args": ("alipay",),
+}
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,7 @@ from .models import Account, AccountKind, Entry, LedgerTransaction
 
 PLATFORM_FEES = "income:platform-fees"
 PAYOUTS_IN_TRANSIT = "liability:payouts-in-transit"
+PROVIDER_FEES = "expense:provider-fees"
 
 
 class UnbalancedTransaction(ValueError):
@@ -40,6 +41,12 @@ def cash_account(gateway: str) -> Account:
 
 def fee_account() -> Account:
     return _account(PLATFORM_FEES, text.stored(text.PLATFORM_FEES), AccountKind.INCOME)
+
+
+def provider_fee_account() -> Account:
+    """What WeChat Pay, Alipay (and any provider whose fee we learn) kept of the money: the
+    platform's expense, never the farmer's (docs/decisions.md, section settlement)."""
+    return _account(PROVIDER_FEES, text.stored(text.PROVIDER_FEES), AccountKind.EXPENSE)
 
 
 def payable_account(seller) -> Account:
@@ -190,6 +197,57 @@ def book_dispute_lost(dispute, lines, includes_shipping: bool) -> Decimal:
         entries = [(cash_account(payment.gateway), -taken), *goods, *fees]
         post(f"dispute-lost:{dispute.pk}", memo, entries, order=order)
     return taken
+
+
+def book_provider_fee(payment, fee: Decimal) -> bool:
+    """The provider's fee on a payment, once (key `provider-fee:<payment>`): it kept the fee out of
+    the money, so its cash account is credited and the platform's expense debited; the sellers'
+    payables are untouched (the platform bears it). Records it on `payment.provider_fee`. False
+    when a fee was already recorded for the payment (whatever its amount: the caller compares).
+    A zero fee is recorded with no transaction (there is nothing to move)."""
+    from .models import Payment
+
+    if not isinstance(fee, Decimal) or fee < 0 or not has_at_most_two_places(fee):
+        raise UnbalancedTransaction(f"provider fee {fee!r} is not an amount in fen")
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+        if locked.provider_fee is not None:
+            payment.provider_fee = locked.provider_fee
+            return False
+        if fee > 0:
+            memo = text.stored(text.PROVIDER_FEE, gateway=locked.gateway, order=locked.order.number)
+            entries = [(cash_account(locked.gateway), -fee), (provider_fee_account(), fee)]
+            post(f"provider-fee:{locked.pk}", memo, entries, order=locked.order)
+        locked.provider_fee = fee
+        locked.save(update_fields=["provider_fee"])
+    payment.provider_fee = fee
+    return True
+
+
+def provider_fee_returned(refund) -> Decimal | None:
+    """The fee the provider gave back with this refund, as booked; None when none was booked."""
+    entry = Entry.objects.filter(
+        transaction__key=f"provider-fee-refund:{refund.pk}", account__code=PROVIDER_FEES
+    ).first()
+    return -entry.amount if entry else None
+
+
+def book_provider_fee_returned(refund, fee: Decimal) -> bool:
+    """The part of its fee a provider gives back with a refund (WeChat Pay returns it in
+    proportion), once (key `provider-fee-refund:<refund>`): cash back in, the expense reduced.
+    False when it was booked before, or the fee is zero (nothing to book)."""
+    if not isinstance(fee, Decimal) or fee < 0 or not has_at_most_two_places(fee):
+        raise UnbalancedTransaction(f"returned provider fee {fee!r} is not an amount in fen")
+    if fee == 0:
+        return False
+    key = f"provider-fee-refund:{refund.pk}"
+    if LedgerTransaction.objects.filter(key=key).exists():
+        return False
+    payment = refund.payment
+    memo = text.stored(text.PROVIDER_FEE_RETURNED, gateway=payment.gateway, refund=refund.pk)
+    entries = [(cash_account(payment.gateway), fee), (provider_fee_account(), -fee)]
+    post(key, memo, entries, order=payment.order)
+    return True
 
 
 # --- Reading ----------------------------------------------------------------------------------

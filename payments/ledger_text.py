@@ -28,6 +28,8 @@ PAYOUT_SENT = gettext_noop("Payout %(payout)s sent")
 PAYOUT_PAID = gettext_noop("Payout %(payout)s paid")
 PAYOUT_FAILED = gettext_noop("Payout %(payout)s failed, money back to the payable")
 PAYOUT_RETURNED = gettext_noop("Payout %(payout)s returned, money back to the payable")
+PROVIDER_FEE = gettext_noop("Fee of %(gateway)s on order %(order)s")
+PROVIDER_FEE_RETURNED = gettext_noop("Fee of %(gateway)s returned with refund %(refund)s")
 
 # Names of ledger accounts.
 CASH = gettext_noop("Cash received through %(gateway)s")
@@ -37,6 +39,7 @@ PAYABLE_TO_COOPERATIVE = gettext_noop("Payable to cooperative %(cooperative)s")
 SPONSOR_BUDGET = gettext_noop("Promotion budget of sponsor %(sponsor)s")
 PROMOTION_INCOME = gettext_noop("Promotion clicks")
 PAYOUTS_IN_TRANSIT = gettext_noop("Payouts on their way")
+PROVIDER_FEES = gettext_noop("Payment providers' fees")
 
 TEMPLATES = (
     ORDER_PAID,
@@ -49,6 +52,8 @@ TEMPLATES = (
     PAYOUT_PAID,
     PAYOUT_FAILED,
     PAYOUT_RETURNED,
+    PROVIDER_FEE,
+    PROVIDER_FEE_RETURNED,
     CASH,
     PLATFORM_FEES,
     PAYABLE_TO_FARMER,
@@ -56,6 +61,7 @@ TEMPLATES = (
     SPONSOR_BUDGET,
     PROMOTION_INCOME,
     PAYOUTS_IN_TRANSIT,
+    PROVIDER_FEES,
 )
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -2,9 +2,17 @@
 and a send asks the provider with the payout's idempotency key, so a retried, redelivered or
 doubled task pays nobody twice."""
 
-from celery import shared_task
+import logging
+from datetime import date, timedelta
 
-from . import payout_sending, payouts, pending_payments
+from celery import shared_task
+from django.utils import timezone
+
+from . import payout_sending, payouts, pending_payments, settlement
+from .gateways import GatewayError
+from .settlement_bill import BillError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -41,3 +49,26 @@ def check_pending_payments() -> dict[str, int]:
     """Ask WeChat Pay and Alipay about payments whose notify is late (every few minutes,
     settings.CELERY_BEAT_SCHEDULE). Safe to repeat or overlap: a payment is booked once."""
     return pending_payments.check_pending_payments()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(GatewayError, BillError),
+    retry_backoff=600,
+    retry_backoff_max=3 * 3600,
+    max_retries=6,
+)
+def import_settlements(gateway: str, day: str | None = None) -> str:
+    """Download yesterday's bill of `gateway` (or `day`, YYYY-MM-DD) and book its fees (daily,
+    settings.CELERY_BEAT_SCHEDULE, once the provider's bills are ready). Does nothing while the
+    provider is not configured. Safe to repeat: a fee is booked once however often a bill is
+    imported. A bill not ready yet, or arriving damaged, is asked for again later."""
+    if not settlement.is_configured(gateway):
+        return "not configured"
+    bill_day = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
+    result = settlement.fetch_and_import(gateway, bill_day)
+    if result is None:
+        return "no bill"
+    for problem in result.problems:
+        logger.warning("settlement %s %s line %s: %s", gateway, bill_day, problem.row.line, problem.outcome)
+    return result.summary()
