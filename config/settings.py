@@ -205,6 +205,24 @@ PAYMENT_GATEWAYS = {
     "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
+# WeChat Pay (API v3, direct merchant), see docs/wechatpay.md. Offered only when the merchant id,
+# AppID, merchant certificate serial and private key, APIv3 key and notify origin are all set.
+WECHATPAY_MCHID = env("WECHATPAY_MCHID", "")
+WECHATPAY_APPID = env("WECHATPAY_APPID", "")
+WECHATPAY_CERT_SERIAL_NO = env("WECHATPAY_CERT_SERIAL_NO", "")
+WECHATPAY_PRIVATE_KEY_PATH = env("WECHATPAY_PRIVATE_KEY_PATH", "")
+WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY", "")
+# WeChat Pay's public key and its id (PUB_KEY_ID_…), for merchants in public-key mode; leave both
+# empty to verify with platform certificates, downloaded from /v3/certificates and kept in CERT_DIR.
+WECHATPAY_PUBLIC_KEY_PATH = env("WECHATPAY_PUBLIC_KEY_PATH", "")
+WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID", "")
+WECHATPAY_CERT_DIR = env("WECHATPAY_CERT_DIR", "")
+# The https origin WeChat Pay posts notifies to, e.g. https://shanhuo.example.cn
+WECHATPAY_NOTIFY_BASE = env("WECHATPAY_NOTIFY_BASE", "")
+# Seconds to wait for WeChat Pay's API (connect and read) before giving up.
+WECHATPAY_TIMEOUT = env_int("WECHATPAY_TIMEOUT", 10)
+# Notifies signed longer ago than this (seconds) are refused, as WeChat Pay advises.
+WECHATPAY_NOTIFY_TOLERANCE = env_int("WECHATPAY_NOTIFY_TOLERANCE", 300)
 # Without STRIPE_SECRET_KEY only the offline method (cash on delivery, bank transfer) is offered.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
@@ -243,9 +261,25 @@ PAYOUT_MINIMUM = env("PAYOUT_MINIMUM", "50.00")
 # seller is used; Stripe Connect needs STRIPE_SECRET_KEY and the seller's acct_… id; the bank
 # transfer (made by hand, recorded by an operator) reaches everyone, so it comes last.
 PAYOUT_METHODS = {
+    "wechat_transfer": {"BACKEND": "payments.payout_methods.wechat_transfer.WeChatTransfer"},
     "stripe_connect": {"BACKEND": "payments.payout_methods.stripe_connect.StripeConnect"},
     "bank_transfer": {"BACKEND": "payments.payout_methods.bank.BankTransfer"},
 }
+# Payouts to a farmer's WeChat balance (商家转账, payments.payout_methods.wechat_transfer; see
+# docs/payouts.md): only when the operator turns them on, WeChat Pay's merchant keys above are set,
+# and WeChat Pay granted the 商家转账 product with a transfer scene: its id, and the scene's report
+# infos as WeChat Pay's docs list them for that scene, as JSON, e.g.
+# [{"info_type": "岗位类型", "info_content": "农产品供货"}, {"info_type": "报酬说明", "info_content": "山货货款"}].
+WECHATPAY_PAYOUTS_ENABLED = env_bool("WECHATPAY_PAYOUTS_ENABLED", False)
+WECHATPAY_TRANSFER_SCENE_ID = env("WECHATPAY_TRANSFER_SCENE_ID", "")
+WECHATPAY_TRANSFER_REPORT_INFOS = env("WECHATPAY_TRANSFER_REPORT_INFOS", "[]")
+# What the farmer sees as the reason of the money (user_recv_perception; empty: the scene's own).
+WECHATPAY_TRANSFER_PERCEPTION = env("WECHATPAY_TRANSFER_PERCEPTION", "")
+# The largest payout (CNY) sent to a WeChat balance, as set in 商家转账 → 产品设置 (单笔限额); a larger
+# one goes by the next method (the bank). Empty: no limit of ours.
+WECHATPAY_TRANSFER_MAX = env("WECHATPAY_TRANSFER_MAX", "")
+# Starts every out_bill_no: give each database sharing one merchant id its own (staging, production).
+WECHATPAY_OUT_BILL_PREFIX = env("WECHATPAY_OUT_BILL_PREFIX", "SHP")
 # The payout run (payments.tasks.run_payouts): weekly, on this day ("mon" … "sun", or 0-6 with
 # 0 = Sunday) at this hour, Asia/Shanghai time (CELERY_TIMEZONE); after the night, before banks open.
 PAYOUT_RUN_WEEKDAY = env("PAYOUT_RUN_WEEKDAY", "mon")
@@ -257,6 +291,13 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
 # Payouts a method sends itself (Stripe Connect) whose send was lost (broker down at commit, a
 # worker killed): sent again, with the same idempotency key.
 CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
+# Payouts a provider took and finishes later (a WeChat transfer waiting for the farmer to confirm
+# receipt): asked about this often (seconds), in case its notify never comes.
+PAYOUT_CHECK_SECONDS = env_int("PAYOUT_CHECK_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["payouts-check-in-flight"] = {
+    "task": "payments.tasks.check_payouts_in_flight",
+    "schedule": float(PAYOUT_CHECK_SECONDS),
+}
 
 LOGGING = {
     "version": 1,

@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "payments"
-urlpatterns = [path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook")]
+urlpatterns = [
+    path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+    path("wechatpay/transfer-notify/", views.wechatpay_transfer_notify, name="wechatpay-transfer-notify"),
+]
