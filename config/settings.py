@@ -203,8 +203,12 @@ API_TOKEN_MAX_AGE = env_int("API_TOKEN_MAX_AGE", 30 * 24 * 3600)
 # first configured one is the default. A new gateway is a module and a line here (core.registry).
 PAYMENT_GATEWAYS = {
     "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
+    "wechatpay": {"BACKEND": "payments.gateways.wechatpay.WeChatPayGateway"},
     "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
 }
+# How long a shopper has to pay an order through a provider (WeChat Pay's time_expire, Alipay's
+# timeout_express) before it is closed and its stock returned.
+PAYMENT_TIMEOUT_MINUTES = env_int("PAYMENT_TIMEOUT_MINUTES", 30)
 # WeChat Pay (API v3, direct merchant), see docs/wechatpay.md. Offered only when the merchant id,
 # AppID, merchant certificate serial and private key, APIv3 key and notify origin are all set.
 WECHATPAY_MCHID = env("WECHATPAY_MCHID", "")

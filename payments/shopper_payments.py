@@ -109,10 +109,21 @@ def cancel_payment(order_id: int, close_order: Callable[[], object]) -> Payment:
 
 
 @transaction.atomic
-def record_succeeded(payment_id: int, *, amount: Decimal | None = None, confirmed_by=None, reference: str = "") -> bool:
+def record_succeeded(
+    payment_id: int,
+    *,
+    amount: Decimal | None = None,
+    confirmed_by=None,
+    reference: str = "",
+    provider_reference: str = "",
+) -> bool:
     """The money arrived. Books the payment once; False when it was already recorded. The order
-    learns of it through `payment_succeeded`, in this transaction."""
+    learns of it through `payment_succeeded`, in this transaction. `provider_reference` is the
+    provider's number for the payment (WeChat's transaction_id), kept whichever word came first."""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if provider_reference and not payment.provider_reference:
+        payment.provider_reference = provider_reference[:64]
+        payment.save(update_fields=["provider_reference"])
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return False
     if amount is not None and amount != payment.amount:
@@ -224,6 +235,15 @@ def refund_payment(actor, payment: Payment, lines: list | None = None, reason: s
         payment.save(update_fields=["refunded_amount"])
     try:
         outcome = gateways.get(payment.gateway).refund(refund)
+    except gateways.GatewayUnsure as error:
+        # It may have been done: the refund stays pending (its money reserved) until the provider's
+        # notify or a query (`Gateway.query_refund`, same merchant reference) says how it went.
+        raise field_error(
+            None,
+            _("The payment service did not answer; the refund will be checked again: %(reason)s"),
+            "gateway_unsure",
+            reason=str(error),
+        )
     except gateways.GatewayError as error:
         finish_refund(refund.pk, RefundStatus.FAILED)
         raise field_error(

@@ -1,9 +1,9 @@
 """What each Stripe event means for our payments and refunds.
 
-Every event is stored once by its id before it is handled, in the same transaction: a replayed or
-duplicated delivery finds the id taken and changes nothing, and a handler that fails rolls the id
-back so Stripe's retry is handled afresh. Events that arrive out of order are safe because the
-services only move a payment or refund forward.
+Every event is stored once by its id before it is handled, in the same transaction
+(`webhook_events.store_once_and_act`): a replayed or duplicated delivery finds the id taken and
+changes nothing, and a handler that fails rolls the id back so Stripe's retry is handled afresh.
+Events that arrive out of order are safe because the services only move a payment or refund forward.
 
 The body has been signed with our endpoint secret, but it is still read defensively: a field of an
 unexpected type is treated as missing, never as a reason to fail. Text containing NUL characters,
@@ -13,11 +13,10 @@ import logging
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from core.money import to_fen
 
-from . import disputes, ledger, shopper_payments
+from . import disputes, ledger, shopper_payments, webhook_events
 from .gateways.stripe import REFUND_STATUSES
 from .models import Dispute, DisputeStatus, Payment, Refund, WebhookEvent
 
@@ -48,17 +47,6 @@ def is_event(body) -> bool:
 def _text(obj: dict, key: str) -> str:
     value = obj.get(key)
     return value if isinstance(value, str) and "\x00" not in value else ""
-
-
-def _storable(value):
-    """The event as PostgreSQL's jsonb can hold it: NUL characters replaced by U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    return value
 
 
 def _metadata(obj: dict) -> dict:
@@ -202,13 +190,6 @@ def handle(event: dict) -> str:
     """Store the event once and act on it; returns what happened, for the log and the record.
     `event` has passed `is_event`."""
     handler = HANDLERS.get(event["type"])
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = WebhookEvent.objects.create(event_id=event["id"], type=event["type"], payload=_storable(event))
-        except IntegrityError:
-            return "duplicate"
-        outcome = handler(event["data"]["object"]) if handler else "ignored"
-        record.outcome = outcome
-        record.save(update_fields=["outcome"])
-    return outcome
+    return webhook_events.store_once_and_act(
+        event["id"], event["type"], event, lambda: handler(event["data"]["object"]) if handler else "ignored"
+    )

@@ -5,5 +5,6 @@ from . import views
 app_name = "payments"
 urlpatterns = [
     path("stripe/webhook/", views.stripe_webhook, name="stripe-webhook"),
+    path("wechatpay/notify/", views.wechatpay_notify, name="wechatpay-notify"),
     path("wechatpay/transfer-notify/", views.wechatpay_transfer_notify, name="wechatpay-transfer-notify"),
 ]

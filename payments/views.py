@@ -1,6 +1,5 @@
 import json
 import logging
-import time
 
 import stripe
 from django.conf import settings
@@ -8,7 +7,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFou
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import stripe_events, wechat_transfer_events
+from . import stripe_events, wechat_transfer_events, wechatpay_client, wechatpay_events
+from .gateways import GatewayError
 from .gateways.stripe import verify_signature
 from .payout_methods import wechat_transfer
 
@@ -39,32 +39,56 @@ def stripe_webhook(request):
     return JsonResponse({"received": True, "outcome": outcome})
 
 
-def _wechat_refusal(message: str, status: int = 400) -> JsonResponse:
-    """WeChat Pay's form of "not taken, send it again later"."""
-    return JsonResponse({"code": "FAIL", "message": message}, status=status)
+def _wechat_fail(status: int, message: str) -> JsonResponse:
+    """WeChat Pay's documented refusal: 4xx/5xx with {"code": "FAIL", "message": …}; it retries."""
+    return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+@require_POST
+def wechatpay_notify(request):
+    """WeChat Pay's payment and refund notifies. Only a notify whose signature verifies, signed in
+    the last five minutes, is read; one that does not verify is refused (401), one that cannot be
+    read (not JSON, fields missing, a resource that does not decrypt) too (400). Any verified notify
+    is acknowledged with 204, as WeChat Pay documents, including types we do not handle."""
+    if not wechatpay_client.is_configured():
+        return HttpResponseNotFound("WeChat Pay is not configured.")
+    try:
+        notify = wechatpay_client.verify_notify(request.headers, request.body)
+    except wechatpay_client.NotifyRefused as error:
+        logger.warning("WeChat Pay notify refused: %s", error)
+        return _wechat_fail(401, "签名错误")
+    except wechatpay_client.NotifyMalformed as error:
+        logger.warning("WeChat Pay notify unreadable: %s", error)
+        return _wechat_fail(400, "报文错误")
+    except GatewayError as error:
+        logger.warning("WeChat Pay notify not checked (platform certificates): %s", error)
+        return _wechat_fail(503, "暂时无法处理")
+    outcome = wechatpay_events.handle(notify)
+    logger.info("WeChat Pay notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
+    return HttpResponse(status=204)
 
 
 @csrf_exempt
 @require_POST
 def wechatpay_transfer_notify(request):
-    """WeChat Pay's notify of a transfer's final state. Read only when signed by WeChat Pay (its
-    platform certificate or public key, checked by `wechatpayv3`), recently, with a resource that
-    decrypts with our APIv3 key; anything else is refused (400) and never a 500. Answered 204 once
-    booked, as WeChat Pay expects."""
+    """WeChat Pay's notify of a payout transfer's final state (MCHTRANSFER.BILL.FINISHED), checked
+    as the payment notifies are (`wechatpay_client.verify_notify`: signature, serial, five minutes,
+    the resource decrypted), and answered as they are: 401, 400 or 503 refused (WeChat Pay sends it
+    again), 204 once booked."""
     if not wechat_transfer.configured():
         return HttpResponseNotFound("WeChat payouts are not configured.")
-    timestamp = request.headers.get("Wechatpay-Timestamp", "")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > settings.WECHATPAY_NOTIFY_TOLERANCE:
-        return _wechat_refusal("stale or missing timestamp")
     try:
-        body = request.body.decode("utf-8")
-        notify = wechat_transfer.client().callback(request.headers, body)
-    except Exception as error:  # noqa: BLE001  (wechatpayv3 raises bare Exception on what it cannot read)
-        logger.warning("WeChat transfer notify rejected: %s", error)
-        return _wechat_refusal("unreadable")
-    if not wechat_transfer_events.is_notify(notify):
-        logger.warning("WeChat transfer notify rejected: bad signature or resource")
-        return _wechat_refusal("bad signature")
+        notify = wechatpay_client.verify_notify(request.headers, request.body)
+    except wechatpay_client.NotifyRefused as error:
+        logger.warning("WeChat transfer notify refused: %s", error)
+        return _wechat_fail(401, "签名错误")
+    except wechatpay_client.NotifyMalformed as error:
+        logger.warning("WeChat transfer notify unreadable: %s", error)
+        return _wechat_fail(400, "报文错误")
+    except GatewayError as error:
+        logger.warning("WeChat transfer notify not checked (platform certificates): %s", error)
+        return _wechat_fail(503, "暂时无法处理")
     outcome = wechat_transfer_events.handle(notify)
     logger.info("WeChat transfer notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
     return HttpResponse(status=204)

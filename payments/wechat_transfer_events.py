@@ -1,18 +1,17 @@
 """WeChat Pay's notify of a transfer's final state (MCHTRANSFER.BILL.FINISHED), after the view has
-verified its signature and decrypted its resource with `wechatpayv3`.
+verified its signature and decrypted its resource (`wechatpay_client.verify_notify`).
 
 Each notify is stored once by its id ("wechatpay:<id>") in the same transaction as its effect, as
-Stripe's events are (`payments.stripe_events`): a replay or a duplicate changes nothing, and a
+every provider's events are (`payments.webhook_events`): a replay or a duplicate changes nothing, and a
 handler that fails rolls the id back so WeChat Pay's retry is handled afresh. A notify that comes
 after the payout was settled (by a query) finds nothing left to do."""
 
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
-from . import payout_sending
-from .models import PayoutStatus, WebhookEvent
+from . import payout_sending, webhook_events
+from .models import PayoutStatus
 from .payout_methods import SendError
 from .payout_methods.wechat_transfer import outcome_of, payout_for
 
@@ -21,29 +20,14 @@ logger = logging.getLogger(__name__)
 EVENT_TYPE = "MCHTRANSFER.BILL.FINISHED"
 
 
-def is_notify(notify) -> bool:
-    return (
-        isinstance(notify, dict)
-        and isinstance(notify.get("id"), str)
-        and 0 < len(notify["id"]) <= 200
-        and isinstance(notify.get("event_type"), str)
-        and isinstance(notify.get("resource"), dict)
-    )
-
-
 def handle(notify: dict) -> str:
-    """Book what a verified notify says; returns what happened, for the log."""
-    event_id = f"wechatpay:{notify['id']}"
+    """Book what a verified notify says, once (`webhook_events.store_once_and_act`); returns what
+    happened, for the log."""
     event_type = notify["event_type"][:100]
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = WebhookEvent.objects.create(event_id=event_id, type=event_type, payload=notify)
-        except IntegrityError:
-            return "duplicate"
-        event.outcome = _apply(event_type, notify["resource"])
-        event.save(update_fields=["outcome"])
-    return event.outcome
+    resource = notify["resource"]
+    return webhook_events.store_once_and_act(
+        f"wechatpay:{notify['id']}", event_type, notify, lambda: _apply(event_type, resource)
+    )
 
 
 def _apply(event_type: str, resource: dict) -> str:

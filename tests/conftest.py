@@ -157,3 +157,4 @@ def celery_on_redis(require_redis):
 # Chromium (Playwright's sync API runs once per thread).
 from tests.e2e.fixtures import browser  # noqa: E402, F401
 from tests.payments.localstripe_server import localstripe, localstripe_server, localstripe_webhooks  # noqa: E402, F401
+from tests.payments.wechatpay_fake import wechatpay_fake, wechatpay_fake_public_key  # noqa: E402, F401

@@ -3,7 +3,7 @@ PAYMENT_GATEWAYS setting; which ones shoppers are offered depends on which are c
 
 from core.registry import Registry
 
-from .base import Device, Gateway, GatewayError, PaymentStep, RefundOutcome, RemoteState  # noqa: F401
+from .base import Device, Gateway, GatewayError, GatewayUnsure, PaymentStep, RefundOutcome, RemoteState  # noqa: F401
 
 registry = Registry("PAYMENT_GATEWAYS")
 

@@ -6,6 +6,12 @@ class GatewayError(Exception):
     """The gateway could not be reached or refused the request; safe to retry later."""
 
 
+class GatewayUnsure(GatewayError):
+    """The request may have been done at the provider, its answer lost (a timeout, a dropped
+    connection, a 5xx): what happened is known only by asking again with the same merchant
+    reference, which the provider never does twice. A refund in this state stays pending."""
+
+
 @dataclass(frozen=True)
 class PaymentStep:
     """What the shopper does to pay, as the order page shows it. `kind` picks the page's part:

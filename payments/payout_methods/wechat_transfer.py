@@ -1,8 +1,9 @@
 """WeChat balance transfers (商家转账, "transfer to the user"): a payout sent to the WeChat balance
 (零钱) of the farmer who bound their WeChat (`PayoutDestination.wechat_openid`; for a cooperative,
 the manager who bound it), through WeChat Pay API v3's current transfer API, POST
-/v3/fund-app/mch-transfer/transfer-bills, with the `wechatpayv3` library signing our requests and
-verifying WeChat Pay's answers (docs/decisions.md, wxpayout).
+/v3/fund-app/mch-transfer/transfer-bills, through the client every WeChat Pay call shares
+(`payments.wechatpay_client`: `wechatpayv3` signs our requests and verifies WeChat Pay's answers;
+docs/decisions.md, wxpayout).
 
 The transfer's number at WeChat Pay (out_bill_no) is derived from the payout (`out_bill_no`), so a
 send repeated after a timeout or a 5xx asks for the same transfer again and WeChat Pay never makes
@@ -19,7 +20,6 @@ import logging
 import re
 from decimal import Decimal
 
-import requests
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
@@ -28,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.money import to_fen
 
+from .. import wechatpay_client
+from ..gateways.base import GatewayError
 from .base import PayoutMethod, SendError, SendOutcome
 
 logger = logging.getLogger(__name__)
@@ -46,66 +48,17 @@ REFUSED_STATUSES = {400}
 
 
 def configured() -> bool:
-    """The operator turned WeChat payouts on and WeChat Pay's merchant keys and a transfer scene are
-    set. Without them the method is skipped and sellers are paid as before."""
+    """The operator turned WeChat payouts on, WeChat Pay's merchant keys are set
+    (`wechatpay_client.is_configured`) and a transfer scene is. Without them the method is skipped
+    and sellers are paid as before."""
     return bool(
-        settings.WECHATPAY_PAYOUTS_ENABLED
-        and settings.WECHATPAY_MCHID
-        and settings.WECHATPAY_APPID
-        and settings.WECHATPAY_CERT_SERIAL_NO
-        and settings.WECHATPAY_PRIVATE_KEY_PATH
-        and settings.WECHATPAY_APIV3_KEY
-        and settings.WECHATPAY_TRANSFER_SCENE_ID
+        settings.WECHATPAY_PAYOUTS_ENABLED and wechatpay_client.is_configured() and settings.WECHATPAY_TRANSFER_SCENE_ID
     )
 
 
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as file:
-        return file.read()
-
-
-_clients: dict = {}
-
-
-def client():
-    """A `wechatpayv3.WeChatPay` for our merchant, built once per configuration (in certificate
-    mode building it downloads WeChat Pay's platform certificates)."""
-    from wechatpayv3 import WeChatPay, WeChatPayType
-
-    options = (
-        settings.WECHATPAY_MCHID,
-        settings.WECHATPAY_APPID,
-        settings.WECHATPAY_CERT_SERIAL_NO,
-        settings.WECHATPAY_PRIVATE_KEY_PATH,
-        settings.WECHATPAY_APIV3_KEY,
-        settings.WECHATPAY_PUBLIC_KEY_PATH,
-        settings.WECHATPAY_PUBLIC_KEY_ID,
-        settings.WECHATPAY_CERT_DIR,
-        settings.WECHATPAY_TIMEOUT,
-    )
-    if options not in _clients:
-        mchid, appid, serial, key_path, apiv3_key, public_key_path, public_key_id, cert_dir, timeout = options
-        _clients.clear()
-        _clients[options] = WeChatPay(
-            wechatpay_type=WeChatPayType.JSAPI,
-            mchid=mchid,
-            private_key=_read(key_path),
-            cert_serial_no=serial,
-            appid=appid,
-            apiv3_key=apiv3_key,
-            cert_dir=cert_dir or None,
-            timeout=(timeout, timeout),
-            public_key=_read(public_key_path) if public_key_path else None,
-            public_key_id=public_key_id or None,
-        )
-    return _clients[options]
-
-
-def notify_url() -> str | None:
-    """Where WeChat Pay posts the transfer's final state; None without WECHATPAY_NOTIFY_BASE (then
-    only the periodic query learns it)."""
-    base = settings.WECHATPAY_NOTIFY_BASE.rstrip("/")
-    return f"{base}{reverse('payments:wechatpay-transfer-notify')}" if base else None
+def notify_url() -> str:
+    """Where WeChat Pay posts the transfer's final state (https, no query string)."""
+    return settings.WECHATPAY_NOTIFY_BASE.rstrip("/") + reverse("payments:wechatpay-transfer-notify")
 
 
 def out_bill_no(payout) -> str:
@@ -137,33 +90,20 @@ def _limit() -> Decimal | None:
     return Decimal(settings.WECHATPAY_TRANSFER_MAX) if settings.WECHATPAY_TRANSFER_MAX else None
 
 
-def _answer(code: int, text) -> dict:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    try:
-        answer = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
 def _text(answer: dict, key: str) -> str:
     value = answer.get(key)
     return value if isinstance(value, str) else ""
 
 
-def _call(action: str, function, **params) -> tuple[int, dict]:
-    """One signed call; WeChat Pay's own answer (status, JSON), or SendError when there is none to
-    trust: the network, our keys, or an answer whose signature does not verify."""
+def _call(action: str, request) -> tuple[int, dict]:
+    """One signed call through the shared client (`wechatpay_client.call`): WeChat Pay's own answer
+    below 500, or SendError when there is none to trust (the network, a 5xx, our keys, an answer
+    whose signature does not verify): tried again later with the same out_bill_no."""
     try:
-        code, text = function(**params)
-    except requests.RequestException as error:
-        logger.warning("WeChat transfer %s: no answer: %s", action, error)
-        raise SendError(f"WeChat Pay did not answer: {error}") from error
-    except Exception as error:
-        logger.error("WeChat transfer %s: %s", action, error)
-        raise SendError(f"WeChat Pay's answer could not be trusted: {error}") from error
-    return code, _answer(code, text)
+        return wechatpay_client.call(request)
+    except GatewayError as error:
+        logger.warning("WeChat transfer %s: %s", action, error)
+        raise SendError(str(error)) from error
 
 
 class WeChatTransfer(PayoutMethod):
@@ -219,12 +159,7 @@ class WeChatTransfer(PayoutMethod):
             "transfer_scene_report_infos": _report_infos(),
             "notify_url": notify_url(),
         }
-        try:
-            wechat = client()
-        except Exception as error:
-            logger.error("WeChat transfer of payout %s: no client: %s", payout.pk, error)
-            raise SendError(f"WeChat Pay is not reachable with our keys: {error}") from error
-        code, answer = _call("create", wechat.mch_transfer_bills, **params)
+        code, answer = _call("create", lambda wxpay: wxpay.mch_transfer_bills(**params))
         if code == 200:
             return self._outcome(payout, answer)
         if code in REFUSED_STATUSES:
@@ -236,8 +171,8 @@ class WeChatTransfer(PayoutMethod):
             if not found:
                 return SendOutcome(paid=False, reason=(reason or gettext("WeChat Pay refused the transfer."))[:255])
             return state
-        # 5xx SYSTEM_ERROR, 429 FREQUENCY_LIMITED, 403 NOT_ENOUGH (our account is short), 401/403 our
-        # keys or product: not the farmer's doing; tried again with the same out_bill_no.
+        # 429 FREQUENCY_LIMITED, 403 NOT_ENOUGH (our account is short), 401/403 our keys or product
+        # (a 5xx is SendError already): not the farmer's doing; tried again with the same out_bill_no.
         logger.warning("WeChat transfer of payout %s not made now: %s %s", payout.pk, code, answer)
         raise SendError(f"WeChat Pay answered {code} {_text(answer, 'code')}")
 
@@ -249,11 +184,8 @@ class WeChatTransfer(PayoutMethod):
 
     def _query(self, payout) -> tuple[bool, SendOutcome | None]:
         """(False, None) when WeChat Pay has no transfer of this payout; else (True, its outcome)."""
-        try:
-            wechat = client()
-        except Exception as error:
-            raise SendError(f"WeChat Pay is not reachable with our keys: {error}") from error
-        code, answer = _call("query", wechat.mch_transfer_bills_query, out_bill_no=out_bill_no(payout))
+        number = out_bill_no(payout)
+        code, answer = _call("query", lambda wxpay: wxpay.mch_transfer_bills_query(out_bill_no=number))
         if code == 404 and _text(answer, "code") == "NOT_FOUND":
             return False, None
         if code != 200:
