@@ -283,9 +283,25 @@ PAYOUT_MINIMUM = env("PAYOUT_MINIMUM", "50.00")
 # seller is used; Stripe Connect needs STRIPE_SECRET_KEY and the seller's acct_… id; the bank
 # transfer (made by hand, recorded by an operator) reaches everyone, so it comes last.
 PAYOUT_METHODS = {
+    "wechat_transfer": {"BACKEND": "payments.payout_methods.wechat_transfer.WeChatTransfer"},
     "stripe_connect": {"BACKEND": "payments.payout_methods.stripe_connect.StripeConnect"},
     "bank_transfer": {"BACKEND": "payments.payout_methods.bank.BankTransfer"},
 }
+# Payouts to a farmer's WeChat balance (商家转账, payments.payout_methods.wechat_transfer; see
+# docs/payouts.md): only when the operator turns them on, WeChat Pay's merchant keys above are set,
+# and WeChat Pay granted the 商家转账 product with a transfer scene: its id, and the scene's report
+# infos as WeChat Pay's docs list them for that scene, as JSON, e.g.
+# [{"info_type": "岗位类型", "info_content": "农产品供货"}, {"info_type": "报酬说明", "info_content": "山货货款"}].
+WECHATPAY_PAYOUTS_ENABLED = env_bool("WECHATPAY_PAYOUTS_ENABLED", False)
+WECHATPAY_TRANSFER_SCENE_ID = env("WECHATPAY_TRANSFER_SCENE_ID", "")
+WECHATPAY_TRANSFER_REPORT_INFOS = env("WECHATPAY_TRANSFER_REPORT_INFOS", "[]")
+# What the farmer sees as the reason of the money (user_recv_perception; empty: the scene's own).
+WECHATPAY_TRANSFER_PERCEPTION = env("WECHATPAY_TRANSFER_PERCEPTION", "")
+# The largest payout (CNY) sent to a WeChat balance, as set in 商家转账 → 产品设置 (单笔限额); a larger
+# one goes by the next method (the bank). Empty: no limit of ours.
+WECHATPAY_TRANSFER_MAX = env("WECHATPAY_TRANSFER_MAX", "")
+# Starts every out_bill_no: give each database sharing one merchant id its own (staging, production).
+WECHATPAY_OUT_BILL_PREFIX = env("WECHATPAY_OUT_BILL_PREFIX", "SHP")
 # The payout run (payments.tasks.run_payouts): weekly, on this day ("mon" … "sun", or 0-6 with
 # 0 = Sunday) at this hour, Asia/Shanghai time (CELERY_TIMEZONE); after the night, before banks open.
 PAYOUT_RUN_WEEKDAY = env("PAYOUT_RUN_WEEKDAY", "mon")
@@ -311,6 +327,13 @@ CELERY_BEAT_SCHEDULE["settlement-alipay"] = {
     "task": "payments.tasks.import_settlements",
     "schedule": crontab(minute=0, hour=11),
     "args": ("alipay",),
+}
+# Payouts a provider took and finishes later (a WeChat transfer waiting for the farmer to confirm
+# receipt): asked about this often (seconds), in case its notify never comes.
+PAYOUT_CHECK_SECONDS = env_int("PAYOUT_CHECK_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["payouts-check-in-flight"] = {
+    "task": "payments.tasks.check_payouts_in_flight",
+    "schedule": float(PAYOUT_CHECK_SECONDS),
 }
 
 LOGGING = {

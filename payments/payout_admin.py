@@ -161,7 +161,15 @@ class PayoutDestinationAdmin(admin.ModelAdmin):
     """Kept by operators (the change permission on payout destinations); lists show the bank account
     masked, the change page shows it whole to those who may change it."""
 
-    list_display = ["seller_name", "village", "method", "stripe_account", "bank_account_shown", "updated_at"]
+    list_display = [
+        "seller_name",
+        "village",
+        "method",
+        "wechat_bound",
+        "stripe_account",
+        "bank_account_shown",
+        "updated_at",
+    ]
     list_filter = ["method"]
     list_select_related = ["farmer__village__county", "cooperative__village__county"]
     search_fields = ["farmer__name", "cooperative__name", "stripe_account", "bank_account_name"]
@@ -174,11 +182,20 @@ class PayoutDestinationAdmin(admin.ModelAdmin):
         "bank_name",
         "bank_account_name",
         "bank_account_number",
+        "wechat_bound",
+        "wechat_bound_at",
+        "wechat_bound_by",
     ]
+    # The WeChat is bound by its owner (/farmer/wechat/), never typed in here; the openid is not shown.
+    readonly_fields = ["wechat_bound", "wechat_bound_at", "wechat_bound_by"]
 
     @admin.display(description=_("seller"))
     def seller_name(self, obj):
         return obj.seller.name
+
+    @admin.display(description=_("WeChat bound"), boolean=True)
+    def wechat_bound(self, obj):
+        return obj.wechat_bound
 
     @admin.display(description=_("village"))
     def village(self, obj):

@@ -200,7 +200,7 @@ def pay_out(account: Account, cutoff: datetime, method: str | None = None) -> Pa
             return None
         sequence = (account.payouts.aggregate(last=Max("sequence"))["last"] or 0) + 1
         destination = destination_of(account)
-        method = method or payout_methods.choose(destination)
+        method = method or payout_methods.choose(destination, due.amount)
         sender = payout_methods.get(method)
         payout = Payout.objects.create(
             account=account,
@@ -292,6 +292,22 @@ def record_paid(payout: Payout, reference: str, actor=None) -> Payout:
             text.stored(text.PAYOUT_PAID, payout=payout.pk),
             [(ledger.payouts_in_transit_account(), payout.amount), (_cash_account(payout), -payout.amount)],
         )
+    return payout
+
+
+def record_in_flight(payout: Payout, state: str, confirm_package: str = "") -> Payout:
+    """The provider took the payout and has not finished it (WeChat: accepted, waiting for the
+    seller to confirm receipt, transferring): its word is kept, nothing is booked. A payout settled
+    meanwhile is left as it is (an answer that arrived late)."""
+    with transaction.atomic():
+        payout = _locked(payout)
+        if payout.status != PayoutStatus.PENDING:
+            return payout
+        state = (state or "")[: Payout._meta.get_field("provider_state").max_length]
+        if (payout.provider_state, payout.confirm_package) != (state, confirm_package):
+            payout.provider_state = state
+            payout.confirm_package = confirm_package
+            payout.save(update_fields=["provider_state", "confirm_package"])
     return payout
 
 

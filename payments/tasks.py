@@ -72,3 +72,26 @@ def import_settlements(gateway: str, day: str | None = None) -> str:
     for problem in result.problems:
         logger.warning("settlement %s %s line %s: %s", gateway, bill_day, problem.row.line, problem.outcome)
     return result.summary()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(payout_sending.SendError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=3,
+)
+def check_payout(payout_id: int) -> str | None:
+    """Ask the provider how a payout it took stands (WeChat: by out_bill_no) and record it."""
+    payout = payout_sending.check(payout_id)
+    return payout.status if payout else None
+
+
+@shared_task
+def check_payouts_in_flight() -> int:
+    """Enqueue a check for every payout the provider took and has not finished (beat, every
+    PAYOUT_CHECK_SECONDS): the notify that would settle it may never come."""
+    ids = payout_sending.in_flight()
+    for payout_id in ids:
+        check_payout.delay(payout_id)
+    return len(ids)

@@ -7,10 +7,11 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFou
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import alipay_events, gateways, stripe_events, wechatpay_client, wechatpay_events
+from . import alipay_events, gateways, stripe_events, wechat_transfer_events, wechatpay_client, wechatpay_events
 from .gateways import GatewayError
 from .gateways.alipay import NotifyRefused
 from .gateways.stripe import verify_signature
+from .payout_methods import wechat_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -90,3 +91,26 @@ def alipay_notify(request):
         return HttpResponse("fail", status=503, content_type="text/plain")
     logger.info("Alipay notify %s (%s): %s", fields["notify_id"], fields.get("trade_status", ""), outcome)
     return HttpResponse("success", content_type="text/plain")
+
+
+def wechatpay_transfer_notify(request):
+    """WeChat Pay's notify of a payout transfer's final state (MCHTRANSFER.BILL.FINISHED), checked
+    as the payment notifies are (`wechatpay_client.verify_notify`: signature, serial, five minutes,
+    the resource decrypted), and answered as they are: 401, 400 or 503 refused (WeChat Pay sends it
+    again), 204 once booked."""
+    if not wechat_transfer.configured():
+        return HttpResponseNotFound("WeChat payouts are not configured.")
+    try:
+        notify = wechatpay_client.verify_notify(request.headers, request.body)
+    except wechatpay_client.NotifyRefused as error:
+        logger.warning("WeChat transfer notify refused: %s", error)
+        return _wechat_fail(401, "签名错误")
+    except wechatpay_client.NotifyMalformed as error:
+        logger.warning("WeChat transfer notify unreadable: %s", error)
+        return _wechat_fail(400, "报文错误")
+    except GatewayError as error:
+        logger.warning("WeChat transfer notify not checked (platform certificates): %s", error)
+        return _wechat_fail(503, "暂时无法处理")
+    outcome = wechat_transfer_events.handle(notify)
+    logger.info("WeChat transfer notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
+    return HttpResponse(status=204)

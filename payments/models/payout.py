@@ -47,6 +47,11 @@ class Payout(models.Model):
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True, editable=False)
     failure_reason = models.CharField(_("why it failed"), max_length=255, blank=True)
+    # A method that sends the money itself and hears of the outcome later (WeChat balance transfers):
+    # the provider's last state of a payout still on its way ("" until the provider accepted it), and
+    # what the seller's phone needs to confirm receipt while the provider waits for them.
+    provider_state = models.CharField(_("state at the provider"), max_length=20, blank=True)
+    confirm_package = models.TextField(_("confirmation package"), blank=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,

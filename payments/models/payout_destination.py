@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -35,7 +36,10 @@ class PayoutDestination(models.Model):
         max_length=20,
         blank=True,
         choices=payout_method_choices,
-        help_text=_("Leave empty to use Stripe Connect when there is an account, else a bank transfer."),
+        help_text=_(
+            "Leave empty to use the first that reaches the seller: WeChat once bound, Stripe Connect with an account, "
+            "else a bank transfer."
+        ),
     )
     stripe_account = models.CharField(
         _("Stripe connected account"),
@@ -52,6 +56,27 @@ class PayoutDestination(models.Model):
         max_length=34,
         blank=True,
         validators=[RegexValidator(r"^[0-9 ]+$", _("Only digits, like 6228480000000000000."), "invalid")],
+    )
+    # Bound by the farmer themself (or, for a cooperative, by one of its managers) through WeChat's
+    # OAuth (`payments.payout_destinations.bind_wechat`), never typed in: the openid under the
+    # WeChat Pay AppID that WeChat balance transfers go to. Operators see that it is bound, not it.
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, editable=False)
+    wechat_holder_name = models.CharField(
+        _("WeChat holder's name"),
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text=_("Sent with large WeChat transfers, which WeChat Pay checks against the account's real name."),
+    )
+    wechat_bound_at = models.DateTimeField(_("WeChat bound at"), null=True, blank=True, editable=False)
+    wechat_bound_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("WeChat bound by"),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -75,12 +100,19 @@ class PayoutDestination(models.Model):
         from payments import payout_methods
 
         if self.method in payout_methods.registry and not payout_methods.get(self.method).reaches(self):
+            if self.method == "wechat_transfer":
+                message = _("The seller has not bound WeChat yet: they do it themselves at /farmer/wechat/.")
+                raise ValidationError({"method": ValidationError(message, code="wechat_not_bound")})
             message = _("This payout method needs the seller's Stripe connected account.")
             raise ValidationError({"stripe_account": ValidationError(message, code="required")})
 
     @property
     def seller(self):
         return self.farmer if self.farmer_id else self.cooperative
+
+    @property
+    def wechat_bound(self) -> bool:
+        return bool(self.wechat_openid)
 
     @property
     def bank_account_shown(self) -> str:

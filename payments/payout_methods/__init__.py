@@ -23,11 +23,13 @@ def choices() -> list[tuple[str, str]]:
     return [(method.name, method.label) for method in registry.all()]
 
 
-def choose(destination) -> str:
+def choose(destination, amount=None) -> str:
     """The method a seller with this destination (a `PayoutDestination`, or None: nothing
-    recorded) is paid through now."""
+    recorded) is paid `amount` through now (`amount` None: whatever the amount)."""
     preferred = [destination.method] if destination is not None and destination.method else []
     for name in [*preferred, *registry.names()]:
-        if name in registry and (method := registry.get(name)).is_configured() and method.reaches(destination):
+        if name not in registry or not (method := registry.get(name)).is_configured():
+            continue
+        if method.reaches(destination) if amount is None else method.takes(destination, amount):
             return name
     raise ImproperlyConfigured("PAYOUT_METHODS has no configured method that reaches every seller (a bank transfer)")

@@ -9,11 +9,16 @@ class SendError(Exception):
 @dataclass(frozen=True)
 class SendOutcome:
     """What the provider answered: `paid` with its reference, or `failed` with the reason the
-    seller's side refused it (the money then goes back to the payable)."""
+    seller's side refused it (the money then goes back to the payable), or `pending`: the provider
+    took the payout and will tell the outcome later (`state`, its own word for where it is; and
+    `confirm_package` when the seller must confirm receipt on their phone first)."""
 
     paid: bool
     reference: str = ""
     reason: str = ""
+    pending: bool = False
+    state: str = ""
+    confirm_package: str = ""
 
 
 class PayoutMethod:
@@ -40,6 +45,10 @@ class PayoutMethod:
         """Whether this method can pay a seller with this destination (None: nothing recorded)."""
         return True
 
+    def takes(self, destination, amount) -> bool:
+        """Whether this method can pay this amount to this destination: a provider's limits."""
+        return self.reaches(destination)
+
     def destination_text(self, destination) -> str:
         """What the payout records of where it went, for operators: never a full account number."""
         return ""
@@ -48,4 +57,9 @@ class PayoutMethod:
         """Hand the money over; None when an operator does (nothing is sent). Idempotent: a
         repeat with the same payout never sends twice (the payout's idempotency key). Raises
         SendError when it should be tried again."""
+        return None
+
+    def query(self, payout) -> SendOutcome | None:
+        """Ask the provider how a payout it accepted (`Payout.provider_state` set) stands now; None
+        when this method has nothing to ask. Raises SendError when the provider cannot say now."""
         return None

@@ -11,6 +11,7 @@ Server-rendered and without JavaScript, like the other seller pages.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -23,6 +24,7 @@ from shop import earnings, permissions
 from shop.checkout import seller_key
 
 from .views import PAGE_SIZE, seller_required
+from .wechat import in_wechat, offered
 
 PAYOUTS_PAGE_SIZE = 10
 PERIODS = {
@@ -93,6 +95,10 @@ def earnings_page(request):
             "payouts_page": payouts_page,
             "members": earnings.members_sales(seller, period) if is_cooperative else [],
             "page_query": _query(key, sellers, period=period_name),
+            "wechat_offered": offered(),
+            "in_wechat": in_wechat(request),
+            # For WeixinJSBridge's requestMerchantTransfer (确认收款): ours, not secrets.
+            "wechat_ids": {"mchId": settings.WECHATPAY_MCHID, "appId": settings.WECHATPAY_APPID},
         }
     )
     return render(request, "seller/earnings.html", context)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import earnings, orders, views
+from . import earnings, orders, views, wechat
 
 app_name = "seller"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("orders/parcels/<int:pk>/deliver/", orders.order_deliver, name="order_deliver"),
     path("orders/parcels/<int:pk>/slip/", orders.order_slip, name="order_slip"),
     path("earnings/", earnings.earnings_page, name="earnings"),
+    path("wechat/", wechat.wechat_page, name="wechat"),
+    path("wechat/bind/", wechat.wechat_start, name="wechat_start"),
+    path("wechat/callback/", wechat.wechat_callback, name="wechat_callback"),
 ]

@@ -79,8 +79,10 @@ def run_and_commit(django_capture_on_commit_callbacks):
 
 
 def test_the_registry_holds_the_configured_methods():
-    assert payout_methods.registry.names() == ["stripe_connect", "bank_transfer"]
+    assert payout_methods.registry.names() == ["wechat_transfer", "stripe_connect", "bank_transfer"]
     assert payout_methods.get("bank_transfer").cash_gateway == "offline"
+    assert payout_methods.get("wechat_transfer").cash_gateway == "wechatpay"
+    assert not payout_methods.get("wechat_transfer").is_configured()  # off unless the operator turns it on
     assert payout_methods.get("stripe_connect").cash_gateway == "stripe"
     assert not payout_methods.get("bank_transfer").sends_itself and payout_methods.get("stripe_connect").sends_itself
     with pytest.raises(LookupError):
