@@ -314,6 +314,7 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
 # worker killed): sent again, with the same idempotency key.
 CELERY_BEAT_SCHEDULE["payouts-send-unsent"] = {"task": "payments.tasks.send_unsent_payouts", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["payments-check-pending"] = {"task": "payments.tasks.check_pending_payments", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["refunds-check-pending"] = {"task": "payments.tasks.check_pending_refunds", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {"task": "shop.tasks.cancel_unpaid_orders", "schedule": 300.0}
 # Settlement (payments.settlement): each day the providers' bills of the day before are downloaded
 # and their fees booked, once the bills are ready (WeChat Pay after 10:00, Alipay the next day,

@@ -1,8 +1,9 @@
-"""Payments whose notify never came. WeChat Pay and Alipay tell us of a payment by a notify, which
+"""Payments and refunds whose notify never came. WeChat Pay and Alipay tell us of a payment by a notify, which
 can be lost (our site was down, their retries ran out); so a payment still open a few minutes after
 it was opened is asked about at the provider (`Gateway.query`), and booked or marked failed from
 the answer, through the same services a notify uses (`shopper_payments`), so a notify and a query
-arriving together book it once."""
+arriving together book it once. Refunds left pending (WeChat Pay's refund notify lost, or an
+answer lost on the way, `GatewayUnsure`) are asked about the same way (`Gateway.query_refund`)."""
 
 import logging
 from datetime import timedelta
@@ -13,18 +14,18 @@ from django.utils import timezone
 
 from . import gateways, shopper_payments
 from .gateways.base import Gateway
-from .models import Payment
+from .models import Payment, Refund, RefundStatus
 
 logger = logging.getLogger(__name__)
 
 
-def asked_gateways() -> list[str]:
-    """The configured gateways that answer `query` (WeChat Pay, Alipay). Stripe retries its
-    webhooks for days and offline has no provider, so theirs are never asked."""
+def asked_gateways(method: str = "query") -> list[str]:
+    """The configured gateways that answer `query` (or `query_refund`): WeChat Pay, Alipay. Stripe
+    retries its webhooks for days and offline has no provider, so theirs are never asked."""
     return [
         gateway.name
         for gateway in gateways.registry.all()
-        if gateway.is_configured() and type(gateway).query is not Gateway.query
+        if gateway.is_configured() and getattr(type(gateway), method) is not getattr(Gateway, method)
     ]
 
 
@@ -73,5 +74,32 @@ def check_pending_payments(now=None) -> dict[str, int]:
         except gateways.GatewayError:
             logger.warning("could not ask the provider about payment %s", payment.pk, exc_info=True)
             status = "error"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def check_pending_refunds(now=None) -> dict[str, int]:
+    """Ask the provider about every refund still pending PAYMENT_QUERY_AFTER_MINUTES after it was
+    made, and settle it from the answer through `finish_refund` (once, however a notify races it).
+    A refund the provider never received is sent again by the gateway under the same merchant
+    reference, which the provider never carries out twice. Returns how many got each answer."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES)
+    due = Refund.objects.filter(
+        payment__gateway__in=asked_gateways("query_refund"),
+        status=RefundStatus.PENDING,
+        created_at__lt=cutoff,
+        merchant_reference__isnull=False,
+    ).select_related("payment")
+    counts: dict[str, int] = {}
+    for refund in due.order_by("pk").iterator():
+        try:
+            outcome = gateways.get(refund.payment.gateway).query_refund(refund)
+        except gateways.GatewayError:
+            logger.warning("could not ask the provider about refund %s", refund.pk, exc_info=True)
+            outcome = None
+        status = "error" if outcome is None else outcome.status
+        if outcome is not None:
+            shopper_payments.finish_refund(refund.pk, outcome.status, outcome.remote_id)
         counts[status] = counts.get(status, 0) + 1
     return counts

@@ -51,6 +51,13 @@ def check_pending_payments() -> dict[str, int]:
     return pending_payments.check_pending_payments()
 
 
+@shared_task
+def check_pending_refunds() -> dict[str, int]:
+    """Ask WeChat Pay and Alipay about refunds still pending (every few minutes,
+    settings.CELERY_BEAT_SCHEDULE). Safe to repeat or overlap: a refund settles once."""
+    return pending_payments.check_pending_refunds()
+
+
 @shared_task(
     acks_late=True,
     autoretry_for=(GatewayError, BillError),

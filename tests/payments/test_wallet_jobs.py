@@ -12,6 +12,7 @@ from payments import shopper_payments as payments
 from payments.models import Payment, PaymentStatus, RefundStatus
 from shop import orders
 from shop.models import Order, OrderStatus, Variant
+from tests.factories import staff_user
 from tests.shop import buying
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,58 @@ def test_an_alipay_payment_paid_but_unnotified_is_booked_not_timed_out(alipay):
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
     assert Variant.objects.get(pk=a.pk).stock == 8
     assert not alipay.calls_of("alipay.trade.close")
+
+
+def paid_and_settled(minutes_ago: int, method: str, provider) -> Payment:
+    """An order paid at the provider and booked (by the lost-notify query, the quickest way here)."""
+    order, _a = opened(minutes_ago=minutes_ago, method=method)
+    if method == "wechatpay":
+        provider.pay(order.payment.merchant_reference)
+    else:
+        provider.shopper_pays(order.payment)
+    assert pending_payments.check_pending_payments() == {"paid": 1}
+    return Payment.objects.get(pk=order.payment.pk)
+
+
+def age(refund, minutes: int) -> None:
+    type(refund).objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_a_wechat_refund_whose_notify_was_lost_is_settled_by_asking(wechatpay_fake):
+    """WeChat answers a refund PROCESSING and its REFUND.SUCCESS notify never reaches us."""
+    payment = paid_and_settled(5, "wechatpay", wechatpay_fake)
+    refund = payments.refund_payment(staff_user(), payment, lines=[payment.order.lines.first()])
+    assert refund.status == RefundStatus.PENDING
+    age(refund, 1)
+    assert pending_payments.check_pending_refunds() == {}  # too young to ask
+    age(refund, 10)
+    assert pending_payments.check_pending_refunds() == {"pending": 1}  # still processing at WeChat
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PENDING
+    cash_before = ledger.balance(ledger.cash_account("wechatpay"))
+    wechatpay_fake.finish_refund(refund.merchant_reference)
+    assert pending_payments.check_pending_refunds() == {"succeeded": 1}
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert refund.provider_reference == wechatpay_fake.refunds[refund.merchant_reference]["refund_id"]
+    assert ledger.balance(ledger.cash_account("wechatpay")) == cash_before - refund.amount
+    assert pending_payments.check_pending_refunds() == {}  # settled: never asked again
+    assert len(wechatpay_fake.requests_to("/v3/refund/domestic/refunds")) == 1
+    assert not ledger.unbalanced_transactions().exists()
+
+
+def test_an_alipay_refund_whose_answers_were_lost_is_settled_once_by_asking(alipay):
+    """Alipay made the refund but both answers to our request were lost: the refund stays pending
+    (its lines reserved), and the check finds it done at Alipay without refunding twice."""
+    payment = paid_and_settled(5, "alipay", alipay)
+    alipay.fail("alipay.trade.refund", "lost", times=2)
+    refund = payments.refund_payment(staff_user(), payment)
+    assert refund.status == RefundStatus.PENDING
+    assert len(alipay.calls_of("alipay.trade.refund")) == 2  # sent twice, the same out_request_no
+    age(refund, 10)
+    assert pending_payments.check_pending_refunds() == {"succeeded": 1}
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.REFUNDED
+    assert alipay.trades[payment.merchant_reference].refunds == {refund.merchant_reference: refund.amount}
+    assert not ledger.unbalanced_transactions().exists()
