@@ -14,6 +14,14 @@ import config.schema  # noqa: F401 - the API's types, defined in English before 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests marked slow first (after pytest-django's own ordering, which the sort keeps otherwise):
+    parallel workers take tests in this order, so the long ones start at once on different workers
+    instead of one worker running them alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def require(condition: bool, reason: str) -> None:
     if condition:
         return

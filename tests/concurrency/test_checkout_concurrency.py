@@ -23,7 +23,7 @@ from shop.models import Checkout, Order, OrderLine, OrderStatus, ShippingMethod,
 from tests import factories as f
 from tests.concurrency.threads import ROUND_TIMEOUT, run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(60)]
 
 CREATE = """
 mutation ($input: CheckoutCreateInput!) {

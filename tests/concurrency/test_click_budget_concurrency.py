@@ -24,7 +24,7 @@ from promotion.models import CampaignDay, CampaignState, Click, ClickOutcome, Sp
 from tests import factories as f
 from tests.concurrency.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(90)]
 
 CLIENTS = 64
 CLICKS_PER_CLIENT = 3

@@ -28,7 +28,7 @@ from config.env import READ
 from payments import ledger
 from payments.models import Entry, LedgerTransaction, Payout
 
-pytestmark = [pytest.mark.postgres, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(480)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SELLERS = 150

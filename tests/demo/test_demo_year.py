@@ -17,7 +17,7 @@ from payments.models import Entry, LedgerTransaction, Payment, Payout, PayoutSta
 from promotion.models import Click, ClickOutcome, OrderAttribution, Spend
 from shop.models import Fulfilment, Order, OrderStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ORDERS = "80"
 

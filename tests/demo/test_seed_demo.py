@@ -15,7 +15,7 @@ from farmers.models import NGO, County, Farmer, FarmerStateChange, Province, Ver
 from promotion.models import Campaign, CampaignState, ContentImage, ContentItem, ContentStatus, Sponsor, SponsorKind
 from shop.models import ImageStatus, Product, ProductImage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

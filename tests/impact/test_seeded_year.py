@@ -24,7 +24,7 @@ from tests.shop import buying
 
 from .building import Clock, at, cooperative_with_manager, sell
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 YEAR = 2025
 
