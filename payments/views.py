@@ -45,6 +45,24 @@ def _wechat_fail(status: int, message: str) -> JsonResponse:
     return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+def _wechat_notify(request, handle, what: str):
+    """A WeChat Pay notify checked (`wechatpay_client.verify_notify`), then handled by `handle`."""
+    try:
+        notify = wechatpay_client.verify_notify(request.headers, request.body)
+    except wechatpay_client.NotifyRefused as error:
+        logger.warning("%s refused: %s", what, error)
+        return _wechat_fail(401, "签名错误")
+    except wechatpay_client.NotifyMalformed as error:
+        logger.warning("%s unreadable: %s", what, error)
+        return _wechat_fail(400, "报文错误")
+    except GatewayError as error:
+        logger.warning("%s not checked (platform certificates): %s", what, error)
+        return _wechat_fail(503, "暂时无法处理")
+    outcome = handle(notify)
+    logger.info("%s %s (%s): %s", what, notify["id"], notify["event_type"], outcome)
+    return HttpResponse(status=204)
+
+
 @csrf_exempt
 @require_POST
 def wechatpay_notify(request):
@@ -54,20 +72,7 @@ def wechatpay_notify(request):
     is acknowledged with 204, as WeChat Pay documents, including types we do not handle."""
     if not wechatpay_client.is_configured():
         return HttpResponseNotFound("WeChat Pay is not configured.")
-    try:
-        notify = wechatpay_client.verify_notify(request.headers, request.body)
-    except wechatpay_client.NotifyRefused as error:
-        logger.warning("WeChat Pay notify refused: %s", error)
-        return _wechat_fail(401, "签名错误")
-    except wechatpay_client.NotifyMalformed as error:
-        logger.warning("WeChat Pay notify unreadable: %s", error)
-        return _wechat_fail(400, "报文错误")
-    except GatewayError as error:
-        logger.warning("WeChat Pay notify not checked (platform certificates): %s", error)
-        return _wechat_fail(503, "暂时无法处理")
-    outcome = wechatpay_events.handle(notify)
-    logger.info("WeChat Pay notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
-    return HttpResponse(status=204)
+    return _wechat_notify(request, wechatpay_events.handle, "WeChat Pay notify")
 
 
 @csrf_exempt
@@ -93,6 +98,8 @@ def alipay_notify(request):
     return HttpResponse("success", content_type="text/plain")
 
 
+@csrf_exempt
+@require_POST
 def wechatpay_transfer_notify(request):
     """WeChat Pay's notify of a payout transfer's final state (MCHTRANSFER.BILL.FINISHED), checked
     as the payment notifies are (`wechatpay_client.verify_notify`: signature, serial, five minutes,
@@ -100,17 +107,4 @@ def wechatpay_transfer_notify(request):
     again), 204 once booked."""
     if not wechat_transfer.configured():
         return HttpResponseNotFound("WeChat payouts are not configured.")
-    try:
-        notify = wechatpay_client.verify_notify(request.headers, request.body)
-    except wechatpay_client.NotifyRefused as error:
-        logger.warning("WeChat transfer notify refused: %s", error)
-        return _wechat_fail(401, "签名错误")
-    except wechatpay_client.NotifyMalformed as error:
-        logger.warning("WeChat transfer notify unreadable: %s", error)
-        return _wechat_fail(400, "报文错误")
-    except GatewayError as error:
-        logger.warning("WeChat transfer notify not checked (platform certificates): %s", error)
-        return _wechat_fail(503, "暂时无法处理")
-    outcome = wechat_transfer_events.handle(notify)
-    logger.info("WeChat transfer notify %s (%s): %s", notify["id"], notify["event_type"], outcome)
-    return HttpResponse(status=204)
+    return _wechat_notify(request, wechat_transfer_events.handle, "WeChat transfer notify")
