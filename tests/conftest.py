@@ -14,11 +14,12 @@ import config.schema  # noqa: F401 - the API's types, defined in English before 
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Tests marked slow first (after pytest-django's own ordering, which the sort keeps otherwise):
-    parallel workers take tests in this order, so the long ones start at once on different workers
-    instead of one worker running them alone at the end."""
+    """Tests marked slow first, so that parallel workers start the long ones at once instead of one
+    worker running them alone at the end. Before pytest-django's own (stable) ordering, which must
+    have the last word: a transactional test empties the tables when it ends (the data migrations'
+    rows too), so every test in a transaction runs before any transactional one, on each worker."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
