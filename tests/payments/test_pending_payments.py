@@ -24,17 +24,7 @@ pytestmark = pytest.mark.django_db
 DESKTOP = gateways.Device(user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0")
 
 
-@pytest.fixture(autouse=True)
-def wallet(settings):
-    settings.PAYMENT_GATEWAYS = {
-        "wechatpay": {"BACKEND": "tests.payments.wallet_fake.FakeWallet"},
-        "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
-        "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
-    }
-    settings.PAYMENT_QUERY_AFTER_MINUTES = 3
-    wallet_fake.reset()
-    yield
-    wallet_fake.reset()
+wallet = wallet_fake.installed
 
 
 def cash() -> Decimal:

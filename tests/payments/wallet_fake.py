@@ -5,6 +5,7 @@ gateways are tested against their signed fakes elsewhere."""
 
 from decimal import Decimal
 
+import pytest
 from django.utils.translation import gettext_lazy as _
 
 from payments.gateways.base import Device, Gateway, GatewayError, PaymentStep, RefundOutcome, RemoteState
@@ -87,3 +88,19 @@ class FakeAlipay(FakeWallet):
 
 
 __all__ = ["FakeAlipay", "FakeWallet", "GatewayError", "paid", "reset"]
+
+
+@pytest.fixture(autouse=True)
+def installed(settings):
+    """This wallet registered as "wechatpay" (with Stripe and offline), emptied before and after;
+    the jobs' delays at their defaults. A test module takes it with `wallet = wallet_fake.installed`."""
+    settings.PAYMENT_GATEWAYS = {
+        "wechatpay": {"BACKEND": "tests.payments.wallet_fake.FakeWallet"},
+        "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
+        "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
+    }
+    settings.PAYMENT_QUERY_AFTER_MINUTES = 3
+    settings.PAYMENT_TIMEOUT_MINUTES = 30
+    reset()
+    yield
+    reset()

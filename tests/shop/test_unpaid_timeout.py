@@ -24,17 +24,7 @@ pytestmark = pytest.mark.django_db
 DESKTOP = gateways.Device(user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0")
 
 
-@pytest.fixture(autouse=True)
-def wallet(settings):
-    settings.PAYMENT_GATEWAYS = {
-        "wechatpay": {"BACKEND": "tests.payments.wallet_fake.FakeWallet"},
-        "stripe": {"BACKEND": "payments.gateways.stripe.StripeGateway"},
-        "offline": {"BACKEND": "payments.gateways.offline.OfflineGateway"},
-    }
-    settings.PAYMENT_TIMEOUT_MINUTES = 30
-    wallet_fake.reset()
-    yield
-    wallet_fake.reset()
+wallet = wallet_fake.installed
 
 
 def placed(minutes_ago=31, method="wechatpay", opened=True):
