@@ -1,6 +1,11 @@
 """Text analysis shared by every backend: the same tokens are indexed and searched for whether the
 engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods on each.
 
+- Every text (names, descriptions, queries) is first normalised: full-width letters and digits to
+  ASCII, lower case, and traditional characters to simplified (OpenCC's t2s, phrase by phrase),
+  so 蘋果 finds 苹果 and a name written 獼猴桃 is found by 猕猴桃.
+- A quantity (5斤, 250克, 12个) is one word, so "5斤" finds goods sold in 5斤装 and not goods that
+  say 5 somewhere and 斤 elsewhere; the index also keeps its number and unit apart.
 - Chinese is segmented with jieba (search mode when indexing, so long words also yield their
   parts), using `dictionary/user_dict.txt` for produce and place names jieba splits badly.
 - Names also yield their single characters and their bigrams, so one- and two-character queries
@@ -9,6 +14,11 @@ engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods o
 - Pinyin (full, initials and syllables) is computed with pypinyin, so "tudou", "td" and
   "tu dou" find 土豆.
 - Synonyms come from `dictionary/synonyms.txt` and are expanded at query time.
+- Stop words (`dictionary/stop_words.txt`: 想买, 的, 正宗, 请问 …) are dropped from a query, unless
+  nothing else is left: "想买点正宗的赣南脐橙" searches for 赣南脐橙.
+- A term knows which of its alternatives is what was typed (`Term.own`): only that may match
+  the weak fields of a document (a seller's name, English names of category and places), so a
+  synonym never pulls in goods through them ("tudou" → potato ↛ "Potatoes and tubers").
 """
 
 import functools
@@ -21,11 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
+from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin
 
 DICTIONARY_DIR = Path(__file__).resolve().parent / "dictionary"
 USER_DICT = DICTIONARY_DIR / "user_dict.txt"
 SYNONYMS = DICTIONARY_DIR / "synonyms.txt"
+STOP_WORDS = DICTIONARY_DIR / "stop_words.txt"
 
 # Longer input is refused rather than cut, so the shopper knows the words past it were not used.
 MAX_QUERY_LENGTH = 100
@@ -39,6 +51,11 @@ _CJK_RANGES = (
     (0x20000, 0x2EBEF),
 )
 _NON_WORD = re.compile(r"[^\w]+|_+")
+# A whole number and its unit: "5斤", "5 斤", "250克", "1kg"; "5斤装" is 5斤 too. Not the 5 of 2.5
+# (that stays 2 · 5).
+_QUANTITY = re.compile(
+    r"(?<![\d.])(\d+)\s*(公斤|千克|毫升|斤|克|两|升|个|枚|只|袋|盒|箱|瓶|罐|桶|件|kg|g|ml)(?![a-z\d])装?"
+)
 
 
 def is_cjk(char: str) -> bool:
@@ -69,9 +86,34 @@ def _user_dict_lines():
     return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
+@functools.cache
+def _t2s() -> OpenCC:
+    """OpenCC's traditional-to-simplified converter (phrases first, then characters), once a process."""
+    return OpenCC("t2s")
+
+
+# Simplified words in their own right that t2s would still change: kept as written, so that their
+# pinyin stays right (乾县 is qián xiàn, not 干县) and they never merge with another word.
+_KEEP_AS_WRITTEN = re.compile("乾县|乾陵|於潜|沈思")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters to simplified (蘋果 → 苹果, 乾貨 → 干货); simplified text is left as
+    it is (乾隆, 沈阳, 蒜薹 stay). The length never changes, so highlights still line up."""
+    if text.isascii():
+        return text
+    converted = _t2s().convert(text)
+    if len(converted) != len(text):  # never seen for t2s; highlights rely on positions
+        return text
+    for match in _KEEP_AS_WRITTEN.finditer(text):
+        converted = converted[: match.start()] + match.group() + converted[match.end() :]
+    return converted
+
+
 def normalise(text: str) -> str:
-    """Full-width letters and digits to ASCII (ｔｕｄｏｕ, １２), lower case, one kind of space."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """Full-width letters and digits to ASCII (ｔｕｄｏｕ, １２), lower case, one kind of space,
+    traditional characters to simplified."""
+    return to_simplified(unicodedata.normalize("NFKC", text or "").lower())
 
 
 def english_stem(word: str) -> str:
@@ -92,20 +134,33 @@ def _clean(token: str) -> list[str]:
     return [english_stem(part) for part in _NON_WORD.split(token) if part]
 
 
-def segment(text: str) -> list[str]:
-    """Words of a query, in order (jieba's accurate mode)."""
-    words = []
-    for piece in _tokenizer().cut(normalise(text)):
+def _words(text: str, cut, quantity_parts: bool) -> list[str]:
+    """Cleaned words of the text, a quantity (5斤) as one word (and with `quantity_parts` also its
+    number and unit), the text between quantities cut by jieba."""
+    words: list[str] = []
+    text = normalise(text)
+    position = 0
+    for match in _QUANTITY.finditer(text):
+        for piece in cut(text[position : match.start()]):
+            words.extend(_clean(piece))
+        number, unit = match.groups()
+        words.append(number + unit)
+        if quantity_parts:
+            words += [number, unit]
+        position = match.end()
+    for piece in cut(text[position:]):
         words.extend(_clean(piece))
     return words
+
+
+def segment(text: str) -> list[str]:
+    """Words of a query, in order (jieba's accurate mode)."""
+    return _words(text, _tokenizer().cut, quantity_parts=False)
 
 
 def segment_for_index(text: str) -> list[str]:
     """Words of a text to index (jieba's search mode: long words also give their parts)."""
-    words = []
-    for piece in _tokenizer().cut_for_search(normalise(text)):
-        words.extend(_clean(piece))
-    return words
+    return _words(text, _tokenizer().cut_for_search, quantity_parts=True)
 
 
 def characters(text: str) -> list[str]:
@@ -192,6 +247,28 @@ def synonyms() -> Synonyms:
     )
 
 
+# --- Stop words -------------------------------------------------------------------------------
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """Words that say nothing about the goods (想买, 的, 正宗, 请问; i, want, the), as segmented."""
+    words = set()
+    for raw in STOP_WORDS.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            words.add(english_stem(normalise(line)))
+    return frozenset(words)
+
+
+def without_stop_words(words: list[str]) -> list[str]:
+    """The words that are not stop words; all of them if every one is (a query of only 的 or "and"
+    is searched as typed)."""
+    table = stop_words()
+    kept = [word for word in words if word not in table]
+    return kept or words
+
+
 # --- Queries ----------------------------------------------------------------------------------
 
 
@@ -205,6 +282,10 @@ class Term:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     prefix: bool = False  # the last word while typing: its tokens may be the start of longer ones
+    # The alternative that is what was typed (the word itself): only it also matches a document's
+    # weak field, so a synonym or the Chinese a pinyin spells never finds goods through a seller's
+    # name or an English category name.
+    own: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,13 +313,14 @@ class QueryTooLong(ValueError):
 
 def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
     """Break what the shopper typed into terms (all must match), each with its alternatives:
-    the word, its bigrams, its synonyms, and for pinyin the Chinese words it spells.
+    the word, its bigrams, its synonyms, and for pinyin the Chinese words it spells. Stop words
+    are left out (unless there is nothing else).
 
     With `prefix`, the last term also matches words it is the start of (autocomplete)."""
     cleaned = " ".join(normalise(text).split())
     if len(cleaned) > MAX_QUERY_LENGTH:
         raise QueryTooLong(MAX_QUERY_LENGTH)
-    words = segment(cleaned)
+    words = without_stop_words(segment(cleaned))
     table = synonyms()
     terms: list[Term] = []
     index = 0
@@ -254,7 +336,7 @@ def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
         terms.append(_term(phrase, table))
     if prefix and terms and index >= len(words):
         last = terms[-1]
-        terms[-1] = Term(last.text, last.alternatives, prefix=True)
+        terms[-1] = Term(last.text, last.alternatives, prefix=True, own=last.own)
     return AnalysedQuery(text=cleaned, terms=tuple(terms))
 
 
@@ -272,4 +354,4 @@ def _term(phrase: tuple[str, ...], table: Synonyms) -> Term:
         add(entry)
         if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 2:
             add(tuple(bigrams(entry[0])))
-    return Term(text=" ".join(phrase), alternatives=tuple(alternatives))
+    return Term(text=" ".join(phrase), alternatives=tuple(alternatives), own=(phrase,))

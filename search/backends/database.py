@@ -344,7 +344,10 @@ _COLUMNS = (
 # --- PostgreSQL -------------------------------------------------------------------------------
 
 # Field → tsvector weight: ts_rank counts A (the name) highest and D (the description) lowest.
-_ALL_WEIGHTS = (("title", "A"), ("keywords", "B"), ("pinyin", "C"), ("body", "D"))
+# The weak field's tokens are marked (`WEAK_MARK`) as well as weighted lowest: only the words a
+# shopper typed are looked for with the mark, never their synonyms (see `analysis.Term.own`).
+_ALL_WEIGHTS = (("title", "A"), ("keywords", "B"), ("sizes", "B"), ("pinyin", "C"), ("body", "D"), ("weak", "D"))
+WEAK_MARK = "~"  # no token has it: analysis keeps only letters and digits
 # What ranking reads: the name's own tokens and pinyin, a few hundred bytes that stay in the row.
 _TITLE_WEIGHTS = (("title", "A"), ("name_pinyin", "C"))
 _MAX_POSITION = 16383  # PostgreSQL's limit; later positions are clamped to it
@@ -359,8 +362,9 @@ def tsvector_text(document: dict, weights=_ALL_WEIGHTS) -> str:
     positions: dict[str, list[str]] = {}
     position = 1
     for field, weight in weights:
-        for token in document[field].split():
-            positions.setdefault(token, []).append(f"{min(position, _MAX_POSITION)}{weight}")
+        mark = WEAK_MARK if field == "weak" else ""
+        for token in (document.get(field) or "").split():
+            positions.setdefault(mark + token, []).append(f"{min(position, _MAX_POSITION)}{weight}")
             position += 1
     return " ".join(f"{_lexeme(token)}:{','.join(marks[:256])}" for token, marks in positions.items())
 
@@ -373,8 +377,10 @@ def tsquery_text(query: AnalysedQuery) -> str:
 
 
 def _tsquery_term(term: Term) -> str:
+    """Any alternative; what was typed (`term.own`) also as the weak field's marked tokens."""
     alternatives = []
-    for alternative in term.alternatives:
+    weak = [tuple(WEAK_MARK + token for token in alternative) for alternative in term.own]
+    for alternative in (*term.alternatives, *weak):
         tokens = [_lexeme(token) for token in alternative]
         if term.prefix:
             tokens[-1] += ":*"
@@ -428,21 +434,32 @@ class PostgresBackend(DatabaseBackend):
 
 # --- SQLite -----------------------------------------------------------------------------------
 
-# bm25 weights of the FTS5 columns title, keywords, pinyin, body.
-_BM25 = "bm25(search_fts, 10.0, 4.0, 2.0, 1.0)"
+# The FTS5 columns (migration 0005), and their bm25 weights: the name most, then category and
+# place words, sizes, pinyin, the description, and last the weak field (seller, English names).
+FTS_COLUMNS = ("title", "keywords", "sizes", "pinyin", "body", "weak")
+_BM25 = "bm25(search_fts, 10.0, 4.0, 3.0, 2.0, 1.0, 0.5)"
+# Every column but the weak one: where synonyms and the Chinese a pinyin spells may match.
+_STRONG_COLUMNS = "{" + " ".join(column for column in FTS_COLUMNS if column != "weak") + "}"
 
 
-def _fts_alternative(tokens: tuple[str, ...], prefix: bool) -> str:
+def _fts_alternative(tokens: tuple[str, ...], prefix: bool, own: bool = True) -> str:
     quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
     if prefix:
         quoted[-1] += "*"
+    if not own:
+        quoted = [f"{_STRONG_COLUMNS} : {token}" for token in quoted]
     return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
 
 
 def fts_query_text(query: AnalysedQuery) -> str:
-    """All terms (AND), each any of its alternatives (OR), an alternative all of its tokens."""
+    """All terms (AND), each any of its alternatives (OR), an alternative all of its tokens; only
+    what was typed (`term.own`) may match the weak column."""
     return " AND ".join(
-        "(" + " OR ".join(_fts_alternative(alternative, term.prefix) for alternative in term.alternatives) + ")"
+        "("
+        + " OR ".join(
+            _fts_alternative(alternative, term.prefix, alternative in term.own) for alternative in term.alternatives
+        )
+        + ")"
         for term in query.terms
     )
 
@@ -456,8 +473,8 @@ class SqliteBackend(DatabaseBackend):
             if not fresh:
                 cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})", ids)
             cursor.executemany(
-                "INSERT INTO search_fts (rowid, title, keywords, pinyin, body) VALUES (%s, %s, %s, %s, %s)",
-                [(d["id"], d["title"], d["keywords"], d["pinyin"], d["body"]) for d in batch],
+                f"INSERT INTO search_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (%s{', %s' * len(FTS_COLUMNS)})",
+                [(d["id"], *(d.get(column) or "" for column in FTS_COLUMNS)) for d in batch],
             )
 
     def _delete_text(self, product_ids: list[int] | None) -> None:

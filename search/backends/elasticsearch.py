@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 
 # Our token fields arrive segmented and lower-cased: split on spaces and index them as they are.
 TOKENS_ANALYZER = analyzer("shanhuo_tokens", tokenizer="whitespace", filter=["lowercase"])
-TOKEN_FIELDS = ("title", "keywords", "pinyin", "body")
+TOKEN_FIELDS = ("title", "keywords", "sizes", "pinyin", "body", "weak")
 FACET_FIELDS = {"category": "category_id", "province": "province_id", "county": "county_id", "village": "village_id"}
 KEYWORD_FIELDS = ("category_id", "top_category_id", "province_id", "county_id", "village_id")
 
@@ -107,11 +107,15 @@ def index_version() -> str:
 
 # --- Queries ----------------------------------------------------------------------------------
 
-# Field boosts: the product's own name counts most; category, place and pinyin words next.
+# Field boosts: the product's own name counts most; category, place and pinyin words next; the
+# weak field (seller's name, English names of category and places) least, and only for the words
+# as typed (`analysis.Term.own`).
 TITLE_BOOST = 4
 KEYWORDS_BOOST = 2
+SIZES_BOOST = 2
 PINYIN_BOOST = 2
 BODY_BOOST = 1
+WEAK_BOOST = 0.5
 # The cjk-analysed name and description (Chinese alternatives only).
 NAME_BOOST = 3
 DESCRIPTION_BOOST = 1
@@ -121,9 +125,11 @@ SYNONYM_BOOST = 0.5
 TOKEN_FIELD_BOOSTS = (
     f"title^{TITLE_BOOST}",
     f"keywords^{KEYWORDS_BOOST}",
+    f"sizes^{SIZES_BOOST}",
     f"pinyin^{PINYIN_BOOST}",
     f"body^{BODY_BOOST}",
 )
+OWN_TOKEN_FIELD_BOOSTS = (*TOKEN_FIELD_BOOSTS, f"weak^{WEAK_BOOST}")
 CJK_FIELD_BOOSTS = (f"name^{NAME_BOOST}", f"description^{DESCRIPTION_BOOST}")
 
 # Terms aggregation size: more places or categories than this in one result list are not shown.
@@ -178,7 +184,8 @@ def term_query(term: Term) -> Query:
     # or a three-character synonym (马铃薯) would outscore the two-character word typed (土豆).
     same_text: dict[str, list[Query]] = {}
     for alt in term.alternatives:
-        same_text.setdefault(_text(alt), []).append(clause(" ".join(alt), TOKEN_FIELD_BOOSTS, _is_own(alt, term)))
+        fields = OWN_TOKEN_FIELD_BOOSTS if alt in term.own else TOKEN_FIELD_BOOSTS
+        same_text.setdefault(_text(alt), []).append(clause(" ".join(alt), fields, _is_own(alt, term)))
     clauses = [group[0] if len(group) == 1 else Q("dis_max", queries=group) for group in same_text.values()]
     seen = set()
     for alternative in term.alternatives:

@@ -39,6 +39,8 @@ CATEGORIES = {
     "coarse_grain": ("杂粮", "Coarse grains", "grain"),
     "rice": ("大米", "Rice", "grain"),
     "tea": ("茶叶", "Tea", None),  # a top category without subcategories: goods sit in it directly
+    # English that names goods it does not hold alone: a sweet potato sits in "Potatoes and tubers".
+    "potato_tubers": ("薯芋", "Potatoes and tubers", "vegetables"),
 }
 
 # key: (name, English name)
@@ -97,6 +99,7 @@ class Item:
     variants: tuple[tuple[str, int], ...]  # (price, stock) of each variant
     description: str = ""
     seller: str = "farmer"
+    sizes: tuple[str, ...] = ()  # the variants' names, in order (规格1, 规格2… when not given)
 
     @property
     def visible(self) -> bool:
@@ -242,6 +245,17 @@ ITEMS = (
     ),
     Item("pending_potato", "马铃薯 新品 tudou", "tubers", "yuangudui", (("12.00", 99),), "待审核。", seller=PENDING),
     Item("unpriced_apple", "冰糖心苹果 预售", "fresh_fruit", "liangjiahe", (), "还没有定价。", seller=UNPRICED),
+    # --- Appended for forgiving search: a sweet potato whose category's English name says
+    # "Potatoes", and whose sizes (5斤装, 10斤装) are named only on its variants, not in its name.
+    Item(
+        "purple_sweet_potato",
+        "紫薯 农家种植",
+        "potato_tubers",
+        "xialiao",
+        (("22.00", 10), ("39.00", 5)),
+        "软糯香甜，蒸煮都好吃。",
+        sizes=("5斤装", "10斤装"),
+    ),
 )
 ITEMS_BY_KEY = {item.key: item for item in ITEMS}
 VISIBLE = tuple(item.key for item in ITEMS if item.visible)
@@ -385,7 +399,12 @@ def _list(catalog: Catalog, item: Item) -> Product:
         is_published=item.seller in ("farmer", COOPERATIVE, SUSPENDED, UNPRICED),
         publish_when_verified=item.seller == PENDING,
         variants=[
-            {"name": f"规格{n}", "price": Decimal(price), "stock": stock, "weight_kg": Decimal("2.5")}
+            {
+                "name": item.sizes[n - 1] if n <= len(item.sizes) else f"规格{n}",
+                "price": Decimal(price),
+                "stock": stock,
+                "weight_kg": Decimal("2.5"),
+            }
             for n, (price, stock) in enumerate(item.variants, start=1)
         ],
     )

@@ -20,7 +20,9 @@ from search.analysis import (
     pinyin_tokens,
     segment,
     segment_for_index,
+    stop_words,
     synonyms,
+    to_simplified,
     word_pinyin,
 )
 from search.highlight import SNIPPET_LENGTH, highlight, highlights
@@ -62,7 +64,7 @@ def test_the_user_dictionary_file_is_read_without_its_comments():
 
 
 def test_segments_are_letters_and_digits_only():
-    assert segment("土豆！！ 10斤，(包邮)") == ["土豆", "10", "斤", "包邮"]
+    assert segment("土豆！！ 10斤，(包邮)") == ["土豆", "10斤", "包邮"]  # a quantity is one word
     assert segment("'; DROP TABLE x; --") == ["drop", "table", "x"]
     assert segment("🍊🍎") == []
     assert segment("a_b") == ["a", "b"]
@@ -268,6 +270,121 @@ def test_query_tokens_are_only_letters_and_digits():
     for text in ["'; DROP TABLE search_entry; --", 'name:"土豆" AND (红薯 OR *)', "土豆^2~ -x", "a\x00b\x1b[31m"]:
         for token in analyse_query(text).tokens():
             assert re.fullmatch(r"\w+", token) and "_" not in token, (text, token)
+
+
+# --- Traditional characters ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("蘋果", "苹果"),
+        ("獼猴桃", "猕猴桃"),
+        ("臍橙", "脐橙"),
+        ("贛南臍橙", "赣南脐橙"),
+        ("馬鈴薯", "马铃薯"),
+        ("乾貨", "干货"),  # 乾 is 干 (dry) in traditional text…
+        ("頭髮", "头发"),
+        ("麵粉", "面粉"),
+        ("雲南會澤", "云南会泽"),
+    ],
+)
+def test_traditional_characters_become_simplified(traditional, simplified):
+    assert to_simplified(traditional) == simplified
+    assert normalise(traditional) == simplified
+    assert segment(traditional) == segment(simplified)
+    assert analyse_query(traditional).tokens() == analyse_query(simplified).tokens()
+
+
+@pytest.mark.parametrize("text", ["乾隆", "乾县苹果", "於潜", "沈阳", "蒜薹", "于都县", "苹果 10斤装", "面条", "头发"])
+def test_simplified_text_is_left_as_written(text):
+    """…but simplified words that only look traditional keep their characters (and their pinyin:
+    乾县 is qián xiàn)."""
+    assert to_simplified(text) == text
+
+
+def test_conversion_keeps_the_length_so_highlights_line_up():
+    text = "臺灣客人也愛吃的脆甜蘋果。Apple 123"
+    assert len(normalise(text)) == len(text)
+
+
+def test_a_traditional_name_is_indexed_as_the_simplified_one():
+    assert segment_for_index("高山蘋果 禮盒裝") == segment_for_index("高山苹果 礼盒装")
+    assert pinyin_tokens("獼猴桃") == pinyin_tokens("猕猴桃")
+
+
+# --- Quantities ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("5斤", ["5斤"]),
+        ("5 斤", ["5斤"]),
+        ("5斤装", ["5斤"]),
+        ("250克袋装", ["250克", "袋装"]),
+        ("12个装", ["12个"]),
+        ("1KG", ["1kg"]),
+        ("２斤", ["2斤"]),
+        ("2.5千克", ["2", "5", "千克"]),  # not 5千克
+        ("烟薯25号", ["烟薯", "25", "号"]),  # 号 is no unit
+    ],
+)
+def test_a_quantity_is_one_word_of_a_query(text, words):
+    assert segment(text) == words
+
+
+def test_the_index_keeps_a_quantitys_number_and_unit_too():
+    assert segment_for_index("10斤装") == ["10斤", "10", "斤"]
+    assert {"5斤", "5", "斤"} <= set(segment_for_index("赣南脐橙礼盒 5斤"))
+
+
+# --- Stop words ---------------------------------------------------------------------------------
+
+
+def test_stop_words_are_left_out_of_a_query():
+    query = analyse_query("想买点正宗的赣南脐橙")
+    assert [term.text for term in query.terms] == ["赣南脐橙"]
+    assert [term.text for term in analyse_query("请问有没有蜂蜜").terms] == ["蜂蜜"]
+    assert [term.text for term in analyse_query("I want some honey").terms] == ["honey"]
+
+
+def test_words_of_goods_names_are_not_stop_words():
+    """新鲜 is half of 新鲜现摘, 农家 a word of many names, 土特产 a category: a shopper may mean them."""
+    assert [term.text for term in analyse_query("新鲜苹果").terms] == ["新鲜", "苹果"]
+    for word in ("新鲜", "农家", "土特产", "包邮", "fresh"):
+        assert word not in stop_words()
+
+
+def test_a_query_of_only_stop_words_is_kept_as_typed():
+    assert [term.text for term in analyse_query("的").terms] == ["的"]
+    assert [term.text for term in analyse_query("and").terms] == ["and"]
+
+
+def test_every_stop_word_is_one_word_as_a_query_is_segmented():
+    """A line jieba splits in two could never match a word of a query."""
+    assert stop_words(), "no stop words loaded"
+    for word in stop_words():
+        assert segment(word) == [word], word
+
+
+def test_stop_words_are_dropped_before_the_cap_on_terms():
+    words = "的 " * 20 + " ".join(f"w{n}" for n in range(MAX_QUERY_TERMS))
+    assert len(analyse_query(words).terms) == MAX_QUERY_TERMS
+    assert all(term.text != "的" for term in analyse_query(words).terms)
+
+
+# --- What may match the weak field --------------------------------------------------------------
+
+
+def test_only_the_word_as_typed_may_match_the_weak_field():
+    (term,) = analyse_query("tudou").terms
+    assert term.own == (("tudou",),)
+    assert ("potato",) in term.alternatives and ("potato",) not in term.own
+    (term,) = analyse_query("navel oranges").terms
+    assert term.own == (("navel", "orange"),)
+    (term,) = analyse_query("冰糖心", prefix=True).terms
+    assert term.prefix and term.own == (("冰糖心",),)
 
 
 # --- Highlights -----------------------------------------------------------------------------------

@@ -135,7 +135,8 @@ WORDS = [
     ("digua", SWEET_POTATO),
     ("mihoutao", KIWI),
     # English: synonyms, phrases, plurals, category names and English text
-    ("potatoes", POTATO),
+    # typed English also matches an English category name, weakly: "Potatoes and tubers" holds a 紫薯
+    ("potatoes", POTATO | {"purple_sweet_potato"}),
     ("sweet potato", SWEET_POTATO),
     ("赣南脐橙", NAVEL_ORANGE),
     ("navel orange", NAVEL_ORANGE),
@@ -143,7 +144,7 @@ WORDS = [
     ("kiwi", KIWI),
     ("apple", APPLE),
     ("citrus", of_category("citrus")),
-    ("Tubers", of_category("tubers")),
+    ("Tubers", of_category("tubers", "potato_tubers")),
     ("mushroom", {"wood_ear"}),
     ("tea", TEA),
     ("vitamin", {"kiwi"}),
@@ -641,7 +642,7 @@ SYNTAX = [
     ("土豆 OR NOT 红薯", POTATO),
     ("-土豆", POTATO),
     ("土_豆", POTATO),
-    ("AND", of_category("coarse_grain", "rice")),  # the word "and" of "Grain and oil"
+    ("AND", of_category("coarse_grain", "rice", "potato_tubers")),  # "and" of "Grain and oil", "Potatoes and tubers"
     ("OR NOT", set()),
     ("NEAR/3", set()),
     ("'; DROP TABLE search_entry; --", set()),
@@ -667,3 +668,129 @@ def test_query_syntax_and_sql_are_just_text(shop, text, allowed):
         assert found <= allowed, f"{text!r}: unexpected {names(found - allowed)}"
     assert shop.keys("土豆") == POTATO
     assert shop.search("").total == len(VISIBLE)
+
+
+# --- Forgiving what shoppers type: traditional characters, stop words, English, noise, sizes -------
+
+FIVE_JIN = {  # 5斤 in the name, or a size named 5斤装
+    "gannan_gift",
+    "bingtangxin_apple",
+    "mini_potato",
+    "sweet_potato",
+    "iron_yam",
+    "red_rice",
+    "purple_sweet_potato",
+}
+TEN_JIN = {  # 10斤 in the name, or a size named 10斤装
+    "gannan_orange",
+    "xunwu_mandarin",
+    "fuji_apple",
+    "huize_potato",
+    "liangshan_potato",
+    "digua",
+    "digua_twin",
+    "purple_sweet_potato",
+}
+FRUIT = {key for key in VISIBLE if ITEMS_BY_KEY[key].top_category == "fruit"}
+YUNNAN = {key for key in VISIBLE if ITEMS_BY_KEY[key].province == "yunnan"}
+
+FORGIVING = [
+    # traditional characters find what the simplified ones find
+    ("蘋果", APPLE),
+    ("獼猴桃", KIWI),
+    ("臍橙", NAVEL_ORANGE),
+    ("贛南臍橙", NAVEL_ORANGE),
+    ("馬鈴薯", POTATO),
+    ("雲南 土豆", {"huize_potato", "mini_potato"}),
+    ("蜂蜜 雲南", {"nu_honey"}),
+    # stop words around the goods are left out
+    ("想买点正宗的赣南脐橙", NAVEL_ORANGE),
+    ("我要买土豆", POTATO),
+    ("请问有没有蜂蜜", HONEY),
+    ("帮我找一下云南的土豆", {"huize_potato", "mini_potato"}),
+    ("i want some honey", HONEY),
+    # English words of goods, of categories and of places
+    ("walnuts", {"walnut"}),
+    ("orange", ORANGE),
+    ("black tea", {"black_tea"}),
+    ("cured pork", {"cured_pork"}),
+    ("fruit", FRUIT),
+    ("Yunnan", YUNNAN),
+    ("Yunnan honey", {"nu_honey"}),
+    # sizes: in the name or only in a variant's name
+    ("5斤", FIVE_JIN),
+    ("5斤装", FIVE_JIN),
+    ("5 斤", FIVE_JIN),
+    ("10斤", TEN_JIN),
+    ("12个", {"kiwi"}),
+    ("紫薯 5斤", {"purple_sweet_potato"}),
+    # a seller's name still finds its goods (weakly)
+    ("专业合作社", {"gannan_orange"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FORGIVING, ids=[text for text, _ in FORGIVING])
+def test_forgiving_queries_find_what_the_shopper_means(shop, text, expected):
+    found = shop.keys(text)
+    assert found == expected, f"{text!r}: missing {names(expected - found)}, unexpected {names(found - expected)}"
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"), [("蘋果", "苹果"), ("獼猴桃", "猕猴桃"), ("贛南臍橙", "赣南脐橙")]
+)
+def test_traditional_characters_rank_as_the_simplified_ones(shop, traditional, simplified):
+    assert shop.ordered(traditional) == shop.ordered(simplified)
+
+
+def test_stop_words_neither_narrow_nor_reorder(shop):
+    assert shop.ordered("想买点正宗的赣南脐橙") == shop.ordered("赣南脐橙")
+    assert shop.ordered("我要买土豆") == shop.ordered("土豆")
+
+
+def test_a_query_of_only_stop_words_is_searched_as_typed(shop):
+    """的 alone is not dropped to nothing (which would browse everything)."""
+    assert shop.search("的").total < len(VISIBLE)
+    assert shop.keys("and") == of_category("coarse_grain", "rice", "potato_tubers")  # "Grain and oil"…
+
+
+def test_a_name_written_in_traditional_characters_is_found_by_simplified_ones(private_shop):
+    shop = private_shop
+    product = catalog_services.create_product(
+        shop.catalog.staff,
+        name="高山蘋果 禮盒裝",
+        category=shop.catalog.categories["fresh_fruit"],
+        farmer=shop.catalog.products["fuji_apple"].farmer,
+        description="臺灣客人也愛吃的脆甜蘋果。",
+        is_published=True,
+        variants=[{"name": "5斤裝", "price": Decimal("66.00"), "stock": 5, "weight_kg": Decimal("2.5")}],
+    )
+    indexing.index_products([product.pk], backend=shop.backend)
+    for text in ("苹果", "蘋果", "礼盒", "5斤"):
+        hits = [h for h in shop.backend.search(text, page=ALL).hits if h.product_id == product.pk]
+        assert len(hits) == 1, text
+    (hit,) = [h for h in shop.backend.search("苹果", page=ALL).hits if h.product_id == product.pk]
+    assert hit.highlights["name"] == "高山<mark>蘋果</mark> 禮盒裝"  # marked where the shopper sees it
+
+
+def test_a_synonym_does_not_find_goods_through_an_english_category_name(shop):
+    """ "tudou" and 土豆 mean potato, but a 紫薯 in "Potatoes and tubers" is no potato: only a word
+    the shopper typed may match an English category name (or a seller's name)."""
+    for text in ("tudou", "土豆", "马铃薯", "malingshu"):
+        assert "purple_sweet_potato" not in shop.keys(text), text
+
+
+def test_potatoes_rank_above_a_sweet_potato_whose_category_says_potatoes(shop):
+    """Typed "potatoes" may show the 紫薯 of "Potatoes and tubers", but after every potato in stock."""
+    for text in ("potatoes", "potato"):
+        ranked = [key for key in shop.ordered(text) if ITEMS_BY_KEY[key].in_stock]
+        assert ranked.index("purple_sweet_potato") > max(ranked.index(key) for key in POTATO_NAMED & set(ranked))
+    ranked = shop.ordered("tudou")
+    in_stock_potatoes = [key for key in ranked if key in POTATO_NAMED and ITEMS_BY_KEY[key].in_stock]
+    assert ranked[: len(in_stock_potatoes)] == in_stock_potatoes, ranked
+
+
+def test_a_size_named_only_on_a_variant_is_highlighted_nowhere_but_found(shop):
+    """紫薯's 5斤 is in its sizes, not its name: found, its name left unmarked."""
+    hit = shop.hit("5斤", "purple_sweet_potato")
+    assert "name" not in hit.highlights
+    assert shop.hit("5斤", "gannan_gift").highlights["name"] == "赣南脐橙礼盒 <mark>5斤</mark>"

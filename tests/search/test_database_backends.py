@@ -122,4 +122,12 @@ def test_a_text_search_on_postgresql_uses_the_gin_index_not_a_table_scan(postgre
 def test_tsvector_and_tsquery_literals_quote_what_they_hold():
     document = {"title": "土豆 it's", "keywords": "a\\b", "pinyin": "tudou", "body": "", "name_pinyin": "tudou"}
     assert tsvector_text(document) == "'土豆':1A 'it''s':2A 'a\\\\b':3B 'tudou':4C"
-    assert tsquery_text(analyse_query("冰糖心 苹果")) == ("('冰糖心' | ('冰糖' & '糖心')) & ('苹果' | 'apple')")
+    # What was typed is also looked for among the weak field's marked tokens; its synonyms are not.
+    assert tsquery_text(analyse_query("冰糖心 苹果")) == (
+        "('冰糖心' | ('冰糖' & '糖心') | '~冰糖心') & ('苹果' | 'apple' | '~苹果')"
+    )
+
+
+def test_the_weak_fields_tokens_are_marked_and_weighted_lowest():
+    document = {"title": "红薯", "keywords": "薯类", "sizes": "5斤 5 斤", "pinyin": "", "body": "", "weak": "potato"}
+    assert tsvector_text(document) == "'红薯':1A '薯类':2B '5斤':3B '5':4B '斤':5B '~potato':6D"

@@ -36,12 +36,19 @@ ALIAS = "test-products"
 V1 = "test-products-20250102030405000001"
 V2 = "test-products-20250102030405000002"
 
-TOKEN_FIELDS = ["title^4", "keywords^2", "pinyin^2", "body^1"]
+TOKEN_FIELDS = ["title^4", "keywords^2", "sizes^2", "pinyin^2", "body^1"]
+# The word as typed also reaches the weak field (seller's name, English category and place names).
+TYPED_FIELDS = [*TOKEN_FIELDS, "weak^0.5"]
 CJK_FIELDS = ["name^3", "description^1"]
 
 
 def tokens(text, kind="phrase"):
     return {"multi_match": {"query": text, "type": kind, "fields": TOKEN_FIELDS}}
+
+
+def typed(text, kind="phrase"):
+    """The clause of the word as typed: our token fields and the weak field."""
+    return {"multi_match": {"query": text, "type": kind, "fields": TYPED_FIELDS}}
 
 
 def cjk(text, kind="phrase"):
@@ -105,8 +112,10 @@ MAPPINGS = {
         "description": {"type": "text", "analyzer": "cjk"},
         "title": {"type": "text", "analyzer": "shanhuo_tokens"},
         "keywords": {"type": "text", "analyzer": "shanhuo_tokens"},
+        "sizes": {"type": "text", "analyzer": "shanhuo_tokens"},
         "pinyin": {"type": "text", "analyzer": "shanhuo_tokens"},
         "body": {"type": "text", "analyzer": "shanhuo_tokens"},
+        "weak": {"type": "text", "analyzer": "shanhuo_tokens"},
         "category_id": {"type": "keyword"},
         "top_category_id": {"type": "keyword"},
         "province_id": {"type": "keyword"},
@@ -198,7 +207,7 @@ def test_chinese_word_whole_request(backend, recorder):
     backend.search("赣南脐橙")
     assert sent_search(recorder) == {
         # Its bigrams count as the word itself; on the cjk fields the word is already its bigrams.
-        "query": all_of(any_of(either(tokens("赣南脐橙"), tokens("赣南 南脐 脐橙")), cjk("赣南脐橙"))),
+        "query": all_of(any_of(either(typed("赣南脐橙"), tokens("赣南 南脐 脐橙")), cjk("赣南脐橙"))),
         "aggs": facet_aggs(),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": ["name", "description"],
@@ -214,7 +223,7 @@ def test_pinyin_matches_our_pinyin_tokens_and_the_chinese_words_it_spells(backen
     backend.search("tudou", facets=False)
     assert sent_search(recorder)["query"] == all_of(
         any_of(
-            tokens("tudou"),
+            typed("tudou"),
             synonym(tokens("potato")),
             synonym(tokens("土豆")),
             either(synonym(tokens("山药蛋")), synonym(tokens("山药 药蛋"))),
@@ -231,7 +240,7 @@ def test_pinyin_matches_our_pinyin_tokens_and_the_chinese_words_it_spells(backen
 def test_pinyin_initials_are_one_token(backend, recorder):
     recorder.respond(search_response())
     backend.search("gnqc", facets=False)  # 赣南脐橙
-    assert sent_search(recorder)["query"] == all_of(any_of(tokens("gnqc")))
+    assert sent_search(recorder)["query"] == all_of(any_of(typed("gnqc")))
 
 
 def test_synonyms_are_alternatives_of_one_term(backend, recorder):
@@ -240,7 +249,7 @@ def test_synonyms_are_alternatives_of_one_term(backend, recorder):
     # The word typed (or its bigrams) counts in full, every synonym (or its bigrams) at half.
     assert sent_search(recorder)["query"] == all_of(
         any_of(
-            either(tokens("马铃薯"), tokens("马铃 铃薯")),
+            either(typed("马铃薯"), tokens("马铃 铃薯")),
             synonym(tokens("potato")),
             synonym(tokens("土豆")),
             either(synonym(tokens("山药蛋")), synonym(tokens("山药 药蛋"))),
@@ -257,7 +266,7 @@ def test_english_phrase_and_its_chinese_synonym(backend, recorder):
     recorder.respond(search_response())
     backend.search("Navel Oranges", facets=False)
     assert sent_search(recorder)["query"] == all_of(
-        any_of(tokens("navel orange"), synonym(tokens("脐橙")), synonym(cjk("脐橙")))
+        any_of(typed("navel orange"), synonym(tokens("脐橙")), synonym(cjk("脐橙")))
     )
 
 
@@ -266,7 +275,7 @@ def test_single_character_has_no_bigram_clause_of_its_own(backend, recorder):
     backend.search("橙", facets=False)
     assert sent_search(recorder)["query"] == all_of(
         any_of(
-            tokens("橙"),
+            typed("橙"),
             synonym(tokens("orange")),
             synonym(tokens("橙子")),
             synonym(tokens("甜橙")),
@@ -280,8 +289,8 @@ def test_every_word_must_match(backend, recorder):
     recorder.respond(search_response())
     backend.search("脐橙 云南", facets=False)
     assert sent_search(recorder)["query"] == all_of(
-        any_of(tokens("脐橙"), synonym(tokens("navel orange")), cjk("脐橙")),
-        any_of(tokens("云南"), cjk("云南")),
+        any_of(typed("脐橙"), synonym(tokens("navel orange")), cjk("脐橙")),
+        any_of(typed("云南"), cjk("云南")),
     )
 
 
@@ -345,7 +354,7 @@ def test_filters_in_post_filter_and_each_facet_counted_under_the_others(backend,
         price={"bool": {"filter": [CATEGORY, PROVINCE, COUNTY, VILLAGE, IN_STOCK]}},
     )
     # The match itself is not narrowed: facets count over every match.
-    assert body["query"] == all_of(any_of(tokens("苹果"), synonym(tokens("apple")), cjk("苹果")))
+    assert body["query"] == all_of(any_of(typed("苹果"), synonym(tokens("apple")), cjk("苹果")))
 
 
 def test_one_filter_leaves_its_own_facet_unfiltered(backend, recorder):
@@ -371,8 +380,8 @@ def test_autocomplete_request(backend, recorder):
     backend.autocomplete("赣南脐", limit=5)
     assert sent_search(recorder) == {
         "query": all_of(
-            any_of(tokens("赣南"), cjk("赣南")),
-            any_of(tokens("脐", "phrase_prefix")),
+            any_of(typed("赣南"), cjk("赣南")),
+            any_of(typed("脐", "phrase_prefix")),
         ),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": ["name"],
@@ -386,7 +395,7 @@ def test_matching_ids_is_one_lean_request(backend, recorder):
     recorder.respond(search_response([(9, {}, None, 5.0), (4, {}, None, 2.0)]))
     assert backend.matching_ids("赣南", limit=1000) == [9, 4]
     assert sent_search(recorder) == {
-        "query": all_of(any_of(tokens("赣南"), cjk("赣南"))),
+        "query": all_of(any_of(typed("赣南"), cjk("赣南"))),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": False,
         "track_total_hits": False,
@@ -400,17 +409,17 @@ def test_autocomplete_prefix_reaches_pinyin_and_cjk_fields(backend, recorder):
     backend.autocomplete("tud")
     backend.autocomplete("脐橙")
     backend.autocomplete("冰糖心")
-    assert sent_search(recorder, 0)["query"] == all_of(any_of(tokens("tud", "phrase_prefix")))
+    assert sent_search(recorder, 0)["query"] == all_of(any_of(typed("tud", "phrase_prefix")))
     assert sent_search(recorder, 1)["query"] == all_of(
         any_of(
-            tokens("脐橙", "phrase_prefix"),
+            typed("脐橙", "phrase_prefix"),
             synonym(tokens("navel orange", "phrase_prefix")),
             cjk("脐橙", "phrase_prefix"),
         )
     )
     assert sent_search(recorder, 2)["query"] == all_of(
         any_of(
-            either(tokens("冰糖心", "phrase_prefix"), tokens("冰糖 糖心", "phrase_prefix")),
+            either(typed("冰糖心", "phrase_prefix"), tokens("冰糖 糖心", "phrase_prefix")),
             cjk("冰糖心", "phrase_prefix"),
         )
     )
@@ -462,7 +471,7 @@ def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
     recorder.respond(search_response())
     backend.search('"土豆" OR 1=1; DROP TABLE', facets=False)
     potato = any_of(
-        tokens("土豆"),
+        typed("土豆"),
         synonym(tokens("potato")),
         either(synonym(tokens("山药蛋")), synonym(tokens("山药 药蛋"))),
         synonym(tokens("洋芋")),
@@ -475,11 +484,11 @@ def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
     word = any_of
     assert sent_search(recorder)["query"] == all_of(
         potato,
-        word(tokens("or")),
-        word(tokens("1")),
-        word(tokens("1")),
-        word(tokens("drop")),
-        word(tokens("table")),
+        # "or" is a stop word: dropped
+        word(typed("1")),
+        word(typed("1")),
+        word(typed("drop")),
+        word(typed("table")),
     )
 
 
