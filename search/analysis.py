@@ -14,7 +14,7 @@ engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods o
 - Pinyin (full, initials and syllables) is computed with pypinyin, so "tudou", "td" and
   "tu dou" find 土豆.
 - Synonyms come from `dictionary/synonyms.txt` and are expanded at query time.
-- Stop words (`dictionary/stop_words.txt`: 想买, 的, 正宗, 请问 …) are dropped from a query, unless
+- Stop words (`dictionary/stop_words.txt`: 想, 买点, 的, 正宗, 请问 …) are dropped from a query, unless
   nothing else is left: "想买点正宗的赣南脐橙" searches for 赣南脐橙.
 - A term knows which of its alternatives is what was typed (`Term.own`): only that may match
   the weak fields of a document (a seller's name, English names of category and places), so a
@@ -252,7 +252,7 @@ def synonyms() -> Synonyms:
 
 @functools.cache
 def stop_words() -> frozenset[str]:
-    """Words that say nothing about the goods (想买, 的, 正宗, 请问; i, want, the), as segmented."""
+    """Words that say nothing about the goods (想要, 买点, 的, 正宗, 请问; i, want, the), as segmented."""
     words = set()
     for raw in STOP_WORDS.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
