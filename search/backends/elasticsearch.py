@@ -11,6 +11,7 @@ Indices are versioned (`<prefix>-products-<UTC timestamp>`) and served through t
 `<prefix>-products`; a rebuild loads a new index and moves the alias in one `_aliases` request, so
 searches keep answering from the old index until the new one is complete."""
 
+import functools
 import html
 import logging
 import re
@@ -367,6 +368,22 @@ def _unavailable(error: Exception) -> bool:
     return isinstance(error, TransportError)  # connection refused, timeouts, TLS
 
 
+def writes_unavailable(method):
+    """A write the engine cannot take now (down, timing out, overloaded) raises SearchUnavailable,
+    as a search does, so that indexing queues it for later (`search.indexing.catch_up`)."""
+
+    @functools.wraps(method)
+    def write(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (ApiError, TransportError) as error:
+            if _unavailable(error):
+                raise SearchUnavailable(str(error)) from error
+            raise
+
+    return write
+
+
 class ElasticsearchBackend(SearchBackend):
     """Options: `url` of the server, `index_prefix` of its indices, `timeout` of a request in
     seconds (ELASTICSEARCH_TIMEOUT when not given); `client` replaces the one built from them."""
@@ -407,6 +424,7 @@ class ElasticsearchBackend(SearchBackend):
 
     # --- Writing ------------------------------------------------------------------------------
 
+    @writes_unavailable
     def bulk_index(self, documents: Iterable[dict]) -> int:
         documents = iter(documents)
         first = next(documents, None)
@@ -419,6 +437,7 @@ class ElasticsearchBackend(SearchBackend):
         )
         return written
 
+    @writes_unavailable
     def delete_many(self, product_ids: Iterable[int]) -> None:
         ids = [str(product_id) for product_id in product_ids]
         if not ids:
@@ -430,6 +449,7 @@ class ElasticsearchBackend(SearchBackend):
             self._writer(), actions, chunk_size=BULK_CHUNK, refresh="wait_for", require_alias=True, ignore_status=404
         )
 
+    @writes_unavailable
     def clear(self) -> None:
         self._ensure_alias()
         self._writer().delete_by_query(index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed")
