@@ -66,11 +66,6 @@ def answer(operation: Callable[[SearchBackend], T]) -> T:
     return operation(get_backend(FALLBACK))
 
 
-def skipping(backend: SearchBackend) -> bool:
-    """Whether `backend` failed less than SKIP_SECONDS ago (writes to it are then queued at once)."""
-    return "down" in state(backend)
-
-
 def failed(backend: SearchBackend, error: Exception) -> None:
     """The engine did not answer: one warning line, counted, and the breaker opened."""
     reason = " ".join(str(error).split())[:300] or type(error).__name__

@@ -121,7 +121,8 @@ def catch_up(seconds: float = CATCH_UP_SECONDS) -> dict[str, int]:
             PendingSync.objects.filter(backend=name).delete()
             continue
         backend = get_backend(name)
-        if fallback.skipping(backend):
+        state = fallback.state(backend)
+        if "down" in state:
             continue
         caught_up[name] = 0
         while True:
@@ -139,6 +140,8 @@ def catch_up(seconds: float = CATCH_UP_SECONDS) -> dict[str, int]:
                 logger.exception("search backend %r could not catch up on %d products", name, len(ids))
                 break
             PendingSync.objects.filter(backend=name, product_id__in=ids, queued_at__lte=read_at).delete()
+            if "suspect" in state and not caught_up[name]:
+                fallback.recovered(backend)
             caught_up[name] += len(ids)
             if time.monotonic() >= deadline:
                 break
