@@ -370,14 +370,16 @@ def _unavailable(error: Exception) -> bool:
 
 def writes_unavailable(method):
     """A write the engine cannot take now (down, timing out, overloaded) raises SearchUnavailable,
-    as a search does, so that indexing queues it for later (`search.indexing.catch_up`)."""
+    as a search does, so that indexing queues it for later (`search.indexing.catch_up`). The
+    client's errors and their reading are the backend's own where it has them (another client's,
+    as OpenSearch's), else this module's."""
 
     @functools.wraps(method)
-    def write(*args, **kwargs):
+    def write(self, *args, **kwargs):
         try:
-            return method(*args, **kwargs)
-        except (ApiError, TransportError) as error:
-            if _unavailable(error):
+            return method(self, *args, **kwargs)
+        except getattr(self, "client_errors", (ApiError, TransportError)) as error:
+            if getattr(self, "_is_unavailable", _unavailable)(error):
                 raise SearchUnavailable(str(error)) from error
             raise
 
