@@ -95,6 +95,8 @@ class Relay:
 
     def close(self):
         with self.lock:
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread: the port closes now
             self.listener.close()
             for each in self.sockets:
                 with contextlib.suppress(OSError):
@@ -182,7 +184,7 @@ def test_the_engine_down_then_back_catches_up_on_what_changed(relay, prefix, set
 def test_searches_keep_answering_through_rebuilds_alias_swaps(engine_url, prefix, settings):
     settings.SEARCH_BACKENDS = {"default": engine_entry(engine_url, prefix), "fallback": DATABASE_ENTRY}
     grower = factories.farmer()
-    potatoes = [factories.product(seller=grower, name=f"高原土豆{n}号") for n in range(40)]
+    potatoes = [factories.product(seller=grower, name=f"高原土豆{n}号") for n in range(20)]
     engine = get_backend()
     indexing.rebuild(engine)
     assert engine.search("土豆", facets=False).total == len(potatoes)
@@ -201,7 +203,7 @@ def test_searches_keep_answering_through_rebuilds_alias_swaps(engine_url, prefix
     started = time.monotonic()
     searcher.start()
     try:
-        for _ in range(3):
+        for _ in range(2):
             indexing.rebuild(engine)
     finally:
         rebuilding.clear()
@@ -209,11 +211,11 @@ def test_searches_keep_answering_through_rebuilds_alias_swaps(engine_url, prefix
     seconds = time.monotonic() - started
 
     assert failures == []
-    assert len(totals) >= 20, f"only {len(totals)} searches in {seconds:.1f} s of rebuilding"
+    assert len(totals) >= 10, f"only {len(totals)} searches in {seconds:.1f} s of rebuilding"
     assert set(totals) == {len(potatoes)}, "a search during the swap found fewer goods"
     indices = engine.client.indices.get_alias(index=engine.alias)
     assert len(indices) == 1, "old indices were left behind"
-    print(f"{len(totals)} searches during 3 rebuilds in {seconds:.1f} s")
+    print(f"{len(totals)} searches during 2 rebuilds in {seconds:.1f} s")
 
 
 @pytest.mark.redis
