@@ -124,6 +124,7 @@ ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 5)
 # Search engines by name (core.registry): the class, and the keyword arguments it is built with.
 # The shop searches `default`. DatabaseBackend is PostgreSQL or SQLite, by the vendor of its
 # database (`using`). Another engine is a module in search/backends/ and an entry here.
+DATABASE_SEARCH_BACKEND = {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}
 if OPENSEARCH_URL or ELASTICSEARCH_URL:
     SEARCH_BACKENDS = {
         "default": {
@@ -140,9 +141,13 @@ if OPENSEARCH_URL or ELASTICSEARCH_URL:
         }
     }
 else:
-    SEARCH_BACKENDS = {
-        "default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}
-    }
+    SEARCH_BACKENDS = {"default": DATABASE_SEARCH_BACKEND}
+# With an engine as the default, the database backend is kept current beside it and answers the
+# searches while the engine is down (search.fallback; `manage.py search_status` tells how often).
+if SEARCH_BACKENDS["default"] != DATABASE_SEARCH_BACKEND:
+    SEARCH_BACKENDS["fallback"] = DATABASE_SEARCH_BACKEND
+# What the engine (or any backend) missed while down is indexed once it answers again.
+CELERY_BEAT_SCHEDULE["search-catch-up"] = {"task": "search.tasks.catch_up_index", "schedule": 60.0}
 
 # --- Promotion ------------------------------------------------------------------------------
 # The ad load cap: one promoted slot in every FEED_PROMOTED_EVERY feed items (at least 2, so two

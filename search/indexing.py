@@ -1,19 +1,27 @@
 """Keeping the index in step with the catalog: what to (re)index when something changes, the
-whole rebuild, and the scheduling of both after the transaction that made the change commits."""
+whole rebuild, and the scheduling of both after the transaction that made the change commits.
+
+Changes are written to every configured backend (the engine and its database fallback), each on
+its own: one that is down or fails never stops the others. What a backend missed is queued
+(`PendingSync`) and `catch_up` writes it there once it answers again, so after an outage of any
+length each index converges to the catalogue."""
 
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Iterable, Iterator
 
 from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from shop.models import Product
 
-from .backends import RebuildReport, SearchBackend, get_backend
+from . import fallback
+from .backends import RebuildReport, SearchBackend, SearchUnavailable, backends, get_backend
 from .documents import documents
+from .models import PendingSync
 from .selectors import indexable_products
 
 logger = logging.getLogger(__name__)
@@ -31,14 +39,115 @@ RELATED_PRODUCTS = {
 
 def index_products(product_ids: Iterable[int], backend: SearchBackend | None = None) -> None:
     """Bring these products' documents up to date: visible ones (re)indexed, the rest removed
-    (unpublished, seller suspended, deleted). Idempotent, so a retried task does no harm."""
-    backend = backend or get_backend()
+    (unpublished, seller suspended, deleted). Idempotent, so a retried task does no harm.
+
+    Into `backend` alone when given (its errors raised); otherwise into every configured backend,
+    each on its own: a backend that is down (or skipped by the fallback's breaker) or fails gets
+    the products queued for `catch_up`, the others are written all the same. An error other than
+    the engine not answering is raised once every backend has been tried."""
     wanted = set(product_ids)
     if not wanted:
         return
     found = list(documents(wanted))
+    gone = sorted(wanted - {document["id"] for document in found})
+    if backend is not None:
+        _write(backend, found, gone)
+        return
+    unexpected = None
+    for each in backends.all():
+        state = fallback.state(each)
+        if "down" in state:
+            queue(each, wanted)
+            continue
+        try:
+            _write(each, found, gone)
+        except SearchUnavailable as error:
+            fallback.failed(each, error)
+            queue(each, wanted)
+        except Exception as error:
+            logger.exception(
+                "search backend %r could not index %d products; queued to catch up", each.name, len(wanted)
+            )
+            queue(each, wanted)
+            unexpected = unexpected or error
+        else:
+            if "suspect" in state:
+                fallback.recovered(each)
+    if unexpected is not None:
+        raise unexpected
+
+
+def _write(backend: SearchBackend, found: list[dict], gone: list[int]) -> None:
     backend.bulk_index(found)
-    backend.delete_many(sorted(wanted - {document["id"] for document in found}))
+    backend.delete_many(gone)
+
+
+# --- What a backend missed ------------------------------------------------------------------
+
+
+def queue(backend: SearchBackend, product_ids: Iterable[int]) -> None:
+    """Remember that `backend` missed these products (again: one row each, its time renewed)."""
+    now = timezone.now()
+    PendingSync.objects.bulk_create(
+        [PendingSync(backend=backend.name, product_id=pk, queued_at=now) for pk in sorted(set(product_ids))],
+        update_conflicts=True,
+        unique_fields=["backend", "product_id"],
+        update_fields=["queued_at"],
+        batch_size=SYNC_BATCH,
+    )
+
+
+def pending_counts() -> dict[str, int]:
+    """How many products each backend has yet to catch up on (backends with none left out)."""
+    rows = PendingSync.objects.values("backend").annotate(count=Count("pk")).order_by("backend")
+    return {row["backend"]: row["count"] for row in rows}
+
+
+# A beat task runs every minute; one run stops starting new batches after this long.
+CATCH_UP_SECONDS = 50
+
+
+def catch_up(seconds: float = CATCH_UP_SECONDS) -> dict[str, int]:
+    """Index what each backend missed, a batch at a time, oldest first, and forget it once written;
+    a backend that is down (or skipped by the breaker) keeps its queue. At least one batch each,
+    then batches until `seconds` have passed. Returns how many products each backend caught up on.
+
+    A product queued again while its batch was being written keeps its row (its time is newer than
+    the batch's read), so that change is written by the next run, never lost."""
+    caught_up = {}
+    deadline = time.monotonic() + seconds
+    for name in PendingSync.objects.values_list("backend", flat=True).distinct().order_by("backend"):
+        if name not in backends:  # no longer configured: nothing to catch up
+            PendingSync.objects.filter(backend=name).delete()
+            continue
+        backend = get_backend(name)
+        state = fallback.state(backend)
+        if "down" in state:
+            continue
+        caught_up[name] = 0
+        while True:
+            read_at = timezone.now()
+            batch = PendingSync.objects.filter(backend=name, queued_at__lte=read_at).order_by("queued_at", "product_id")
+            ids = list(batch.values_list("product_id", flat=True)[:SYNC_BATCH])
+            if not ids:
+                break
+            try:
+                index_products(ids, backend)
+            except SearchUnavailable as error:
+                fallback.failed(backend, error)
+                break
+            except Exception:
+                logger.exception("search backend %r could not catch up on %d products", name, len(ids))
+                break
+            PendingSync.objects.filter(backend=name, product_id__in=ids, queued_at__lte=read_at).delete()
+            if "suspect" in state and not caught_up[name]:
+                fallback.recovered(backend)
+            caught_up[name] += len(ids)
+            if time.monotonic() >= deadline:
+                break
+        if caught_up[name]:
+            logger.info("search backend %r caught up on %d products", name, caught_up[name])
+    return caught_up
 
 
 # Below this many products, building documents in one process is quicker than starting others.
@@ -98,13 +207,34 @@ def sync(product_ids: Iterable[int], related: Iterable[tuple[str, int]] = ()) ->
 
 
 def rebuild(backend: SearchBackend | None = None, workers: int | None = None) -> RebuildReport:
-    """Index every visible product afresh. Products changed while the rebuild ran are indexed
-    again once it is done, since their updates may have gone to the index being replaced."""
-    backend = backend or get_backend()
+    """Index every visible product afresh, into `backend`, or into every configured backend (the
+    default's report returned; see `rebuild_each`). Products changed while the rebuild ran are
+    indexed again once it is done, since their updates may have gone to the index being replaced;
+    what the backend had queued before it began is covered and forgotten."""
+    if backend is None:
+        reports = rebuild_each(workers)
+        failures = [report for report in reports.values() if isinstance(report, Exception)]
+        if failures:
+            raise failures[0]
+        return reports[fallback.ENGINE]
     started = timezone.now()
     report = backend.rebuild(all_documents(workers))
     index_products(Product.objects.filter(updated_at__gte=started).values_list("pk", flat=True), backend)
+    PendingSync.objects.filter(backend=backend.name, queued_at__lt=started).delete()
     return report
+
+
+def rebuild_each(workers: int | None = None) -> dict[str, RebuildReport | Exception]:
+    """Rebuild every configured backend in turn, each on its own: a failure (logged, and returned in
+    place of its report) does not stop the next."""
+    reports = {}
+    for backend in backends.all():
+        try:
+            reports[backend.name] = rebuild(backend, workers)
+        except Exception as error:
+            logger.exception("search backend %r could not be rebuilt", backend.name)
+            reports[backend.name] = error
+    return reports
 
 
 # --- Scheduling -------------------------------------------------------------------------------

@@ -53,3 +53,27 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PendingSync(models.Model):
+    """A product whose document one backend missed (its engine was down, or the write failed): the
+    sync writes it here instead, and `indexing.catch_up` (the sync task, and a beat task every
+    minute) indexes it there once the engine answers again, then deletes the row. One row a
+    backend and product, whatever the number of misses: indexing reads the product's current
+    state, so catching up once is enough."""
+
+    backend = models.CharField(_("search backend"), max_length=50)  # its name in SEARCH_BACKENDS
+    product_id = models.BigIntegerField(_("product ID"))
+    queued_at = models.DateTimeField(_("queued at"))  # the last miss; a catch-up deletes only older rows
+
+    class Meta:
+        db_table = "search_pending_sync"
+        verbose_name = _("pending search sync")
+        verbose_name_plural = _("pending search syncs")
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "product_id"], name="search_pending_sync_once"),
+        ]
+        indexes = [models.Index(fields=["backend", "queued_at"], name="search_pending_sync_queue")]
+
+    def __str__(self):
+        return f"{self.backend}: {self.product_id}"

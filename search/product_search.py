@@ -1,5 +1,6 @@
 """Searching the catalog for shoppers: the backend finds, this module turns hits into products
-that are visible right now, with facet labels. GraphQL and the search page both call it."""
+that are visible right now, with facet labels. GraphQL and the search page both call it. Every
+search goes through `fallback.answer`: the database answers while the engine is down."""
 
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ from farmers.models import County, Province, Village
 from shop.models import Category, Product
 from shop.selectors import visible_products, with_catalog_relations
 
-from .backends import get_backend
+from . import fallback
 from .query import FACETS, PRICE_RANGES, PRICE_RANGES_BY_KEY, Page, SearchFilters
 
 
@@ -41,7 +42,9 @@ def search_products(
     Hits are re-read through `visible_products()`, so goods hidden a moment ago (unpublished, seller
     suspended) never show even while the index is still being updated behind the commit."""
     filters = filters or SearchFilters()
-    results = get_backend().search(text, filters, facets=facets, sort=sort, page=page or Page())
+    results = fallback.answer(
+        lambda backend: backend.search(text, filters, facets=facets, sort=sort, page=page or Page())
+    )
     ids = [hit.product_id for hit in results.hits]
     found = {p.pk: p for p in with_catalog_relations(visible_products().filter(pk__in=ids))}
     products = [found[pk] for pk in ids if pk in found]
@@ -60,7 +63,7 @@ MATCHING_LIMIT = 1000
 
 def matching_product_ids(text: str, limit: int = MATCHING_LIMIT) -> list[int]:
     """The best matches' ids, best first: for lists that filter and sort the catalog themselves."""
-    return get_backend().matching_ids(text, limit)
+    return fallback.answer(lambda backend: backend.matching_ids(text, limit))
 
 
 @dataclass
@@ -72,7 +75,7 @@ class ProductSuggestion:
 def suggest(prefix: str, limit: int = 8) -> list[ProductSuggestion]:
     """Names completing what is being typed, each with its product (loaded in one query); goods
     hidden since they were indexed are left out. Raises `analysis.QueryTooLong`."""
-    suggestions = get_backend().autocomplete(prefix, limit=limit)
+    suggestions = fallback.answer(lambda backend: backend.autocomplete(prefix, limit=limit))
     ids = [suggestion.product_id for suggestion in suggestions]
     products = with_catalog_relations(visible_products().filter(pk__in=ids)).in_bulk()
     return [ProductSuggestion(s.text, products[s.product_id]) for s in suggestions if s.product_id in products]

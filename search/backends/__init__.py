@@ -2,7 +2,9 @@
 to `{"BACKEND": "dotted.path.Class", "OPTIONS": {...}}`, built once a process with `name=` and
 the options. The shop searches the backend named `default`: Elasticsearch when ELASTICSEARCH_URL
 is set, otherwise `database.DatabaseBackend`, which is PostgreSQL or SQLite by the vendor of its
-connection. Another engine is a module here and an entry in the setting."""
+connection. With an engine as `default`, the entry `fallback` is the database backend, kept current
+beside it and searched while it is down (`search.fallback`). Another engine is a module here and
+an entry in the setting."""
 
 from core.registry import Registry
 

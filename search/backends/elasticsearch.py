@@ -11,6 +11,7 @@ Indices are versioned (`<prefix>-products-<UTC timestamp>`) and served through t
 `<prefix>-products`; a rebuild loads a new index and moves the alias in one `_aliases` request, so
 searches keep answering from the old index until the new one is complete."""
 
+import functools
 import html
 import logging
 import re
@@ -379,6 +380,24 @@ def _unavailable(error: Exception) -> bool:
     return isinstance(error, TransportError)  # connection refused, timeouts, TLS
 
 
+def writes_unavailable(method):
+    """A write the engine cannot take now (down, timing out, overloaded) raises SearchUnavailable,
+    as a search does, so that indexing queues it for later (`search.indexing.catch_up`). The
+    client's errors and their reading are the backend's own where it has them (another client's,
+    as OpenSearch's), else this module's."""
+
+    @functools.wraps(method)
+    def write(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except getattr(self, "client_errors", (ApiError, TransportError)) as error:
+            if getattr(self, "_is_unavailable", _unavailable)(error):
+                raise SearchUnavailable(str(error)) from error
+            raise
+
+    return write
+
+
 class ElasticsearchBackend(SearchBackend):
     """Options: `url` of the server, `index_prefix` of its indices, `timeout` of a request in
     seconds (ELASTICSEARCH_TIMEOUT when not given); `client` replaces the one built from them.
@@ -469,6 +488,7 @@ class ElasticsearchBackend(SearchBackend):
 
     # --- Writing ------------------------------------------------------------------------------
 
+    @writes_unavailable
     def bulk_index(self, documents: Iterable[dict]) -> int:
         documents = iter(documents)
         first = next(documents, None)
@@ -478,6 +498,7 @@ class ElasticsearchBackend(SearchBackend):
         actions = ({"_index": self.alias, "_id": str(d["id"]), "_source": d} for d in chain([first], documents))
         return self._bulk(actions, refresh="wait_for", require_alias=True)
 
+    @writes_unavailable
     def delete_many(self, product_ids: Iterable[int]) -> None:
         ids = [str(product_id) for product_id in product_ids]
         if not ids:
@@ -487,6 +508,7 @@ class ElasticsearchBackend(SearchBackend):
         # 404: not indexed (any more), which is what we wanted.
         self._bulk(actions, refresh="wait_for", require_alias=True, ignore_status=404)
 
+    @writes_unavailable
     def clear(self) -> None:
         self._ensure_alias()
         self._delete_all()

@@ -38,7 +38,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0003_translated_verbose_names")]
+    dependencies = [("search", "0004_pending_sync")]
 
     operations = [
         migrations.RunPython(_run({"sqlite": SQLITE}), _run({"sqlite": SQLITE_REVERSE})),

@@ -18,6 +18,7 @@ it. An engine's index is not undone by a rollback, so tests that change the cata
 `private_index`, which gives an engine an index of the test's own.
 """
 
+import socket
 import uuid
 from contextlib import ExitStack
 
@@ -198,3 +199,38 @@ def private_index(behaviour_catalog, search_backend):
         yield backend
     finally:
         indices.drop(backend)
+
+
+@pytest.fixture
+def closed_port():
+    """A port on 127.0.0.1 that refuses every connection: a socket bound to it (so nothing else
+    takes it) that never listens. An engine "down" the way a stopped server is."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+def engine_at(url: str, prefix: str = "test-down") -> dict:
+    """A SEARCH_BACKENDS entry for an Elasticsearch-compatible engine at `url`."""
+    return {
+        "BACKEND": "search.backends.elasticsearch.ElasticsearchBackend",
+        "OPTIONS": {"url": url, "index_prefix": prefix, "timeout": 2},
+    }
+
+
+DATABASE_ENTRY = {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}
+
+
+@pytest.fixture
+def engine_down(settings, closed_port):
+    """The production setting with an engine, the engine refusing connections: `default` is an
+    engine at a closed port, `fallback` the database backend."""
+    settings.SEARCH_BACKENDS = {"default": engine_at(f"http://127.0.0.1:{closed_port}"), "fallback": DATABASE_ENTRY}
+    return closed_port
+
+
+@pytest.fixture
+def engine_down_without_fallback(settings, closed_port):
+    """An engine refusing connections and nothing to fall back to: searches say they are unavailable."""
+    settings.SEARCH_BACKENDS = {"default": engine_at(f"http://127.0.0.1:{closed_port}")}
+    return closed_port

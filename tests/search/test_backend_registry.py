@@ -1,6 +1,6 @@
 """SEARCH_BACKENDS: the configured class is what every caller searches through, built with its
 name and options, once a process until the setting changes; a wrong entry says what is wrong. And
-config.settings fills the setting from ELASTICSEARCH_URL."""
+config.settings fills the setting from ELASTICSEARCH_URL, with the database as the fallback."""
 
 import importlib.util
 from pathlib import Path
@@ -183,7 +183,9 @@ def test_settings_choose_elasticsearch_when_its_url_is_set(monkeypatch):
         "default": {
             "BACKEND": "search.backends.elasticsearch.ElasticsearchBackend",
             "OPTIONS": {"url": "http://search.example:9200", "index_prefix": "site", "timeout": 7},
-        }
+        },
+        # Kept current beside the engine; answers while it is down (search.fallback).
+        "fallback": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}},
     }
 
 
@@ -199,7 +201,8 @@ def test_settings_choose_opensearch_when_its_url_is_set_even_beside_elasticsearc
         "default": {
             "BACKEND": "search.backends.opensearch.OpenSearchBackend",
             "OPTIONS": {"url": "http://opensearch.example:9200", "index_prefix": "site", "timeout": 7},
-        }
+        },
+        "fallback": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}},
     }
 
 
@@ -220,7 +223,7 @@ def test_the_opensearch_entry_builds_an_opensearch_backend_without_connecting():
     assert backend._client is None
 
 
-def test_settings_choose_the_database_backend_otherwise(monkeypatch):
+def test_settings_choose_the_database_backend_otherwise_with_no_fallback(monkeypatch):
     settings = _settings_with(monkeypatch)
     assert settings["SEARCH_BACKENDS"] == {
         "default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}

@@ -5,7 +5,6 @@ DATABASE_URL). The catalog builders here are shared with the search page's tests
 
 from dataclasses import dataclass
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.db import connection
@@ -14,7 +13,6 @@ from graphql_relay import offset_to_cursor, to_global_id
 
 from farmers.models import County, Province, VerificationState
 from search import indexing
-from search.backends import SearchUnavailable
 from search.query import MAX_WINDOW
 from shop.models import Product
 from tests import factories as f
@@ -480,15 +478,11 @@ def test_an_unknown_sort_is_refused_by_the_schema(gql, catalog):
     assert result["errors"] and not result.get("data")
 
 
-def test_search_unavailable_is_a_coded_error(gql, catalog):
-    broken = mock.Mock()
-    broken.search.side_effect = SearchUnavailable("connection refused")
-    broken.autocomplete.side_effect = SearchUnavailable("connection refused")
-    broken.matching_ids.side_effect = SearchUnavailable("connection refused")
-    with mock.patch("search.product_search.get_backend", return_value=broken):
-        result = gql(SEARCH, {"query": "土豆"})
-        suggested = gql(SUGGEST, {"prefix": "土"})
-        listed = gql(PRODUCTS, {"search": "土豆"})
+def test_search_unavailable_is_a_coded_error(gql, catalog, engine_down_without_fallback):
+    """Only with no database to fall back to (see test_fallback for the setting with one)."""
+    result = gql(SEARCH, {"query": "土豆"})
+    suggested = gql(SUGGEST, {"prefix": "土"})
+    listed = gql(PRODUCTS, {"search": "土豆"})
 
     assert error(result) == {
         "field": None,

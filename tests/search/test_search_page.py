@@ -3,14 +3,12 @@ sorts, pages, and bad input in the URL answered with a page, never a 500. In Chi
 
 import re
 from html import unescape
-from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
 
 from search import indexing
-from search.backends import SearchUnavailable
 from tests import factories as f
 from tests.config.test_page_guards import english_words
 from tests.search.test_graphql_search import build_catalog, many_potatoes
@@ -208,11 +206,9 @@ def test_invalid_filters_are_ignored(client, catalog):
     assert len(product_names(get(client, category="abc", price="bogus", sort="nope"))) == 6
 
 
-def test_search_unavailable_is_a_page_not_a_500(client, catalog):
-    broken = mock.Mock()
-    broken.search.side_effect = SearchUnavailable("connection refused")
-    with mock.patch("search.product_search.get_backend", return_value=broken):
-        html = get(client, status=503, q="土豆")
+def test_search_unavailable_is_a_page_not_a_500(client, catalog, engine_down_without_fallback):
+    """Only with no database to fall back to (see test_fallback for the setting with one)."""
+    html = get(client, status=503, q="土豆")
 
     assert 'role="alert"' in html
 
