@@ -144,6 +144,41 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_listed_once():
+    """WhiteNoise lists and stats every static file when its middleware is built, which a site does
+    once a process but the test client does once a test (a few hundred files: most of a simple
+    request's time). The listing is kept per process and reused while the settings it depends on
+    are the same; each middleware still serves from its own copy, as on the live site."""
+    from django.conf import settings
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    original = WhiteNoiseMiddleware.add_files_from_finders
+    listings = {}
+
+    def add_files_from_finders(middleware):
+        key = repr(
+            [
+                middleware.static_prefix,
+                settings.INSTALLED_APPS,
+                settings.STATICFILES_DIRS,
+                settings.STATICFILES_FINDERS,
+                settings.STORAGES,
+                settings.DEBUG,
+                [(name, getattr(settings, name)) for name in dir(settings) if name.startswith("WHITENOISE_")],
+            ]
+        )
+        if key not in listings:
+            before = dict(middleware.files)
+            original(middleware)
+            listings[key] = {url: file for url, file in middleware.files.items() if before.get(url) is not file}
+        middleware.files.update(listings[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = original
+
+
 class GraphQLClient:
     def __init__(self, client):
         self.client = client
