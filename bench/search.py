@@ -4,8 +4,9 @@ mixed queries, the time to rebuild the whole index, and the throughput of the te
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/search.py
 
 DATABASE_URL names the PostgreSQL server to use; the benchmark works in a database of its own
-(`shanhuo_bench_search`, re-created and seeded by bench/search_seed.py unless --reuse finds it
-holding the same number of products) and leaves it behind for the next --reuse.
+(`shanhuo_bench_search`, or --database / SEARCH_BENCH_DATABASE so that two runs on one server do not
+drop each other's; re-created and seeded by bench/search_seed.py unless --reuse finds it holding the
+same number of products) and leaves it behind for the next --reuse.
 
 What it measures, in this order:
 1. Text analysis in this process, on a sample of the catalogue: jieba segmentation (characters a
@@ -100,15 +101,15 @@ def server_admin_url(server_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, "/postgres", "", ""))
 
 
-def point_django_at_bench_database(server_url: str, products: int, reuse: bool) -> bool:
-    """The benchmark database on the given server; True when it must be seeded. With `reuse`, a
-    database already holding exactly `products` products is kept."""
+def point_django_at_bench_database(server_url: str, products: int, reuse: bool, name: str = BENCH_DB) -> bool:
+    """The benchmark database `name` on the given server; True when it must be seeded. With `reuse`,
+    a database already holding exactly `products` products is kept."""
     import psycopg
 
     admin_url = server_admin_url(server_url)
-    bench_url = admin_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    bench_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
     seeded = False
     if exists and reuse:
         with psycopg.connect(bench_url) as conn:
@@ -116,10 +117,10 @@ def point_django_at_bench_database(server_url: str, products: int, reuse: bool) 
             seeded = table is not None and conn.execute("SELECT count(*) FROM shop_product").fetchone()[0] == products
     if not seeded:
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(server_url)
-    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
+    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
     return not seeded
 
 
@@ -371,6 +372,11 @@ def main():
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds of the 50 queries (after 1 warm-up)")
     parser.add_argument("--reuse", action="store_true", help="keep the benchmark database if it holds --products")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("SEARCH_BENCH_DATABASE", BENCH_DB),
+        help=f"the benchmark's database (re-created unless --reuse): {BENCH_DB} unless SEARCH_BENCH_DATABASE says",
+    )
     parser.add_argument("--sample", type=int, default=5_000, help="products for the analysis throughput figures")
     parser.add_argument("--no-rebuild", action="store_true", help="query the index as it is (with --reuse)")
     parser.add_argument("--explain", type=int, default=None, help="plans of the N slowest queries (default: 3 if slow)")
@@ -385,7 +391,7 @@ def main():
         )
     for name in ("ELASTICSEARCH_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(name, None)  # the database backend; no broker, so nothing is queued
-    must_seed = point_django_at_bench_database(server, args.products, args.reuse)
+    must_seed = point_django_at_bench_database(server, args.products, args.reuse, args.database)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
