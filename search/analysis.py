@@ -101,11 +101,22 @@ def segment(text: str) -> list[str]:
 
 
 def segment_for_index(text: str) -> list[str]:
-    """Words of a text to index (jieba's search mode: long words also give their parts)."""
+    """Words of a text to index (jieba's search mode: long words also give their parts).
+
+    jieba segments each run of word characters apart from the rest of the text (it splits the text
+    with `re_han_default` first), so a run's words are the same wherever it appears and are kept:
+    goods' names and descriptions repeat their phrases (产地直发, 当天采摘), and segmenting them
+    was most of the time a rebuild takes."""
     words = []
-    for piece in _tokenizer().cut_for_search(normalise(text)):
-        words.extend(_clean(piece))
+    for run in jieba.re_han_default.split(normalise(text)):
+        if run:
+            words.extend(_index_words(run))
     return words
+
+
+@functools.lru_cache(maxsize=200_000)
+def _index_words(run: str) -> tuple[str, ...]:
+    return tuple(word for piece in _tokenizer().cut_for_search(run) for word in _clean(piece))
 
 
 def characters(text: str) -> list[str]:
