@@ -2,7 +2,7 @@
 
 With no variables set, the project runs embedded: SQLite, Celery tasks run eagerly in-process,
 a local-memory cache and a local media folder. Setting DATABASE_URL, REDIS_URL (or
-CELERY_BROKER_URL) and ELASTICSEARCH_URL switches to the real services.
+CELERY_BROKER_URL) and ELASTICSEARCH_URL (or OPENSEARCH_URL) switches to the real services.
 """
 
 from pathlib import Path
@@ -113,20 +113,27 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Search ---------------------------------------------------------------------------------
-# Elasticsearch when set; otherwise the database backend of the default connection.
+# Elasticsearch or OpenSearch when its URL is set (OpenSearch when both are); otherwise the
+# database backend of the default connection.
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL")
+OPENSEARCH_URL = env("OPENSEARCH_URL")
 # Indices are named <prefix>-products-<version>, served through the alias <prefix>-products.
+# The prefix and the timeout are the engine's, whichever engine it is.
 ELASTICSEARCH_INDEX_PREFIX = env("ELASTICSEARCH_INDEX_PREFIX", "shanhuo")
 ELASTICSEARCH_TIMEOUT = env_int("ELASTICSEARCH_TIMEOUT", 5)
 # Search engines by name (core.registry): the class, and the keyword arguments it is built with.
 # The shop searches `default`. DatabaseBackend is PostgreSQL or SQLite, by the vendor of its
 # database (`using`). Another engine is a module in search/backends/ and an entry here.
-if ELASTICSEARCH_URL:
+if OPENSEARCH_URL or ELASTICSEARCH_URL:
     SEARCH_BACKENDS = {
         "default": {
-            "BACKEND": "search.backends.elasticsearch.ElasticsearchBackend",
+            "BACKEND": (
+                "search.backends.opensearch.OpenSearchBackend"
+                if OPENSEARCH_URL
+                else "search.backends.elasticsearch.ElasticsearchBackend"
+            ),
             "OPTIONS": {
-                "url": ELASTICSEARCH_URL,
+                "url": OPENSEARCH_URL or ELASTICSEARCH_URL,
                 "index_prefix": ELASTICSEARCH_INDEX_PREFIX,
                 "timeout": ELASTICSEARCH_TIMEOUT,
             },

@@ -16,4 +16,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # the behaviour suite reaches Elasticsearch itself, through this, on indices of its own.
 SEARCH_TEST_ELASTICSEARCH_URL = ELASTICSEARCH_URL  # noqa: F405
 ELASTICSEARCH_URL = None
+OPENSEARCH_URL = None  # the suite's OpenSearch is its own node (tests/engine_node.py)
 SEARCH_BACKENDS = {"default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}}

@@ -174,7 +174,12 @@ def term_query(term: Term) -> Query:
         extra = {} if own else {"boost": SYNONYM_BOOST}
         return Q("multi_match", query=text, type=kind, fields=list(fields), **extra)
 
-    clauses = [clause(" ".join(alt), TOKEN_FIELD_BOOSTS, _is_own(alt, term)) for alt in term.alternatives]
+    # A word and its bigrams are one alternative matched two ways: the better of the two counts,
+    # or a three-character synonym (马铃薯) would outscore the two-character word typed (土豆).
+    same_text: dict[str, list[Query]] = {}
+    for alt in term.alternatives:
+        same_text.setdefault(_text(alt), []).append(clause(" ".join(alt), TOKEN_FIELD_BOOSTS, _is_own(alt, term)))
+    clauses = [group[0] if len(group) == 1 else Q("dis_max", queries=group) for group in same_text.values()]
     seen = set()
     for alternative in term.alternatives:
         # The cjk analyzer makes a word's bigrams itself: a word and its bigrams are one clause there.
@@ -369,9 +374,15 @@ def _unavailable(error: Exception) -> bool:
 
 class ElasticsearchBackend(SearchBackend):
     """Options: `url` of the server, `index_prefix` of its indices, `timeout` of a request in
-    seconds (ELASTICSEARCH_TIMEOUT when not given); `client` replaces the one built from them."""
+    seconds (ELASTICSEARCH_TIMEOUT when not given); `client` replaces the one built from them.
+
+    Every request body comes from the module's builders; the methods under "The client" are the
+    only ones that call the client, so that another client (OpenSearch's, in
+    `search.backends.opensearch`) replaces just those."""
 
     vendor = "elasticsearch"
+    # What the client raises for a failed request (HTTP errors, connections, timeouts).
+    client_errors: tuple[type[Exception], ...] = (ApiError, TransportError)
 
     def __init__(
         self,
@@ -396,14 +407,58 @@ class ElasticsearchBackend(SearchBackend):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = make_client(self.url, self.timeout)
+                    self._client = self._make_client()
         return self._client
+
+    def new_index_name(self) -> str:
+        return f"{self.alias}-{index_version()}"
+
+    # --- The client ---------------------------------------------------------------------------
+
+    def _make_client(self) -> Elasticsearch:
+        return make_client(self.url, self.timeout)
 
     def _writer(self) -> Elasticsearch:
         return self.client.options(request_timeout=max(WRITE_TIMEOUT, self.timeout))
 
-    def new_index_name(self) -> str:
-        return f"{self.alias}-{index_version()}"
+    def _bulk(self, actions: Iterable[dict], **options) -> int:
+        """helpers.bulk with a writer's timeout; the number of actions that succeeded."""
+        written, _ = helpers.bulk(self._writer(), actions, chunk_size=BULK_CHUNK, **options)
+        return written
+
+    def _create_index(self, name: str, body: dict) -> None:
+        self._writer().indices.create(index=name, **body)
+
+    def _delete_indices(self, names: list[str]) -> None:
+        """Missing ones are no error."""
+        self._writer().options(ignore_status=404).indices.delete(index=names, ignore_unavailable=True)
+
+    def _put_settings(self, name: str, index_settings: dict) -> None:
+        self._writer().indices.put_settings(index=name, settings=index_settings)
+
+    def _refresh(self, name: str) -> None:
+        self._writer().indices.refresh(index=name)
+
+    def _aliases(self) -> dict | None:
+        """GET _alias/<alias>: {index: {...}} of the indices holding it; None when none does."""
+        response = self._writer().options(ignore_status=404).indices.get_alias(index=self.alias)
+        return None if response.meta.status == 404 else dict(response.body)
+
+    def _update_aliases(self, actions: list[dict]) -> None:
+        self._writer().indices.update_aliases(actions=actions)
+
+    def _delete_all(self) -> None:
+        self._writer().delete_by_query(index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed")
+
+    def _send(self, search: Search) -> dict:
+        """A search's response body; the client's own errors pass through."""
+        return search.using(self.client).index(self.alias).execute().to_dict()
+
+    def _is_missing_index(self, error: Exception) -> bool:
+        return isinstance(error, NotFoundError) and error.error == "index_not_found_exception"
+
+    def _is_unavailable(self, error: Exception) -> bool:
+        return _unavailable(error)
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -414,10 +469,7 @@ class ElasticsearchBackend(SearchBackend):
             return 0
         self._ensure_alias()
         actions = ({"_index": self.alias, "_id": str(d["id"]), "_source": d} for d in chain([first], documents))
-        written, _ = helpers.bulk(
-            self._writer(), actions, chunk_size=BULK_CHUNK, refresh="wait_for", require_alias=True
-        )
-        return written
+        return self._bulk(actions, refresh="wait_for", require_alias=True)
 
     def delete_many(self, product_ids: Iterable[int]) -> None:
         ids = [str(product_id) for product_id in product_ids]
@@ -426,21 +478,18 @@ class ElasticsearchBackend(SearchBackend):
         self._ensure_alias()
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": product_id} for product_id in ids)
         # 404: not indexed (any more), which is what we wanted.
-        helpers.bulk(
-            self._writer(), actions, chunk_size=BULK_CHUNK, refresh="wait_for", require_alias=True, ignore_status=404
-        )
+        self._bulk(actions, refresh="wait_for", require_alias=True, ignore_status=404)
 
     def clear(self) -> None:
         self._ensure_alias()
-        self._writer().delete_by_query(index=self.alias, query={"match_all": {}}, refresh=True, conflicts="proceed")
+        self._delete_all()
 
     def rebuild(self, documents: Iterable[dict]) -> RebuildReport:
         """Load a new index, then move the alias to it in one request: searches read the old index
         until the moment the new one is complete, then the new one."""
         started = time.monotonic()
-        client = self._writer()
         name = self.new_index_name()
-        client.indices.create(index=name, **index_body(loading=True))
+        self._create_index(name, index_body(loading=True))
         count = 0
         try:
 
@@ -450,9 +499,9 @@ class ElasticsearchBackend(SearchBackend):
                     count += 1
                     yield {"_index": name, "_id": str(document["id"]), "_source": document}
 
-            helpers.bulk(client, actions(), chunk_size=BULK_CHUNK, max_retries=3)
-            client.indices.put_settings(index=name, settings=RESTORE_SETTINGS)
-            client.indices.refresh(index=name)
+            self._bulk(actions(), max_retries=3)
+            self._put_settings(name, RESTORE_SETTINGS)
+            self._refresh(name)
             old = self._point_alias(name)
         except BaseException:
             self._discard(name)
@@ -460,8 +509,8 @@ class ElasticsearchBackend(SearchBackend):
         self._alias_ready = True
         if old:
             try:
-                client.indices.delete(index=old, ignore_unavailable=True)
-            except (ApiError, TransportError):
+                self._delete_indices(old)
+            except self.client_errors:
                 # Search already reads the new index; the old one only takes disk until the next rebuild.
                 logger.exception("could not delete the old search indices %s", old)
         return RebuildReport(documents=count, seconds=time.monotonic() - started, index=name)
@@ -469,16 +518,13 @@ class ElasticsearchBackend(SearchBackend):
     def _discard(self, name: str) -> None:
         """Drop a half-built index; the alias never pointed at it."""
         try:
-            self._writer().options(ignore_status=404).indices.delete(index=name)
-        except (ApiError, TransportError):
+            self._delete_indices([name])
+        except self.client_errors:
             logger.exception("could not delete the unfinished search index %s", name)
 
     def _holders(self) -> tuple[list[str], bool]:
         """The indices the alias points at, and whether a concrete index has the alias's name."""
-        response = self._writer().options(ignore_status=404).indices.get_alias(index=self.alias)
-        if response.meta.status == 404:
-            return [], False
-        names = list(response.body)
+        names = list(self._aliases() or {})
         return sorted(name for name in names if name != self.alias), self.alias in names
 
     def _point_alias(self, name: str, holders: tuple[list[str], bool] | None = None) -> list[str]:
@@ -490,7 +536,7 @@ class ElasticsearchBackend(SearchBackend):
             logger.warning("replacing the index %s by an alias; rebuild the search index", self.alias)
             actions.append({"remove_index": {"index": self.alias}})
         actions.append({"add": {"index": name, "alias": self.alias}})
-        self._writer().indices.update_aliases(actions=actions)
+        self._update_aliases(actions)
         return old
 
     def _ensure_alias(self) -> None:
@@ -501,7 +547,7 @@ class ElasticsearchBackend(SearchBackend):
         holders = self._holders()
         if not holders[0]:
             name = self.new_index_name()
-            self._writer().indices.create(index=name, **index_body())
+            self._create_index(name, index_body())
             self._point_alias(name, holders)
         self._alias_ready = True
 
@@ -510,13 +556,11 @@ class ElasticsearchBackend(SearchBackend):
     def _execute(self, search: Search) -> dict | None:
         """The response body, or None when no index exists yet."""
         try:
-            return search.using(self.client).index(self.alias).execute().to_dict()
-        except NotFoundError as error:
-            if error.error == "index_not_found_exception":
+            return self._send(search)
+        except self.client_errors as error:
+            if self._is_missing_index(error):
                 return None
-            raise
-        except (ApiError, TransportError) as error:
-            if _unavailable(error):
+            if self._is_unavailable(error):
                 raise SearchUnavailable(str(error)) from error
             raise
 

@@ -5,15 +5,17 @@ reachable in the run, each with that catalog indexed.
   `search_sqlite` database that `config.settings_test` adds beside PostgreSQL.
 - PostgreSQL when the default database is PostgreSQL; otherwise its tests skip, and fail on CI
   (`require`), where PostgreSQL is part of every run.
-- Elasticsearch when ELASTICSEARCH_URL is set and the server answers a ping, in indices of a
-  prefix unique to the run, deleted afterwards. It skips plainly otherwise, on CI too: no
-  Elasticsearch server can run there.
+- OpenSearch: the run's own node (`engine_url`, tests/engine_node.py), in indices of a prefix
+  unique to the backend, deleted afterwards. Without Java or Maven it skips with the reason, and
+  fails on CI, where the node always runs.
+- Elasticsearch when ELASTICSEARCH_URL is set and the server answers a ping, likewise. It skips
+  plainly otherwise, on CI too: no Elasticsearch server runs there.
 
 The catalog is written once a module inside a transaction on every database, rolled back when
 the module ends; each test runs in a savepoint inside it (pytest-django's own per-test
 transaction), so whatever a test changes, in the shop or in a database index, is undone after
-it. An Elasticsearch index is not undone by a rollback, so tests that change the catalog use
-`private_index`, which gives Elasticsearch an index of the test's own.
+it. An engine's index is not undone by a rollback, so tests that change the catalog use
+`private_index`, which gives an engine an index of the test's own.
 """
 
 import uuid
@@ -28,7 +30,9 @@ from search.backends.database import PostgresBackend, SqliteBackend
 from tests.conftest import require
 from tests.search.behaviour_catalog import Catalog, build_catalog
 
-BACKENDS = ("sqlite", "postgresql", "elasticsearch")
+BACKENDS = ("sqlite", "postgresql", "opensearch", "elasticsearch")
+# The backends on a search engine: their indices outlive a rolled-back transaction.
+ENGINE_VENDORS = ("opensearch", "elasticsearch")
 
 
 def _default_vendor() -> str:
@@ -53,41 +57,51 @@ def elasticsearch_reachable(url: str | None) -> bool:
         client.close()
 
 
-def _drop_elasticsearch_indices(url: str, prefix: str) -> None:
+def _drop_indices(client, prefix: str, not_found: type[Exception]) -> None:
     """Delete by name: servers refuse wildcard deletes (`action.destructive_requires_name`)."""
-    from elasticsearch import Elasticsearch, NotFoundError
-
-    client = Elasticsearch(url, request_timeout=10)
     try:
         names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True, expand_wildcards="all"))
         if names:
             client.indices.delete(index=",".join(names))
-    except NotFoundError:
+    except not_found:
         pass
     finally:
         client.close()
 
 
-class _ElasticsearchIndices:
-    """Backends on the test server, each in indices of a fresh prefix; all dropped at the end."""
+def _drop_elasticsearch_indices(url: str, prefix: str) -> None:
+    from elasticsearch import Elasticsearch, NotFoundError
 
-    def __init__(self, url: str):
+    _drop_indices(Elasticsearch(url, request_timeout=10), prefix, NotFoundError)
+
+
+def _drop_opensearch_indices(url: str, prefix: str) -> None:
+    from opensearchpy import NotFoundError, OpenSearch
+
+    _drop_indices(OpenSearch(hosts=[url], timeout=10), prefix, NotFoundError)
+
+
+class _EngineIndices:
+    """Backends on a test engine, each in indices of a fresh prefix; all dropped at the end."""
+
+    def __init__(self, url: str, backend_class: type, drop_indices):
         self.url = url
+        self.backend_class = backend_class
+        self.drop_indices = drop_indices
         self.prefixes: list[str] = []
 
     def backend(self):
         prefix = f"test-{uuid.uuid4().hex[:12]}"
         self.prefixes.append(prefix)
-        from search.backends.elasticsearch import ElasticsearchBackend
-
-        backend = ElasticsearchBackend(self.url, prefix, name=prefix)
+        backend = self.backend_class(self.url, prefix, name=prefix)
         backend.test_prefix = prefix
+        backend.test_indices = self
         return backend
 
     def drop(self, backend=None):
         prefixes = [backend.test_prefix] if backend is not None else list(self.prefixes)
         for prefix in prefixes:
-            _drop_elasticsearch_indices(self.url, prefix)
+            self.drop_indices(self.url, prefix)
             self.prefixes.remove(prefix)
 
 
@@ -97,7 +111,19 @@ def elasticsearch_indices():
     if not elasticsearch_reachable(url):
         yield None
         return
-    indices = _ElasticsearchIndices(url)
+    from search.backends.elasticsearch import ElasticsearchBackend
+
+    indices = _EngineIndices(url, ElasticsearchBackend, _drop_elasticsearch_indices)
+    yield indices
+    indices.drop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_indices(engine_url):
+    """Indices on the run's OpenSearch node (skips, or fails on CI, without it: see engine_url)."""
+    from search.backends.opensearch import OpenSearchBackend
+
+    indices = _EngineIndices(engine_url, OpenSearchBackend, _drop_opensearch_indices)
     yield indices
     indices.drop()
 
@@ -118,7 +144,7 @@ def behaviour_catalog(django_db_setup, django_db_blocker) -> Catalog:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def search_backend(request, elasticsearch_indices):
+def search_backend(request):
     """A backend of each kind reachable in this run (see the module docstring)."""
     name = request.param
     if name == "sqlite":
@@ -126,6 +152,10 @@ def search_backend(request, elasticsearch_indices):
     if name == "postgresql":
         require(_default_vendor() == "postgresql", "the PostgreSQL backend needs DATABASE_URL=postgres://...")
         return PostgresBackend(using="default", name="postgresql")
+    if name == "opensearch":
+        # Asked for here only: the database backends' tests never wait for the node.
+        return request.getfixturevalue("opensearch_indices").backend()
+    elasticsearch_indices = request.getfixturevalue("elasticsearch_indices")
     if elasticsearch_indices is None:
         url = settings.SEARCH_TEST_ELASTICSEARCH_URL
         pytest.skip(
@@ -153,17 +183,18 @@ def indexed(behaviour_catalog, search_backend, django_db_blocker):
 
 
 @pytest.fixture
-def private_index(behaviour_catalog, search_backend, elasticsearch_indices):
+def private_index(behaviour_catalog, search_backend):
     """A backend with the catalog indexed that the test may change: on the database backends the
-    module's index (the test's savepoint undoes the changes), on Elasticsearch an index of the
+    module's index (the test's savepoint undoes the changes), on an engine an index of the
     test's own, dropped after the test."""
-    if search_backend.vendor != "elasticsearch":
+    if search_backend.vendor not in ENGINE_VENDORS:
         build_index(search_backend, behaviour_catalog)
         yield search_backend
         return
-    backend = elasticsearch_indices.backend()
+    indices = search_backend.test_indices
+    backend = indices.backend()
     try:
         build_index(backend, behaviour_catalog)
         yield backend
     finally:
-        elasticsearch_indices.drop(backend)
+        indices.drop(backend)

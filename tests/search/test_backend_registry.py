@@ -13,6 +13,7 @@ import config
 from search import indexing, product_search
 from search.backends import RebuildReport, SearchBackend, get_backend
 from search.backends.elasticsearch import ElasticsearchBackend
+from search.backends.opensearch import OpenSearchBackend
 from search.query import SearchResults, Suggestion
 
 HERE = __name__
@@ -160,7 +161,7 @@ def test_elasticsearch_takes_its_server_prefix_and_timeout_and_connects_only_whe
 
 def _settings_with(monkeypatch, **environment) -> dict:
     """config/settings.py run afresh under this environment (the running settings are untouched)."""
-    for name in ("ELASTICSEARCH_URL", "ELASTICSEARCH_INDEX_PREFIX", "ELASTICSEARCH_TIMEOUT"):
+    for name in ("ELASTICSEARCH_URL", "OPENSEARCH_URL", "ELASTICSEARCH_INDEX_PREFIX", "ELASTICSEARCH_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -184,6 +185,39 @@ def test_settings_choose_elasticsearch_when_its_url_is_set(monkeypatch):
             "OPTIONS": {"url": "http://search.example:9200", "index_prefix": "site", "timeout": 7},
         }
     }
+
+
+def test_settings_choose_opensearch_when_its_url_is_set_even_beside_elasticsearch_s(monkeypatch):
+    settings = _settings_with(
+        monkeypatch,
+        ELASTICSEARCH_URL="http://elasticsearch.example:9200",
+        OPENSEARCH_URL="http://opensearch.example:9200",
+        ELASTICSEARCH_INDEX_PREFIX="site",
+        ELASTICSEARCH_TIMEOUT="7",
+    )
+    assert settings["SEARCH_BACKENDS"] == {
+        "default": {
+            "BACKEND": "search.backends.opensearch.OpenSearchBackend",
+            "OPTIONS": {"url": "http://opensearch.example:9200", "index_prefix": "site", "timeout": 7},
+        }
+    }
+
+
+def test_the_opensearch_entry_builds_an_opensearch_backend_without_connecting():
+    entry = {
+        "BACKEND": "search.backends.opensearch.OpenSearchBackend",
+        "OPTIONS": {"url": "http://127.0.0.1:9", "index_prefix": "test-registry", "timeout": 2},
+    }
+    with override_settings(SEARCH_BACKENDS={"default": entry}):
+        backend = get_backend()
+    assert isinstance(backend, OpenSearchBackend)
+    assert (backend.vendor, backend.url, backend.alias, backend.timeout) == (
+        "opensearch",
+        "http://127.0.0.1:9",
+        "test-registry-products",
+        2,
+    )
+    assert backend._client is None
 
 
 def test_settings_choose_the_database_backend_otherwise(monkeypatch):
