@@ -509,7 +509,11 @@ def engine_node(args):
 
 def use_engine(url: str) -> str:
     """The shop's `default` search backend is then OpenSearch at `url`; returns its name and version."""
+    import logging
+
     from django.test import override_settings
+
+    logging.getLogger("opensearch").setLevel(logging.WARNING)  # not a line a request
 
     from search.backends import get_backend
 
