@@ -160,7 +160,22 @@ def segment(text: str) -> list[str]:
 
 def segment_for_index(text: str) -> list[str]:
     """Words of a text to index (jieba's search mode: long words also give their parts)."""
-    return _words(text, _tokenizer().cut_for_search, quantity_parts=True)
+    return _words(text, _cut_for_index, quantity_parts=True)
+
+
+def _cut_for_index(text: str):
+    """jieba's search mode, each run of word characters segmented once a process: jieba segments
+    each run apart from the rest of the text (it splits the text with `re_han_default` first), so a
+    run's words are the same wherever it appears. Goods' names and descriptions repeat their phrases
+    (产地直发, 当天采摘), and segmenting them was most of the time a rebuild takes."""
+    for run in jieba.re_han_default.split(text):
+        if run:
+            yield from _index_pieces(run)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _index_pieces(run: str) -> tuple[str, ...]:
+    return tuple(_tokenizer().cut_for_search(run))
 
 
 def characters(text: str) -> list[str]:

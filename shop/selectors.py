@@ -15,25 +15,68 @@ def visible_products():
     )
 
 
-def with_catalog_relations(queryset):
+# The relations `with_catalog_relations` loads, named by the Product field that shows each.
+CATALOG_RELATIONS = frozenset({"category", "village", "farmer", "cooperative", "variants", "images"})
+
+
+def with_catalog_relations(queryset, relations=CATALOG_RELATIONS):
     """Everything a product card shows, in a fixed number of queries whatever the page size.
 
     Villages (with county and province) and categories are few and shared by many products, so
     they are prefetched once each rather than joined into every row: the product query stays
     small to plan, and a page builds a few dozen place objects instead of one set per row.
+
+    `relations` (of CATALOG_RELATIONS): only these, for a reader that shows fewer (an API client
+    that asked for names and prices); each is a query, and building it costs more than running it.
     """
     places = Village.objects.select_related("county__province")
-    return queryset.select_related("farmer__cooperative", "cooperative").prefetch_related(
-        Prefetch("category", queryset=Category.objects.select_related("parent")),
-        Prefetch("village", queryset=places),
-        Prefetch("farmer__village", queryset=places),
-        Prefetch("cooperative__village", queryset=places),
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-        Prefetch(
-            "images",
-            queryset=ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
-            to_attr="ready_images",
-        ),
+    joined = [name for name in ("farmer", "cooperative") if name in relations]
+    if "farmer" in relations:
+        joined[joined.index("farmer")] = "farmer__cooperative"
+    prefetches = {
+        "category": [Prefetch("category", queryset=Category.objects.select_related("parent"))],
+        "village": [Prefetch("village", queryset=places)],
+        "farmer": [Prefetch("farmer__village", queryset=places)],
+        "cooperative": [Prefetch("cooperative__village", queryset=places)],
+        "variants": [Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))],
+        "images": [_ready_images()],
+    }
+    if joined:
+        queryset = queryset.select_related(*joined)
+    return queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
+
+
+def _ready_images(queryset=None):
+    queryset = ProductImage.objects.all() if queryset is None else queryset
+    return Prefetch(
+        "images",
+        queryset=queryset.filter(status=ImageStatus.READY).order_by("position", "id"),
+        to_attr="ready_images",
+    )
+
+
+# What a product card shows: templates/search/_result.html and the shop's lists of cards.
+CARD_FIELDS = (
+    "id",
+    "name",
+    "slug",
+    "min_price",
+    "in_stock",
+    "village__name",
+    "village__slug",
+    "village__county__name",
+    "village__county__province__name",
+)
+
+
+def with_card_relations(queryset):
+    """A card's columns and nothing more (name, slug, price, stock, the processed photos, the
+    village with its county and province), in two queries: the products joined to their places,
+    then their photos. For long lists of cards, where `with_catalog_relations`' seven queries
+    cost more to build than to run; any other field read from these products is a query each."""
+    photos = ProductImage.objects.only("id", "product_id", "alt", "small", "position")
+    return (
+        queryset.select_related("village__county__province").only(*CARD_FIELDS).prefetch_related(_ready_images(photos))
     )
 
 

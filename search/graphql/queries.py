@@ -9,6 +9,7 @@ from graphql_relay import cursor_to_offset, offset_to_cursor
 
 from core.graphql.connection import check_page_arguments
 from core.graphql.fields import decode_node_id
+from shop.selectors import CATALOG_RELATIONS, with_catalog_relations
 
 from .. import product_search
 from ..analysis import MAX_QUERY_LENGTH, QueryTooLong
@@ -55,7 +56,12 @@ class SearchQueries(graphene.ObjectType):
         want_facets = _selects(info, "facets")
         try:
             found = product_search.search_products(
-                query or "", filters, sort=_sort_value(sort_by), page=page, facets=want_facets
+                query or "",
+                filters,
+                sort=_sort_value(sort_by),
+                page=page,
+                facets=want_facets,
+                load=_product_loader(info),
             )
         except QueryTooLong:
             raise too_long("query") from None
@@ -164,19 +170,35 @@ def _connection(found: product_search.ProductSearchPage, page: Page) -> dict:
 def _selects(info, name: str) -> bool:
     """Whether the query asks for this field of the result: facets cost a count per facet, skipped
     when a client only pages through products."""
-    seen = set()
+    return any(field.name.value == name for field in _fields(info, [node.selection_set for node in info.field_nodes]))
 
-    def walk(selection_set) -> bool:
+
+def _product_loader(info):
+    """The relations of the products that the query shows (`edges { node { farmer … } }`), and
+    only those: each costs a query, and a client listing names and prices needs none."""
+    edges = [f for f in _fields(info, [n.selection_set for n in info.field_nodes]) if f.name.value == "edges"]
+    nodes = [f for f in _fields(info, [e.selection_set for e in edges]) if f.name.value == "node"]
+    asked = {f.name.value for f in _fields(info, [n.selection_set for n in nodes])}
+    relations = CATALOG_RELATIONS & asked
+    return lambda products: with_catalog_relations(products, relations)
+
+
+def _fields(info, selection_sets) -> list[FieldNode]:
+    """The fields of these selections, through inline fragments and named ones (each once)."""
+    found, seen = [], set()
+
+    def walk(selection_set) -> None:
         for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode) and selection.name.value == name:
-                return True
-            if isinstance(selection, InlineFragmentNode) and walk(selection.selection_set):
-                return True
-            if isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            if isinstance(selection, FieldNode):
+                found.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 seen.add(selection.name.value)
                 fragment = info.fragments.get(selection.name.value)
-                if fragment is not None and walk(fragment.selection_set):
-                    return True
-        return False
+                if fragment is not None:
+                    walk(fragment.selection_set)
 
-    return any(walk(node.selection_set) for node in info.field_nodes)
+    for selection_set in selection_sets:
+        walk(selection_set)
+    return found

@@ -46,6 +46,22 @@ def test_a_long_word_also_gives_its_parts_when_indexed():
     assert segment("冰糖心苹果") == ["冰糖心苹果"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "产自云南省会泽县。高山上种的黄心土豆，沙糯可口；当天采摘当天发货，冷链直达。",
+        "云南 土豆 5斤装！ Navel-Oranges 100% 有机…赣南脐橙、冰糖心苹果。",
+        "ｔｕｄｏｕ１２　秭归脐橙礼盒10斤",
+        "",
+    ],
+)
+def test_indexed_words_are_jieba_search_mode_over_the_whole_text_seen_before_or_not(text):
+    whole = analysis._words(text, analysis._tokenizer().cut_for_search, quantity_parts=True)
+
+    assert segment_for_index(text) == whole
+    assert segment_for_index(text) == whole  # its phrases now kept
+
+
 def test_words_apart_do_not_make_a_dictionary_word():
     """冰糖橙 贴心礼盒: 冰糖 and 心 both occur, 冰糖心 does not."""
     text = "麻阳冰糖橙 贴心礼盒装"

@@ -14,7 +14,7 @@ from graphql_relay import offset_to_cursor, to_global_id
 from farmers.models import County, Province, VerificationState
 from search import indexing
 from search.query import MAX_WINDOW
-from shop.models import Product
+from shop.models import ImageStatus, Product, ProductImage
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +351,51 @@ def test_query_count_does_not_grow_with_the_page(gql):
         assert len(found["edges"]) == first
         counts[first] = len(queries)
     assert counts[5] == counts[50], counts
+
+
+SEARCH_RELATIONS = """
+query($first: Int) {
+  search(query: "土豆", first: $first) {
+    edges { node { name ...Seller category { name parent { name } } variants { name price } images { alt } } }
+  }
+}
+fragment Seller on Product {
+  farmer { name village { name } }
+  cooperative { name }
+  ... on Product { village { name county { name province { name } } } }
+}"""
+
+
+def test_every_relation_asked_for_is_shown_in_a_fixed_number_of_queries(gql):
+    potatoes = many_potatoes(55)
+    newest = potatoes[-1]
+    ProductImage.objects.create(product=newest, status=ImageStatus.READY, small="p/s.jpg", alt="一筐土豆")
+    ProductImage.objects.create(product=newest, status=ImageStatus.FAILED, alt="坏的")
+    counts = {}
+    for first in (5, 50):
+        with CaptureQueriesContext(connection) as queries:
+            found = search(gql, SEARCH_RELATIONS, first=first)
+        assert len(found["edges"]) == first
+        counts[first] = len(queries)
+    assert counts[5] == counts[50], counts
+
+    village = newest.village
+    assert found["edges"][0]["node"] == {
+        "name": newest.name,
+        "farmer": {"name": newest.farmer.name, "village": {"name": village.name}},
+        "cooperative": None,
+        "village": {
+            "name": village.name,
+            "county": {"name": village.county.name, "province": {"name": village.county.province.name}},
+        },
+        "category": {"name": "洋芋", "parent": None},
+        "variants": [{"name": "5斤装", "price": "12.00"}],
+        "images": [{"alt": "一筐土豆"}],
+    }
+    # Names alone load no relation: fewer queries than the same page with every relation.
+    with CaptureQueriesContext(connection) as names_only:
+        search(gql, SEARCH_NAMES, query="土豆", first=50)
+    assert len(names_only) < counts[50]
 
 
 def test_facets_asked_for_in_a_fragment_are_counted(gql, catalog):

@@ -6,9 +6,12 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from search import indexing
+from shop.models import ImageStatus, Product, ProductImage
 from tests import factories as f
 from tests.config.test_page_guards import english_words
 from tests.search.test_graphql_search import build_catalog, many_potatoes
@@ -150,6 +153,36 @@ def test_pages(client):
     # Past the end: the last page; not a number: the first.
     assert product_names(get(client, q="土豆", page="99")) == product_names(second)
     assert product_names(get(client, q="土豆", page="x")) == product_names(first)
+
+
+def test_cards_show_photo_price_origin_and_stock_in_a_fixed_number_of_queries(client):
+    potatoes = many_potatoes(30)
+    first, second = potatoes[-1], potatoes[-2]  # newest first
+    ProductImage.objects.create(product=first, status=ImageStatus.READY, small="p/first-small.jpg", alt="一筐土豆")
+    ProductImage.objects.create(product=first, status=ImageStatus.PENDING, small="p/pending.jpg")
+    ProductImage.objects.create(product=second, status=ImageStatus.READY, small="p/second-small.jpg")
+    second.variants.update(stock=0)
+    Product.objects.filter(pk=second.pk).update(in_stock=False)  # as selling the last one leaves it
+    indexing.index_products([second.pk])  # sold out: now listed after the goods in stock
+
+    with CaptureQueriesContext(connection) as full_page:
+        html = get(client, q="土豆")
+    with CaptureQueriesContext(connection) as last_page:
+        last = get(client, q="土豆", page="2")
+
+    cards = html.split('<li class="card">')[1:]
+    assert len(cards) == 24 and len(last.split('<li class="card">')) == 7
+    village = first.village
+    assert '<img src="/media/p/first-small.jpg" alt="一筐土豆"' in cards[0]
+    assert "pending.jpg" not in html
+    assert "¥12.00" in cards[0]
+    assert f"{village.county.province.name} · {village.county.name} · " in cards[0]
+    assert reverse("shop:village", args=[village.slug]) in cards[0]
+    sold_out = last.split('<li class="card">')[-1]
+    assert '<img src="/media/p/second-small.jpg" alt="土豆28号"' in sold_out  # no alt text: the name
+    assert 'class="sold-out"' in sold_out and 'class="sold-out"' not in html
+    # Every card from the same few queries: none a product.
+    assert len(full_page) == len(last_page), [q["sql"] for q in full_page]
 
 
 def test_no_results(client, catalog):
