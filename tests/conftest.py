@@ -4,7 +4,9 @@ with the reason, except under CI (CI=true), where a missing service is a failure
 import json
 import logging
 import os
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -41,6 +43,81 @@ def redis_available() -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+# --- The test search engine (tests/engine_node.py) ----------------------------------------------
+# One OpenSearch node for the whole run, started by the controlling process (pytest-xdist's
+# controller, or the only process with -n 0) while the workers set up their databases. Its URL is
+# published in the environment, which the workers inherit; the status file says when it is ready,
+# or why it could not start. A URL already set (a node of your own: `python -m tests.engine_node`)
+# is used as it is.
+ENGINE_URL_VARIABLE = "SEARCH_TEST_ENGINE_URL"
+ENGINE_STATUS_VARIABLE = "SEARCH_TEST_ENGINE_STATUS"
+# Test folders that use the engine: a run of other folders only does not start it.
+ENGINE_TEST_DIRS = ("tests/search",)
+
+
+def _wants_engine(config) -> bool:
+    root = Path(config.rootpath)
+    wanted = [(root / folder).resolve() for folder in ENGINE_TEST_DIRS]
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if any(path == folder or path in folder.parents or folder in path.parents for folder in wanted):
+            return True
+    return False
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput") or os.environ.get(ENGINE_URL_VARIABLE) or not _wants_engine(config):
+        return
+    from tests.engine_node import BackgroundNode
+
+    status = Path(tempfile.mkdtemp(prefix="shanhuo-engine-")) / "status"
+    config.shanhuo_engine = BackgroundNode(status_file=status)
+    os.environ[ENGINE_URL_VARIABLE] = config.shanhuo_engine.url
+    os.environ[ENGINE_STATUS_VARIABLE] = str(status)
+
+
+def pytest_unconfigure(config):
+    background = getattr(config, "shanhuo_engine", None)
+    if background is None:
+        return
+    background.stop()
+    status = Path(os.environ.pop(ENGINE_STATUS_VARIABLE))
+    os.environ.pop(ENGINE_URL_VARIABLE, None)
+    for leftover in (status, status.with_suffix(".partial")):
+        leftover.unlink(missing_ok=True)
+    status.parent.rmdir()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """How long the node took to start and what memory it holds: the run's cost of the engine."""
+    background = getattr(config, "shanhuo_engine", None)
+    node = background.node if background is not None else None
+    if node is None:
+        return
+    rss = node.rss_kib()
+    memory = f", {rss / 1024:.0f} MiB resident" if rss else ""
+    terminalreporter.write_line(f"search engine: OpenSearch at {node.url}, started in {node.seconds:.1f} s{memory}")
+
+
+@pytest.fixture(scope="session")
+def engine_url() -> str:
+    """The URL of the run's OpenSearch node, once it is healthy. Skips with the reason when it
+    cannot run here (no Java or Maven, the build failed), and fails under CI=true."""
+    from tests.engine_node import EngineUnavailable, missing_tools, read_status, wait_until_healthy
+
+    url = os.environ.get(ENGINE_URL_VARIABLE)
+    status = os.environ.get(ENGINE_STATUS_VARIABLE)
+    if not url:
+        require(False, missing_tools() or f"the test search engine was not started: set {ENGINE_URL_VARIABLE}")
+    try:
+        if status:
+            read_status(Path(status))
+        wait_until_healthy(url)
+    except EngineUnavailable as error:
+        require(False, str(error))
+    return url
 
 
 @pytest.fixture
