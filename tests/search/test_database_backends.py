@@ -135,3 +135,23 @@ def test_tsvector_and_tsquery_literals_quote_what_they_hold():
     document = {"title": "土豆 it's", "keywords": "a\\b", "pinyin": "tudou", "body": "", "name_pinyin": "tudou"}
     assert tsvector_text(document) == "'土豆':1A 'it''s':2A 'a\\\\b':3B 'tudou':4C"
     assert tsquery_text(analyse_query("冰糖心 苹果")) == ("('冰糖心' | ('冰糖' & '糖心')) & ('苹果' | 'apple')")
+
+
+def test_sqlite_s_word_similarity_is_postgresql_s(postgres):
+    """SQLite's near match measures names as pg_trgm does, so both find the same goods."""
+    from search.analysis import word_similarity
+
+    pairs = [
+        ("tudo", "yun nan yunnan yn tu dou tudou td"),
+        ("mihoutou", "shi ba dong hong xin hongxin hx mi hou tao mihoutao mht"),
+        ("赣南齐橙", "赣南脐橙 10斤装 当季现摘"),
+        ("word", "two words"),
+        ("Tudou!", "TUDOU 土豆"),
+        ("蜂蜜", "怒江野生土蜂蜜 500克"),
+        ("abc", "xyz"),
+        ("", "土豆"),
+    ]
+    with connection.cursor() as cursor:
+        for query, text in pairs:
+            cursor.execute("SELECT word_similarity(%s, %s)", [query, text])
+            assert word_similarity(query, text) == pytest.approx(cursor.fetchone()[0], abs=1e-6), (query, text)
