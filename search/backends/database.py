@@ -19,10 +19,11 @@ comes from a shopper (the query's tokens, filter ids) is a bound parameter."""
 # ruff: noqa: S608
 
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Iterable
-from itertools import islice
+from itertools import combinations, islice
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -389,12 +390,27 @@ def tsvector_text(document: dict, weights=_ALL_WEIGHTS) -> str:
     return " ".join(f"{_lexeme(token)}:{','.join(marks[:256])}" for token, marks in positions.items())
 
 
+# Up to this many ways of choosing the required terms, the tsquery lists them all (3 words: 3 ways
+# of two; 8 words: 28 ways of six), so the GIN index finds exactly the goods holding enough terms.
+_MAX_COMBINATIONS = 30
+
+
 def tsquery_text(query: AnalysedQuery) -> str:
-    """All terms (&) when all are required, else any (|, the rows are then counted); each term any
-    of its alternatives (|), an alternative all of its tokens (&). Plain lexemes only, no phrases
-    or weights: the GIN index then answers exactly, and no row's vector is read to check a match."""
-    joiner = " & " if query.required >= len(query.terms) else " | "
-    return joiner.join(_tsquery_term(term) for term in query.terms)
+    """All terms (&); when some may be missing, every choice of the required ones (|), or, past
+    `_MAX_COMBINATIONS`, any term (rows are then counted and filtered). Each term any of its
+    alternatives (|), an alternative all of its tokens (&). Plain lexemes only, no phrases or
+    weights: the GIN index then answers exactly, and no row's vector is read to check a match."""
+    terms = [_tsquery_term(term) for term in query.terms]
+    required = query.required
+    if required >= len(terms):
+        return " & ".join(terms)
+    if _exact_choices(query):
+        return " | ".join("(" + " & ".join(chosen) + ")" for chosen in combinations(terms, required))
+    return " | ".join(terms)
+
+
+def _exact_choices(query: AnalysedQuery) -> bool:
+    return math.comb(len(query.terms), query.required) <= _MAX_COMBINATIONS
 
 
 def _tsquery_term(term: Term) -> str:
@@ -418,8 +434,9 @@ class PostgresBackend(DatabaseBackend):
         (ts_rank's weights for D, C, B, A): reading every match's whole vector to rank it cost
         more than all the rest of a search. Goods matched by their name come first.
 
-        When some terms may be missing, the index finds the goods with any term, and each one's
-        vector is read once a term to count the terms it holds (queries of three words or more)."""
+        When some terms may be missing (three words or more), the index finds the goods holding
+        enough of them, and each one's vector is read to count them: once, whether it holds all,
+        when one only may be missing (three to five words), else once a term."""
         bonus, params = _name_bonus(query)
         rank = f"{bonus} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.title_vector, q)"
         count = len(query.terms)
@@ -429,14 +446,20 @@ class PostgresBackend(DatabaseBackend):
                 "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q",
                 [*params, tsquery_text(query)],
             )
-        matched = " + ".join("CAST(e.vector @@ CAST(%s AS tsquery) AS integer)" for _ in query.terms)
+        if count - query.required == 1:
+            matched = f"{query.required} + CAST(e.vector @@ CAST(%s AS tsquery) AS integer)"
+            matched_params = [" & ".join(_tsquery_term(term) for term in query.terms)]
+        else:
+            matched = " + ".join("CAST(e.vector @@ CAST(%s AS tsquery) AS integer)" for _ in query.terms)
+            matched_params = [_tsquery_term(term) for term in query.terms]
+        having, having_params = ("", []) if _exact_choices(query) else ("WHERE e.matched >= %s", [query.required])
         # OFFSET 0 keeps the subquery apart, so each row's terms are counted once, not once a use.
         return (
             f"SELECT {_COLUMNS}, {TERM_SCORE} * e.matched + {rank} AS score FROM ("
             f"SELECT {_COLUMNS}, e.name, e.title_vector, {matched} AS matched, q "
             "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q OFFSET 0"
-            ") AS e WHERE e.matched >= %s",
-            [*params, *(_tsquery_term(term) for term in query.terms), tsquery_text(query), query.required],
+            f") AS e {having}",
+            [*params, *matched_params, tsquery_text(query), *having_params],
         )
 
     def _before_text_search(self, cursor) -> None:

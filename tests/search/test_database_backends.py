@@ -137,6 +137,16 @@ def test_tsvector_and_tsquery_literals_quote_what_they_hold():
     assert tsquery_text(analyse_query("冰糖心 苹果")) == ("('冰糖心' | ('冰糖' & '糖心')) & ('苹果' | 'apple')")
 
 
+def test_the_tsquery_of_three_words_asks_for_every_two_of_them():
+    """The GIN index then finds exactly the goods holding enough words: none is read to filter."""
+    sweet_potato = "('红薯' | ('sweet' & 'potato') | '地瓜' | '甘薯' | '番薯' | '白薯')"
+    assert tsquery_text(analyse_query("会泽 红薯 特产")) == (
+        f"(('会泽') & {sweet_potato}) | (('会泽') & ('特产')) | ({sweet_potato} & ('特产'))"
+    )
+    # Twelve words: 495 ways of eight, too many to list; any word, and the rows are counted.
+    assert tsquery_text(analyse_query("一二 三四 五六 七八 九十 甲乙 丙丁 戊己 庚辛 壬癸 子丑 寅卯")).count("|") == 11
+
+
 def test_sqlite_s_word_similarity_is_postgresql_s(postgres):
     """SQLite's near match measures names as pg_trgm does, so both find the same goods."""
     from search.analysis import word_similarity
