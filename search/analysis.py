@@ -19,6 +19,9 @@ engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods o
 - A term knows which of its alternatives is what was typed (`Term.own`): only that may match
   the weak fields of a document (a seller's name, English names of category and places), so a
   synonym never pulls in goods through them ("tudou" → potato ↛ "Potatoes and tubers").
+- A query need not match in full: `required_terms` says how many of its words a product must hold,
+  and every backend ranks the goods that hold more of them first.
+- `word_similarity` is pg_trgm's near match, for the backends that have no pg_trgm.
 """
 
 import functools
@@ -302,11 +305,45 @@ class Term:
     # name or an English category name.
     own: tuple[tuple[str, ...], ...] = ()
 
+    @property
+    def weak(self) -> bool:
+        """A lone character (a particle such as 的 or 点, or a piece of a mistyped word) or a number
+        (the 2 of 2斤): found in too many goods to find any by it alone."""
+        return len(self.text) == 1 or self.text.isdigit()
+
+
+def required_terms(count: int) -> int:
+    """How many of a query's `count` terms a product must match. One or two words: all of them
+    (云南 蜂蜜 is honey from Yunnan, not every Yunnan product). Three or more: all but a third,
+    rounded down (3 → 2, 4 → 3, 6 → 4, 12 → 8), so that one word the shop has never heard of
+    (会泽土豆 特产) does not empty the result. Every backend ranks by how many terms matched first,
+    so goods matching every word still come first; when not even this many match anywhere, the
+    backends try again with one term fewer (`AnalysedQuery.relaxed`)."""
+    return count if count <= 2 else count - count // 3
+
 
 @dataclass(frozen=True)
 class AnalysedQuery:
     text: str
     terms: tuple[Term, ...]
+    minimum: int | None = None  # how many terms must match; None: `required_terms`
+
+    @property
+    def required(self) -> int:
+        """How many of the terms a product must match to be found."""
+        count = len(self.terms)
+        return min(count, self.minimum if self.minimum is not None else required_terms(count))
+
+    def relaxed(self) -> "AnalysedQuery | None":
+        """The second try of a query of several words that found nothing: one term more may be
+        missing (正宗赣南脐橙: 正宗 is in no product, 赣南脐橙 is), and `weak` terms do not count
+        (想买点的 must not find every description with a 的). Those matching more still rank
+        first. None when there is nothing new to try."""
+        terms = tuple(term for term in self.terms if not term.weak)
+        minimum = min(len(terms), max(1, self.required - 1))
+        if not terms or (len(terms) == len(self.terms) and minimum >= self.required):
+            return None
+        return AnalysedQuery(self.text, terms, minimum=minimum)
 
     @property
     def is_blank(self) -> bool:
@@ -327,9 +364,9 @@ class QueryTooLong(ValueError):
 
 
 def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
-    """Break what the shopper typed into terms (all must match), each with its alternatives:
-    the word, its bigrams, its synonyms, and for pinyin the Chinese words it spells. Stop words
-    are left out (unless there is nothing else).
+    """Break what the shopper typed into terms (`required_terms` of them must match), each with
+    its alternatives: the word, its bigrams, its synonyms, and for pinyin the Chinese words it spells.
+    Stop words are left out (unless there is nothing else).
 
     With `prefix`, the last term also matches words it is the start of (autocomplete)."""
     cleaned = " ".join(normalise(text).split())
@@ -370,3 +407,39 @@ def _term(phrase: tuple[str, ...], table: Synonyms) -> Term:
         if len(entry) == 1 and has_cjk(entry[0]) and len(entry[0]) > 2:
             add(tuple(bigrams(entry[0])))
     return Term(text=" ".join(phrase), alternatives=tuple(alternatives), own=(phrase,))
+
+
+# --- Near matches -----------------------------------------------------------------------------
+
+# pg_trgm's default `pg_trgm.word_similarity_threshold`: what PostgreSQL's `<%` accepts.
+WORD_SIMILARITY_THRESHOLD = 0.6
+_WORD = re.compile(r"[^\W_]+")
+
+
+def trigrams(text: str) -> list[str]:
+    """The trigrams of a text in order, as pg_trgm makes them: each word (letters and digits)
+    lower-cased and padded with two spaces before and one after ("  tu", " tud", …, "ou ")."""
+    found = []
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        found.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+    return found
+
+
+def word_similarity(query: str, text: str) -> float:
+    """pg_trgm's `word_similarity(query, text)`: the best, over the stretches of `text`'s trigrams
+    in order, of shared trigrams / all trigrams of the two (the query's set and the stretch's).
+    A typing slip in a word ("tudo" in "… tu dou tudou") scores high where the word is. Computed
+    here so that SQLite's second try finds what PostgreSQL's does (tests compare the two)."""
+    wanted = set(trigrams(query))
+    if not wanted:
+        return 0.0
+    found = trigrams(text)
+    hits = [i for i, trigram in enumerate(found) if trigram in wanted]
+    best = 0.0
+    for n, low in enumerate(hits):
+        for high in hits[n:]:
+            stretch = set(found[low : high + 1])
+            shared = len(stretch & wanted)
+            best = max(best, shared / (len(wanted) + len(stretch) - shared))
+    return best

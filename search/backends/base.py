@@ -79,8 +79,11 @@ class SearchBackend(ABC):
     def _search(
         self, query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page
     ) -> SearchResults:
-        """Hits ordered in stock first, then by `sort` (relevance: best first; ties by newest id).
-        Facet counts are taken under all filters but the facet's own."""
+        """The goods holding `query.required` of its terms (`analysis.required_terms`); when there
+        are none, a second try with `query.relaxed()` (and whatever near matches the backend has).
+        Hits ordered in stock first, then by `sort`; relevance: more terms matched first, then the
+        Chinese words typed found in the name, then the engine's relevance, which does not lower a
+        long name; ties by newest id. Facet counts are taken under all filters but the facet's own."""
 
     def matching_ids(self, text: str, limit: int = MAX_WINDOW) -> list[int]:
         """The ids of the best matches, best first, in one request: no facets, no highlights (for

@@ -3,22 +3,40 @@ PostgreSQL `tsvector` or an SQLite FTS5 table. One SQL statement answers a searc
 rows are taken once (a materialised CTE), then the page of hits, the total and every facet's
 counts are read from them.
 
+A product matches when it holds `AnalysedQuery.required` of the query's terms (all of one or two
+words, all but a third of more). Its score, the same on both databases and higher first:
+`TERM_SCORE` for each term it holds, then `NAME_BONUS` for each word typed that its name holds,
+then how well its name matches (PostgreSQL's `ts_rank` on the name's own vector, which does not
+count a name's length; SQLite works out the same from which query tokens its name holds, so a name
+with a pack size in it, "赣南脐橙 礼盒 10斤", ranks as the shorter names do). A query that found
+nothing is tried again (`_near_matches`): a mistyped word broken into characters, then any one
+term, then names that look like what was typed (pg_trgm's word similarity; on SQLite the same
+measure over the names an FTS5 trigram table offers).
+
 SQL is composed here from constants (columns, sort orders, price buckets) only; every value that
 comes from a shopper (the query's tokens, filter ids) is a bound parameter."""
 
 # ruff: noqa: S608
 
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Iterable
-from itertools import islice
+from itertools import combinations, islice
 
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 
-from ..analysis import AnalysedQuery, Term, has_cjk
+from ..analysis import (
+    WORD_SIMILARITY_THRESHOLD,
+    AnalysedQuery,
+    Term,
+    has_cjk,
+    trigrams,
+    word_similarity,
+)
 from ..highlight import highlights
 from ..models import SearchEntry
 from ..query import FACETS, PRICE_RANGES, FacetCount, Page, SearchFilters, SearchHit, SearchResults, Suggestion
@@ -86,6 +104,10 @@ def _where(filters: SearchFilters) -> tuple[str, list]:
 # goods come before 马铃薯 goods when the shopper typed 土豆 (the engines' own scores cannot tell a
 # synonym from the word itself). Larger than any engine score, so it orders first.
 NAME_BONUS = 1000
+# Added for each term a product matches: more than all name bonuses (at most MAX_QUERY_TERMS) and
+# engine scores together, so goods that match more of the words come first, and goods that match
+# all of them before any other.
+TERM_SCORE = 100_000
 
 
 def _name_bonus(query: AnalysedQuery) -> tuple[str, list]:
@@ -242,12 +264,15 @@ class DatabaseBackend(SearchBackend):
     def _near_matches(self, query: AnalysedQuery):
         """Second tries for a query that found nothing. jieba breaks a mistyped word into single
         characters (赣南齐橙: 赣南 · 齐 · 橙): with two or more of those, any one of them will do,
-        beside the whole words (赣南 and 齐-or-橙)."""
+        beside the whole words (赣南 and 齐-or-橙). Then any one term of several (`relaxed`)."""
         single = [t for t in query.terms if len(t.text) == 1 and has_cjk(t.text)]
         if len(single) > 1:
             either = Term(" ".join(t.text for t in single), tuple(a for t in single for a in t.alternatives))
             whole = tuple(t for t in query.terms if t not in single)
             yield self._match_text(AnalysedQuery(query.text, (*whole, either)))
+        relaxed = query.relaxed()
+        if relaxed is not None:
+            yield self._match_text(relaxed)
 
     def _run(
         self, match, filters: SearchFilters, facets: bool, sort: str, page: Page, hits=True, counts=True, text=True
@@ -369,11 +394,27 @@ def tsvector_text(document: dict, weights=_ALL_WEIGHTS) -> str:
     return " ".join(f"{_lexeme(token)}:{','.join(marks[:256])}" for token, marks in positions.items())
 
 
+# Up to this many ways of choosing the required terms, the tsquery lists them all (3 words: 3 ways
+# of two; 8 words: 28 ways of six), so the GIN index finds exactly the goods holding enough terms.
+_MAX_COMBINATIONS = 30
+
+
 def tsquery_text(query: AnalysedQuery) -> str:
-    """All terms (&), each any of its alternatives (|), an alternative all of its tokens (&).
-    Plain lexemes only, no phrases or weights: the GIN index then answers exactly, and no row's
-    vector is read to check a match."""
-    return " & ".join(_tsquery_term(term) for term in query.terms)
+    """All terms (&); when some may be missing, every choice of the required ones (|), or, past
+    `_MAX_COMBINATIONS`, any term (rows are then counted and filtered). Each term any of its
+    alternatives (|), an alternative all of its tokens (&). Plain lexemes only, no phrases or
+    weights: the GIN index then answers exactly, and no row's vector is read to check a match."""
+    terms = [_tsquery_term(term) for term in query.terms]
+    required = query.required
+    if required >= len(terms):
+        return " & ".join(terms)
+    if _exact_choices(query):
+        return " | ".join("(" + " & ".join(chosen) + ")" for chosen in combinations(terms, required))
+    return " | ".join(terms)
+
+
+def _exact_choices(query: AnalysedQuery) -> bool:
+    return math.comb(len(query.terms), query.required) <= _MAX_COMBINATIONS
 
 
 def _tsquery_term(term: Term) -> str:
@@ -397,12 +438,34 @@ class PostgresBackend(DatabaseBackend):
     def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
         """Matched on the whole vector (through its index), ranked on the name's small vector
         (ts_rank's weights for D, C, B, A): reading every match's whole vector to rank it cost
-        more than all the rest of a search. Goods matched by their name come first."""
+        more than all the rest of a search. Goods matched by their name come first.
+
+        When some terms may be missing (three words or more), the index finds the goods holding
+        enough of them, and each one's vector is read to count them: once, whether it holds all,
+        when one only may be missing (three to five words), else once a term."""
         bonus, params = _name_bonus(query)
+        rank = f"{bonus} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.title_vector, q)"
+        count = len(query.terms)
+        if query.required >= count:
+            return (
+                f"SELECT {_COLUMNS}, {TERM_SCORE * count} + {rank} AS score "
+                "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q",
+                [*params, tsquery_text(query)],
+            )
+        if count - query.required == 1:
+            matched = f"{query.required} + CAST(e.vector @@ CAST(%s AS tsquery) AS integer)"
+            matched_params = [" & ".join(_tsquery_term(term) for term in query.terms)]
+        else:
+            matched = " + ".join("CAST(e.vector @@ CAST(%s AS tsquery) AS integer)" for _ in query.terms)
+            matched_params = [_tsquery_term(term) for term in query.terms]
+        having, having_params = ("", []) if _exact_choices(query) else ("WHERE e.matched >= %s", [query.required])
+        # OFFSET 0 keeps the subquery apart, so each row's terms are counted once, not once a use.
         return (
-            f"SELECT {_COLUMNS}, {bonus} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.title_vector, q) AS score "
-            "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q",
-            [*params, tsquery_text(query)],
+            f"SELECT {_COLUMNS}, {TERM_SCORE} * e.matched + {rank} AS score FROM ("
+            f"SELECT {_COLUMNS}, e.name, e.title_vector, {matched} AS matched, q "
+            "FROM search_entry e, CAST(%s AS tsquery) AS q WHERE e.vector @@ q OFFSET 0"
+            f") AS e {having}",
+            [*params, *matched_params, tsquery_text(query), *having_params],
         )
 
     def _before_text_search(self, cursor) -> None:
@@ -434,16 +497,24 @@ class PostgresBackend(DatabaseBackend):
 
 # --- SQLite -----------------------------------------------------------------------------------
 
-# The FTS5 columns (migration 0005), and their bm25 weights: the name most, then category and
-# place words, sizes, pinyin, the description, and last the weak field (seller, English names).
+# The FTS5 columns (migration 0005): the name, category and place words, sizes, pinyin, the
+# description, and the weak field (seller, English names).
 FTS_COLUMNS = ("title", "keywords", "sizes", "pinyin", "body", "weak")
-_BM25 = "bm25(search_fts, 10.0, 4.0, 3.0, 2.0, 1.0, 0.5)"
 # Every column but the weak one: where synonyms and the Chinese a pinyin spells may match.
 _STRONG_COLUMNS = "{" + " ".join(column for column in FTS_COLUMNS if column != "weak") + "}"
+# How many names SQLite's near match measures (those sharing most trigrams with the query).
+NEAR_CANDIDATES = 200
+# PostgreSQL's ts_rank weights of the name's vector: the name's tokens (A) and its pinyin (C).
+_TITLE_WEIGHT = 1.0
+_NAME_PINYIN_WEIGHT = 0.3
+
+
+def _quoted(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
 
 
 def _fts_alternative(tokens: tuple[str, ...], prefix: bool, own: bool = True) -> str:
-    quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
+    quoted = [_quoted(token) for token in tokens]
     if prefix:
         quoted[-1] += "*"
     if not own:
@@ -451,49 +522,135 @@ def _fts_alternative(tokens: tuple[str, ...], prefix: bool, own: bool = True) ->
     return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
 
 
+def _fts_term(term: Term) -> str:
+    alternatives = (_fts_alternative(alt, term.prefix, alt in term.own) for alt in term.alternatives)
+    return "(" + " OR ".join(alternatives) + ")"
+
+
 def fts_query_text(query: AnalysedQuery) -> str:
-    """All terms (AND), each any of its alternatives (OR), an alternative all of its tokens; only
-    what was typed (`term.own`) may match the weak column."""
-    return " AND ".join(
-        "("
-        + " OR ".join(
-            _fts_alternative(alternative, term.prefix, alternative in term.own) for alternative in term.alternatives
+    """All terms (AND) when all are required, else any (OR, the rows are then counted); each term
+    any of its alternatives (OR), an alternative all of its tokens; only what was typed
+    (`term.own`) may match the weak column."""
+    joiner = " AND " if query.required >= len(query.terms) else " OR "
+    return joiner.join(_fts_term(term) for term in query.terms)
+
+
+def _lexemes(query: AnalysedQuery) -> list[tuple[str, bool]]:
+    """Each distinct token of the query, and whether it may be the start of a longer one."""
+    seen: dict[tuple[str, bool], None] = {}
+    for term in query.terms:
+        for alternative in term.alternatives:
+            for n, token in enumerate(alternative):
+                seen[(token, term.prefix and n == len(alternative) - 1)] = None
+    return list(seen)
+
+
+def _in_fts(table: str = "search_fts") -> str:
+    return f"e.product_id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)"
+
+
+def _name_rank(query: AnalysedQuery) -> tuple[str, list]:
+    """What PostgreSQL's ts_rank reads on the name's vector, without its counting of repeats and
+    distances: of the query's tokens, the share the name holds (its own words count 1, its pinyin
+    0.3). Unlike FTS5's bm25 it does not favour short names."""
+    lexemes = _lexemes(query)
+    cases, params = [], []
+    for token, prefix in lexemes:
+        cases.append(
+            f"CASE WHEN {_in_fts()} THEN {_TITLE_WEIGHT} "
+            f"WHEN ' ' || e.name_pinyin || ' ' LIKE %s THEN {_NAME_PINYIN_WEIGHT} ELSE 0 END"
         )
-        + ")"
-        for term in query.terms
-    )
+        params += [f"title : {_quoted(token)}{'*' if prefix else ''}", f"% {token}{'%' if prefix else ' %'}"]
+    return f"({' + '.join(cases)}) / {len(lexemes)}.0", params
 
 
 class SqliteBackend(DatabaseBackend):
     vendor = "sqlite"
 
+    # search_fts holds the tokens; search_trigram the name and its pinyin, for near matches.
     def _write_text(self, batch: list[dict], fresh: bool) -> None:
         ids = [document["id"] for document in batch]
         with connections[self.using].cursor() as cursor:
             if not fresh:
-                cursor.execute(f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})", ids)
+                for table in ("search_fts", "search_trigram"):
+                    cursor.execute(f"DELETE FROM {table} WHERE rowid IN ({', '.join(['%s'] * len(ids))})", ids)
             cursor.executemany(
                 f"INSERT INTO search_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (%s{', %s' * len(FTS_COLUMNS)})",
                 [(d["id"], *(d.get(column) or "" for column in FTS_COLUMNS)) for d in batch],
             )
+            cursor.executemany(
+                "INSERT INTO search_trigram (rowid, name, name_pinyin) VALUES (%s, %s, %s)",
+                [(d["id"], d["name"], d["name_pinyin"]) for d in batch],
+            )
 
     def _delete_text(self, product_ids: list[int] | None) -> None:
         with connections[self.using].cursor() as cursor:
-            if product_ids is None:
-                cursor.execute("DELETE FROM search_fts")
-            else:
-                cursor.execute(
-                    f"DELETE FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(product_ids))})", product_ids
-                )
+            for table in ("search_fts", "search_trigram"):
+                if product_ids is None:
+                    cursor.execute(f"DELETE FROM {table}")
+                else:
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE rowid IN ({', '.join(['%s'] * len(product_ids))})", product_ids
+                    )
 
     def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
-        # bm25 is lower for better matches; negated so that every backend sorts score descending.
+        """FTS5 finds the goods (with all terms, or any when some may be missing: then each
+        term's goods are looked up once to count the terms a product holds); the score is
+        PostgreSQL's, not FTS5's bm25 (see `_name_rank`)."""
         bonus, params = _name_bonus(query)
+        rank, rank_params = _name_rank(query)
+        count = len(query.terms)
+        if query.required >= count:
+            matched, matched_params, having, having_params = str(count), [], "", []
+        else:
+            matched = " + ".join(f"({_in_fts()})" for _ in query.terms)
+            matched_params = [_fts_term(term) for term in query.terms]
+            having, having_params = "WHERE e.matched >= %s", [query.required]
+        # OFFSET 0 keeps the subquery apart, so each row's terms are counted once, not once a use.
         return (
-            f"SELECT {_COLUMNS}, {bonus} - {_BM25} AS score FROM search_fts "
-            "JOIN search_entry e ON e.product_id = search_fts.rowid WHERE search_fts MATCH %s",
-            [*params, fts_query_text(query)],
+            f"SELECT {_COLUMNS}, {TERM_SCORE} * e.matched + {bonus} + {rank} AS score FROM ("
+            f"SELECT {_COLUMNS}, e.name, e.name_pinyin, {matched} AS matched FROM search_fts "
+            "JOIN search_entry e ON e.product_id = search_fts.rowid WHERE search_fts MATCH %s LIMIT -1 OFFSET 0"
+            f") AS e {having}",
+            [*params, *rank_params, *matched_params, fts_query_text(query), *having_params],
         )
+
+    def _near_matches(self, query: AnalysedQuery):
+        """Then typing slips in one word ("tudo", "mihoutou"), as PostgreSQL finds them: the names
+        (and their pinyin) sharing most trigrams with the words typed are measured with pg_trgm's
+        word similarity, and those PostgreSQL would accept are found."""
+        yield from super()._near_matches(query)
+        similar = self._similar_names(query)
+        if similar:
+            cases = " ".join("WHEN %s THEN %s" for _ in similar)
+            yield (
+                f"SELECT {_COLUMNS}, CASE e.product_id {cases} END AS score FROM search_entry e "
+                f"WHERE e.product_id IN ({', '.join(['%s'] * len(similar))})",
+                [*(value for pair in similar.items() for value in pair), *similar],
+            )
+
+    def _similar_names(self, query: AnalysedQuery) -> dict[int, float]:
+        text = " ".join(term.text for term in query.terms)
+        if len(text.replace(" ", "")) < 3:
+            return {}
+        # FTS5's trigrams are a name's runs of three characters, without pg_trgm's padding.
+        inner = sorted({trigram for trigram in trigrams(text) if " " not in trigram})
+        if not inner:
+            return {}
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(
+                "SELECT e.product_id, e.name, e.name_pinyin FROM search_trigram "
+                "JOIN search_entry e ON e.product_id = search_trigram.rowid "
+                "WHERE search_trigram MATCH %s ORDER BY search_trigram.rank LIMIT %s",
+                [" OR ".join(_quoted(trigram) for trigram in inner), NEAR_CANDIDATES],
+            )
+            rows = cursor.fetchall()
+        similar = {}
+        for product_id, name, name_pinyin in rows:
+            score = max(word_similarity(text, name), word_similarity(text, name_pinyin))
+            if score >= WORD_SIMILARITY_THRESHOLD:
+                similar[product_id] = score
+        return similar
 
 
 def _backend_class(using: str) -> type[DatabaseBackend]:

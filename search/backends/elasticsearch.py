@@ -122,6 +122,10 @@ NAME_BOOST = 3
 DESCRIPTION_BOOST = 1
 # A synonym (or the Chinese a pinyin query spells) matches, but below the word as typed.
 SYNONYM_BOOST = 0.5
+# Added for each term a product matches when some may be missing: far above what relevance adds
+# (tens, a few hundred at most), so goods matching more of the words come first; not so far that
+# a score's float loses relevance's fractions.
+TERM_SCORE = 10_000
 
 TOKEN_FIELD_BOOSTS = (
     f"title^{TITLE_BOOST}",
@@ -199,11 +203,20 @@ def term_query(term: Term) -> Query:
     return Q("bool", should=clauses, minimum_should_match=1)
 
 
+def counted_term_query(term: Term) -> Query:
+    """The term's query, scoring `TERM_SCORE` more when it matches (a `weight` function added to
+    its relevance, no script): the sum over the terms counts those a product holds."""
+    return Q("function_score", query=term_query(term), functions=[{"weight": TERM_SCORE}], boost_mode="sum")
+
+
 def match_query(query: AnalysedQuery) -> Query:
-    """All terms must match; blank matches everything."""
+    """`query.required` of the terms must match (all of one or two words: every one must); blank
+    matches everything. When some may be missing, goods matching more terms score higher."""
     if query.is_blank:
         return Q("match_all")
-    return Q("bool", must=[term_query(term) for term in query.terms])
+    if query.required >= len(query.terms):
+        return Q("bool", must=[term_query(term) for term in query.terms])
+    return Q("bool", should=[counted_term_query(term) for term in query.terms], minimum_should_match=query.required)
 
 
 def _number(value: Decimal) -> int | float:
@@ -597,12 +610,19 @@ class ElasticsearchBackend(SearchBackend):
         self, query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page
     ) -> SearchResults:
         body = self._execute(build_search(query, filters, facets, sort, page))
+        relaxed = query.relaxed()
+        if body is not None and not body["hits"]["total"]["value"] and relaxed is not None:
+            # Nothing held enough of the words: any one will do, as on the database backends.
+            body = self._execute(build_search(relaxed, filters, facets, sort, page))
         if body is None:
             return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACETS} if facets else {})
         return results(body, query, facets)
 
     def _ids(self, query: AnalysedQuery, limit: int) -> list[int]:
         body = self._execute(build_ids(query, limit))
+        relaxed = query.relaxed()
+        if body is not None and not body["hits"]["hits"] and relaxed is not None and limit:
+            body = self._execute(build_ids(relaxed, limit))
         return [int(hit["_id"]) for hit in body["hits"]["hits"]] if body else []
 
     def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:

@@ -232,6 +232,16 @@ ITEMS = (
     Item("red_rice", "雷山梯田红米 5斤", "rice", "kongbai", (("45.00", 20),), "梯田种植，一年一季。"),
     Item("silver_ball_tea", "雷山银球茶 100克", "tea", "kongbai", (("238.00", 7),), "手工揉制成球，耐冲泡。"),
     Item("black_tea", "苗岭红茶 礼盒", "tea", "kongbai", (("320.00", 0), ("260.00", 3)), "条索紧细，汤色红亮。"),
+    # --- A long name with a pack size, listed after a short one for the same word: equal matches,
+    # so the newer comes first (FTS5's bm25 alone would put the shorter name first).
+    Item(
+        "walnut_gift",
+        "核桃 新货 纸皮 原味 5斤 礼盒装 送礼佳品",
+        "nuts",
+        "kongbai",
+        (("45.00", 20),),
+        "今年秋天新打的。",
+    ),
     # --- Hidden goods: each would match popular queries if it ever leaked into results.
     Item("draft_potato", "土豆 赣南脐橙 草稿", "tubers", "dahai", (("10.00", 99),), "还没写完。", seller=DRAFT),
     Item(

@@ -73,6 +73,15 @@ def all_of(*terms):
     return {"bool": {"must": list(terms)}}
 
 
+def counted(term):
+    """A term that adds 10,000 to the score when it matches: the sum counts the terms matched."""
+    return {"function_score": {"query": term, "functions": [{"weight": 10_000}], "boost_mode": "sum"}}
+
+
+def most_of(minimum, *terms):
+    return {"bool": {"should": [counted(term) for term in terms], "minimum_should_match": minimum}}
+
+
 IN_STOCK_FIRST = {"in_stock": {"order": "desc"}}
 BY_ID = {"id": {"order": "desc"}}
 HIGHLIGHT = {
@@ -285,13 +294,31 @@ def test_single_character_has_no_bigram_clause_of_its_own(backend, recorder):
     )
 
 
-def test_every_word_must_match(backend, recorder):
-    recorder.respond(search_response())
+ORANGE_TERM = any_of(typed("脐橙"), synonym(tokens("navel orange")), cjk("脐橙"))
+YUNNAN_TERM = any_of(typed("云南"), cjk("云南"))
+HONEY_TERM = any_of(
+    typed("蜂蜜"),
+    synonym(tokens("honey")),
+    either(synonym(tokens("土蜂蜜")), synonym(tokens("土蜂 蜂蜜"))),
+    cjk("蜂蜜"),
+    synonym(cjk("土蜂蜜")),
+)
+
+
+def test_both_words_of_two_must_match_then_either_will_do(backend, recorder):
+    recorder.respond(search_response(), search_response())
     backend.search("脐橙 云南", facets=False)
-    assert sent_search(recorder)["query"] == all_of(
-        any_of(typed("脐橙"), synonym(tokens("navel orange")), cjk("脐橙")),
-        any_of(typed("云南"), cjk("云南")),
-    )
+    assert sent_search(recorder)["query"] == all_of(ORANGE_TERM, YUNNAN_TERM)
+    # Nothing held both: the second try lets one be missing, goods holding more ranked first.
+    assert sent_search(recorder, 1)["query"] == most_of(1, ORANGE_TERM, YUNNAN_TERM)
+
+
+def test_of_three_words_two_must_match_and_each_counts(backend, recorder):
+    recorder.respond(search_response([(7, {"name": "云南脐橙"}, None, 20012.5)]))
+    results = backend.search("脐橙 云南 蜂蜜", facets=False)
+    assert sent_search(recorder)["query"] == most_of(2, ORANGE_TERM, YUNNAN_TERM, HONEY_TERM)
+    assert [hit.product_id for hit in results.hits] == [7]
+    assert len(recorder.requests) == 1, "found at the first try: no second"
 
 
 def test_blank_query_matches_everything_without_highlighting(backend, recorder):
@@ -455,7 +482,7 @@ def _walk(value):
     ],
 )
 def test_syntax_characters_never_reach_a_query_parser(backend, recorder, text):
-    recorder.respond(search_response(), search_response())
+    recorder.respond(search_response(), search_response(), search_response())  # with a second try
     backend.search(text)
     backend.autocomplete(text)
     for request in recorder.requests:
@@ -468,7 +495,7 @@ def test_syntax_characters_never_reach_a_query_parser(backend, recorder, text):
 
 
 def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
-    recorder.respond(search_response())
+    recorder.respond(search_response(), search_response())
     backend.search('"土豆" OR 1=1; DROP TABLE', facets=False)
     potato = any_of(
         typed("土豆"),
@@ -482,7 +509,8 @@ def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
         synonym(cjk("马铃薯")),
     )
     word = any_of
-    assert sent_search(recorder)["query"] == all_of(
+    assert sent_search(recorder)["query"] == most_of(
+        4,
         potato,
         # "or" is a stop word: dropped
         word(typed("1")),
