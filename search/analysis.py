@@ -385,7 +385,10 @@ def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
                 break
         phrase = tuple(words[index : index + span])
         index += span
-        terms.append(_term(phrase, table))
+        # A word typed twice is one term: it must not count twice towards `required_terms`
+        # (土豆' OR '1'='1 would otherwise be satisfied by any goods holding a 1).
+        if all(term.text != " ".join(phrase) for term in terms):
+            terms.append(_term(phrase, table))
     if prefix and terms and index >= len(words):
         last = terms[-1]
         terms[-1] = Term(last.text, last.alternatives, prefix=True, own=last.own)

@@ -8,8 +8,10 @@ reachable in the run, each with that catalog indexed.
 - OpenSearch: the run's own node (`engine_url`, tests/engine_node.py), in indices of a prefix
   unique to the backend, deleted afterwards. Without Java or Maven it skips with the reason, and
   fails on CI, where the node always runs.
-- Elasticsearch when ELASTICSEARCH_URL is set and the server answers a ping, likewise. It skips
-  plainly otherwise, on CI too: no Elasticsearch server runs there.
+- Elasticsearch only when ELASTICSEARCH_URL is set (it skips if the server does not answer a ping).
+  It is not a backend of the suite otherwise, on CI neither: no Elasticsearch server can run in
+  the test run (its `cjk` analyzer's module is not published on Maven Central; decision 183), and
+  a quarter of the suite skipping in every run would only hide the skips that matter.
 
 The catalog is written once a module inside a transaction on every database, rolled back when
 the module ends; each test runs in a savepoint inside it (pytest-django's own per-test
@@ -18,6 +20,7 @@ it. An engine's index is not undone by a rollback, so tests that change the cata
 `private_index`, which gives an engine an index of the test's own.
 """
 
+import os
 import socket
 import uuid
 from contextlib import ExitStack
@@ -31,7 +34,7 @@ from search.backends.database import PostgresBackend, SqliteBackend
 from tests.conftest import require
 from tests.search.behaviour_catalog import Catalog, build_catalog
 
-BACKENDS = ("sqlite", "postgresql", "opensearch", "elasticsearch")
+BACKENDS = ("sqlite", "postgresql", "opensearch") + (("elasticsearch",) if os.environ.get("ELASTICSEARCH_URL") else ())
 # The backends on a search engine: their indices outlive a rolled-back transaction.
 ENGINE_VENDORS = ("opensearch", "elasticsearch")
 

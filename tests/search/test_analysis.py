@@ -483,3 +483,8 @@ def test_highlights_of_a_hit_give_only_the_fields_that_matched():
     }
     assert highlights({"name": "云南土豆", "description": ""}, query) == {"name": "云南<mark>土豆</mark>"}
     assert highlights({"name": "腊肉"}, query) == {}
+
+
+def test_a_word_typed_twice_is_one_term():
+    """Else it would count twice towards the words a product must hold."""
+    assert [term.text for term in analyse_query("土豆 1 1 土豆").terms] == ["土豆", "1"]

@@ -639,7 +639,8 @@ SYNTAX = [
     ("title:土豆", POTATO),
     ("name:(土豆 OR 红薯)", POTATO | SWEET_POTATO),
     ("土豆 AND 云南", TUDOU_NAMED),
-    ("土豆 OR NOT 红薯", POTATO),
+    # Two words no product holds both of: the second try lets one be missing, so either kind.
+    ("土豆 OR NOT 红薯", POTATO | SWEET_POTATO),
     ("-土豆", POTATO),
     ("土_豆", POTATO),
     ("AND", of_category("coarse_grain", "rice", "potato_tubers")),  # "and" of "Grain and oil", "Potatoes and tubers"
@@ -674,6 +675,7 @@ def test_query_syntax_and_sql_are_just_text(shop, text, allowed):
 
 FIVE_JIN = {  # 5斤 in the name, or a size named 5斤装
     "gannan_gift",
+    "walnut_gift",
     "bingtangxin_apple",
     "mini_potato",
     "sweet_potato",
@@ -710,7 +712,7 @@ FORGIVING = [
     ("帮我找一下云南的土豆", {"huize_potato", "mini_potato"}),
     ("i want some honey", HONEY),
     # English words of goods, of categories and of places
-    ("walnuts", {"walnut"}),
+    ("walnuts", {"walnut", "walnut_gift"}),
     ("orange", ORANGE),
     ("black tea", {"black_tea"}),
     ("cured pork", {"cured_pork"}),

@@ -69,8 +69,17 @@ def either(*clauses):
     return {"dis_max": {"queries": list(clauses)}}
 
 
-def all_of(*terms):
-    return {"bool": {"must": list(terms)}}
+def name_bonus(*phrases):
+    """1,000 for each Chinese word typed that the name holds: the phrase of its bigrams (or the
+    character) on `title`, as the database backends' name bonus."""
+    return [{"constant_score": {"filter": {"match_phrase": {"title": p}}, "boost": 1000}} for p in phrases]
+
+
+def all_of(*terms, named=()):
+    query = {"bool": {"must": list(terms)}}
+    if named:
+        query["bool"]["should"] = name_bonus(*named)
+    return query
 
 
 def counted(term):
@@ -78,8 +87,9 @@ def counted(term):
     return {"function_score": {"query": term, "functions": [{"weight": 10_000}], "boost_mode": "sum"}}
 
 
-def most_of(minimum, *terms):
-    return {"bool": {"should": [counted(term) for term in terms], "minimum_should_match": minimum}}
+def most_of(minimum, *terms, named=()):
+    query = {"bool": {"should": [counted(term) for term in terms], "minimum_should_match": minimum}}
+    return {"bool": {"must": [query], "should": name_bonus(*named)}} if named else query
 
 
 IN_STOCK_FIRST = {"in_stock": {"order": "desc"}}
@@ -117,14 +127,14 @@ MAPPINGS = {
     "dynamic": False,
     "properties": {
         "id": {"type": "long"},
-        "name": {"type": "text", "analyzer": "cjk"},
-        "description": {"type": "text", "analyzer": "cjk"},
-        "title": {"type": "text", "analyzer": "shanhuo_tokens"},
-        "keywords": {"type": "text", "analyzer": "shanhuo_tokens"},
-        "sizes": {"type": "text", "analyzer": "shanhuo_tokens"},
-        "pinyin": {"type": "text", "analyzer": "shanhuo_tokens"},
-        "body": {"type": "text", "analyzer": "shanhuo_tokens"},
-        "weak": {"type": "text", "analyzer": "shanhuo_tokens"},
+        "name": {"type": "text", "analyzer": "cjk", "similarity": "shanhuo_bm25"},
+        "description": {"type": "text", "analyzer": "cjk", "similarity": "shanhuo_bm25"},
+        "title": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
+        "keywords": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
+        "sizes": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
+        "pinyin": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
+        "body": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
+        "weak": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
         "category_id": {"type": "keyword"},
         "top_category_id": {"type": "keyword"},
         "province_id": {"type": "keyword"},
@@ -136,6 +146,8 @@ MAPPINGS = {
     },
 }
 ANALYSIS = {"analyzer": {"shanhuo_tokens": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}}}
+# Text fields score without BM25's length normalisation: a long name is as relevant as a short one.
+SIMILARITY = {"shanhuo_bm25": {"type": "BM25", "b": 0}}
 
 
 @pytest.fixture
@@ -196,14 +208,14 @@ def sent_document(product_id, **fields):
 
 def test_mapping_cjk_on_text_our_tokens_by_whitespace_keywords_for_facets():
     assert es_backend.index_body() == {
-        "settings": {"auto_expand_replicas": "0-1", "analysis": ANALYSIS},
+        "settings": {"auto_expand_replicas": "0-1", "similarity": SIMILARITY, "analysis": ANALYSIS},
         "mappings": MAPPINGS,
     }
 
 
 def test_a_new_index_is_loaded_without_refreshes_or_replicas():
     assert es_backend.index_body(loading=True) == {
-        "settings": {"number_of_replicas": 0, "refresh_interval": "-1", "analysis": ANALYSIS},
+        "settings": {"number_of_replicas": 0, "refresh_interval": "-1", "similarity": SIMILARITY, "analysis": ANALYSIS},
         "mappings": MAPPINGS,
     }
 
@@ -216,7 +228,9 @@ def test_chinese_word_whole_request(backend, recorder):
     backend.search("赣南脐橙")
     assert sent_search(recorder) == {
         # Its bigrams count as the word itself; on the cjk fields the word is already its bigrams.
-        "query": all_of(any_of(either(typed("赣南脐橙"), tokens("赣南 南脐 脐橙")), cjk("赣南脐橙"))),
+        "query": all_of(
+            any_of(either(typed("赣南脐橙"), tokens("赣南 南脐 脐橙")), cjk("赣南脐橙")), named=["赣南 南脐 脐橙"]
+        ),
         "aggs": facet_aggs(),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": ["name", "description"],
@@ -267,7 +281,8 @@ def test_synonyms_are_alternatives_of_one_term(backend, recorder):
             synonym(cjk("土豆")),
             synonym(cjk("山药蛋")),
             synonym(cjk("洋芋")),
-        )
+        ),
+        named=["马铃 铃薯"],
     )
 
 
@@ -290,7 +305,8 @@ def test_single_character_has_no_bigram_clause_of_its_own(backend, recorder):
             synonym(tokens("甜橙")),
             synonym(cjk("橙子")),
             synonym(cjk("甜橙")),
-        )
+        ),
+        named=["橙"],  # one character: the character itself
     )
 
 
@@ -308,15 +324,17 @@ HONEY_TERM = any_of(
 def test_both_words_of_two_must_match_then_either_will_do(backend, recorder):
     recorder.respond(search_response(), search_response())
     backend.search("脐橙 云南", facets=False)
-    assert sent_search(recorder)["query"] == all_of(ORANGE_TERM, YUNNAN_TERM)
+    assert sent_search(recorder)["query"] == all_of(ORANGE_TERM, YUNNAN_TERM, named=["脐橙", "云南"])
     # Nothing held both: the second try lets one be missing, goods holding more ranked first.
-    assert sent_search(recorder, 1)["query"] == most_of(1, ORANGE_TERM, YUNNAN_TERM)
+    assert sent_search(recorder, 1)["query"] == most_of(1, ORANGE_TERM, YUNNAN_TERM, named=["脐橙", "云南"])
 
 
 def test_of_three_words_two_must_match_and_each_counts(backend, recorder):
     recorder.respond(search_response([(7, {"name": "云南脐橙"}, None, 20012.5)]))
     results = backend.search("脐橙 云南 蜂蜜", facets=False)
-    assert sent_search(recorder)["query"] == most_of(2, ORANGE_TERM, YUNNAN_TERM, HONEY_TERM)
+    assert sent_search(recorder)["query"] == most_of(
+        2, ORANGE_TERM, YUNNAN_TERM, HONEY_TERM, named=["脐橙", "云南", "蜂蜜"]
+    )
     assert [hit.product_id for hit in results.hits] == [7]
     assert len(recorder.requests) == 1, "found at the first try: no second"
 
@@ -381,7 +399,7 @@ def test_filters_in_post_filter_and_each_facet_counted_under_the_others(backend,
         price={"bool": {"filter": [CATEGORY, PROVINCE, COUNTY, VILLAGE, IN_STOCK]}},
     )
     # The match itself is not narrowed: facets count over every match.
-    assert body["query"] == all_of(any_of(typed("苹果"), synonym(tokens("apple")), cjk("苹果")))
+    assert body["query"] == all_of(any_of(typed("苹果"), synonym(tokens("apple")), cjk("苹果")), named=["苹果"])
 
 
 def test_one_filter_leaves_its_own_facet_unfiltered(backend, recorder):
@@ -409,6 +427,7 @@ def test_autocomplete_request(backend, recorder):
         "query": all_of(
             any_of(typed("赣南"), cjk("赣南")),
             any_of(typed("脐", "phrase_prefix")),
+            named=["赣南", "脐"],
         ),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": ["name"],
@@ -422,7 +441,7 @@ def test_matching_ids_is_one_lean_request(backend, recorder):
     recorder.respond(search_response([(9, {}, None, 5.0), (4, {}, None, 2.0)]))
     assert backend.matching_ids("赣南", limit=1000) == [9, 4]
     assert sent_search(recorder) == {
-        "query": all_of(any_of(typed("赣南"), cjk("赣南"))),
+        "query": all_of(any_of(typed("赣南"), cjk("赣南")), named=["赣南"]),
         "sort": [IN_STOCK_FIRST, {"_score": {"order": "desc"}}, BY_ID],
         "_source": False,
         "track_total_hits": False,
@@ -442,13 +461,15 @@ def test_autocomplete_prefix_reaches_pinyin_and_cjk_fields(backend, recorder):
             typed("脐橙", "phrase_prefix"),
             synonym(tokens("navel orange", "phrase_prefix")),
             cjk("脐橙", "phrase_prefix"),
-        )
+        ),
+        named=["脐橙"],
     )
     assert sent_search(recorder, 2)["query"] == all_of(
         any_of(
             either(typed("冰糖心", "phrase_prefix"), tokens("冰糖 糖心", "phrase_prefix")),
             cjk("冰糖心", "phrase_prefix"),
-        )
+        ),
+        named=["冰糖 糖心"],
     )
 
 
@@ -510,13 +531,13 @@ def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
     )
     word = any_of
     assert sent_search(recorder)["query"] == most_of(
-        4,
+        3,
         potato,
-        # "or" is a stop word: dropped
-        word(typed("1")),
+        # "or" is a stop word: dropped; "1" typed twice is one word
         word(typed("1")),
         word(typed("drop")),
         word(typed("table")),
+        named=["土豆"],
     )
 
 

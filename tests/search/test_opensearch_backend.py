@@ -58,8 +58,10 @@ def test_the_node_accepts_the_mapping_as_written(backend):
     mapping = backend.client.indices.get_mapping(index=name)[name]["mappings"]
     fields = mapping["properties"]
     assert mapping["dynamic"] == "false"
-    assert fields["name"] == {"type": "text", "analyzer": "cjk"}
-    assert fields["title"] == {"type": "text", "analyzer": "shanhuo_tokens"}
+    assert fields["name"] == {"type": "text", "analyzer": "cjk", "similarity": "shanhuo_bm25"}
+    assert fields["title"] == {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"}
+    settings = backend.client.indices.get_settings(index=name)[name]["settings"]["index"]
+    assert settings["similarity"]["shanhuo_bm25"] == {"type": "BM25", "b": "0"}
     assert fields["min_price"] == {"type": "scaled_float", "scaling_factor": 100.0}
     assert fields["category_id"] == {"type": "keyword"}
     assert {fields[f]["type"] for f in ("id", "in_stock", "created_at")} == {"long", "boolean", "date"}
