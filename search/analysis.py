@@ -335,13 +335,18 @@ class AnalysedQuery:
         return min(count, self.minimum if self.minimum is not None else required_terms(count))
 
     def relaxed(self) -> "AnalysedQuery | None":
-        """The second try of a query of several words that found nothing: one term more may be
-        missing (正宗赣南脐橙: 正宗 is in no product, 赣南脐橙 is), and `weak` terms do not count
+        """The second try of a query that found nothing: one term more may be missing (正宗赣南脐橙:
+        正宗 is in no product, 赣南脐橙 is), a compound of the dictionary is its words (奉节脐橙 finds
+        脐橙 goods when no goods are from 奉节, `_parts`), and `weak` terms do not count
         (想买点的 must not find every description with a 的). Those matching more still rank
         first. None when there is nothing new to try."""
-        terms = tuple(term for term in self.terms if not term.weak)
-        minimum = min(len(terms), max(1, self.required - 1))
-        if not terms or (len(terms) == len(self.terms) and minimum >= self.required):
+        kept = [term for term in self.terms if not term.weak]
+        terms = tuple(part for term in kept for part in _parts(term))
+        # One term more may be missing than before, of the terms as now split: 赣南脐橙 alone may
+        # miss 赣南 or 脐橙; weak terms dropped no longer count as missing.
+        missing = len(self.terms) - self.required
+        minimum = min(len(terms), max(1, len(terms) - missing - 1))
+        if not terms or (terms == self.terms and minimum >= self.required):
             return None
         return AnalysedQuery(self.text, terms, minimum=minimum)
 
@@ -393,6 +398,29 @@ def analyse_query(text: str, *, prefix: bool = False) -> AnalysedQuery:
         last = terms[-1]
         terms[-1] = Term(last.text, last.alternatives, prefix=True, own=last.own)
     return AnalysedQuery(text=cleaned, terms=tuple(terms))
+
+
+def _parts(term: Term) -> tuple[Term, ...]:
+    """A Chinese compound of the dictionary (赣南脐橙, 冰糖心苹果) as the words it is made of, the
+    longest first and not overlapping, each a term with its own synonyms; any other term as it is."""
+    word = term.text
+    if term.prefix or len(word) < 4 or not all(is_cjk(char) for char in word):
+        return (term,)
+    spans = []
+    for part in set(_tokenizer().cut_for_search(word)):
+        start = word.find(part)
+        while len(part) > 1 and part != word and start != -1:
+            spans.append((start, -len(part), part))
+            start = word.find(part, start + 1)
+    chosen, end = [], 0
+    for start, negative_length, part in sorted(spans):
+        if start >= end:
+            chosen.append(part)
+            end = start - negative_length
+    if len(chosen) < 2:
+        return (term,)
+    table = synonyms()
+    return tuple(_term((part,), table) for part in chosen)
 
 
 def _term(phrase: tuple[str, ...], table: Synonyms) -> Term:

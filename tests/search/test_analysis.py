@@ -488,3 +488,13 @@ def test_highlights_of_a_hit_give_only_the_fields_that_matched():
 def test_a_word_typed_twice_is_one_term():
     """Else it would count twice towards the words a product must hold."""
     assert [term.text for term in analyse_query("土豆 1 1 土豆").terms] == ["土豆", "1"]
+
+
+def test_the_second_try_reads_a_compound_as_its_words():
+    """赣南脐橙 is one word of the dictionary: when no goods hold it, 赣南 or 脐橙 will do."""
+    relaxed = analyse_query("想买点正宗的赣南脐橙").relaxed()
+    assert [term.text for term in relaxed.terms] == ["赣南", "脐橙"]
+    assert relaxed.required == 1
+    assert [term.text for term in analyse_query("冰糖心苹果").relaxed().terms] == ["冰糖心", "苹果"]
+    # Words typed apart keep their rule: one more may be missing.
+    assert analyse_query("奉节脐橙 云南 蜂蜜").relaxed().required == 2
