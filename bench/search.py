@@ -161,7 +161,7 @@ def measure_analysis(sample_size: int) -> list[str]:
     def rate(what, seconds, amount, unit):
         lines.append(f"  {what:<46} {amount / seconds:>12,.0f} {unit}/s   ({amount:,} {unit} in {seconds:.2f} s)")
 
-    analysis._index_words.cache_clear()
+    analysis._index_pieces.cache_clear()
     tokens, seconds = timed(lambda: sum(len(analysis.segment_for_index(text)) for text in texts))
     rate("segment_for_index (jieba search mode), cold", seconds, chars, "chars")
     _, seconds = timed(lambda: [analysis._tokenizer().lcut_for_search(analysis.normalise(text)) for text in texts])
@@ -179,7 +179,7 @@ def measure_analysis(sample_size: int) -> list[str]:
     _, seconds = timed(lambda: [analysis.word_pinyin(word) for word in words])
     rate("word_pinyin of their words, warm (lru cache)", seconds, len(words), "words")
     analysis.word_pinyin.cache_clear()
-    analysis._index_words.cache_clear()
+    analysis._index_pieces.cache_clear()
     _, seconds = timed(lambda: [document(product) for product in products])
     rate("document(product) (all fields, cold caches)", seconds, len(products), "docs")
     texts = [query.text for query in QUERIES if query.text]
@@ -190,7 +190,7 @@ def measure_analysis(sample_size: int) -> list[str]:
     )
     # The rebuild starts cold, as `manage.py search_rebuild` does (its processes are forked from this one).
     analysis.word_pinyin.cache_clear()
-    analysis._index_words.cache_clear()
+    analysis._index_pieces.cache_clear()
     return lines
 
 
