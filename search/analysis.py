@@ -25,7 +25,6 @@ engine is Elasticsearch, PostgreSQL or SQLite, so a query finds the same goods o
 """
 
 import functools
-import itertools
 import logging
 import re
 import threading
@@ -61,13 +60,16 @@ _QUANTITY = re.compile(
 )
 
 
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
+_CJK_RUN = re.compile(_CJK.pattern + "+")
+
+
 def is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
+    return _CJK.fullmatch(char) is not None
 
 
 def has_cjk(text: str) -> bool:
-    return any(is_cjk(char) for char in text)
+    return _CJK.search(text) is not None
 
 
 _lock = threading.Lock()
@@ -113,9 +115,11 @@ def to_simplified(text: str) -> str:
     return converted
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Full-width letters and digits to ASCII (ｔｕｄｏｕ, １２), lower case, one kind of space,
-    traditional characters to simplified."""
+    traditional characters to simplified. Cached: a document normalises its name three times
+    (words, bigrams, characters)."""
     return to_simplified(unicodedata.normalize("NFKC", text or "").lower())
 
 
@@ -137,28 +141,31 @@ def _clean(token: str) -> list[str]:
     return [english_stem(part) for part in _NON_WORD.split(token) if part]
 
 
-def _words(text: str, cut, quantity_parts: bool) -> list[str]:
+def _words(text: str, words_of, quantity_parts: bool) -> list[str]:
     """Cleaned words of the text, a quantity (5斤) as one word (and with `quantity_parts` also its
-    number and unit), the text between quantities cut by jieba."""
+    number and unit), the text between quantities cut into cleaned words by `words_of`."""
     words: list[str] = []
     text = normalise(text)
     position = 0
     for match in _QUANTITY.finditer(text):
-        for piece in cut(text[position : match.start()]):
-            words.extend(_clean(piece))
+        words.extend(words_of(text[position : match.start()]))
         number, unit = match.groups()
         words.append(number + unit)
         if quantity_parts:
             words += [number, unit]
         position = match.end()
-    for piece in cut(text[position:]):
-        words.extend(_clean(piece))
+    words.extend(words_of(text[position:]))
     return words
 
 
 def segment(text: str) -> list[str]:
     """Words of a query, in order (jieba's accurate mode)."""
-    return _words(text, _tokenizer().cut, quantity_parts=False)
+    return _words(text, _query_words, quantity_parts=False)
+
+
+def _query_words(text: str):
+    for piece in _tokenizer().cut(text):
+        yield from _clean(piece)
 
 
 def segment_for_index(text: str) -> list[str]:
@@ -178,25 +185,19 @@ def _cut_for_index(text: str):
 
 @functools.lru_cache(maxsize=200_000)
 def _index_pieces(run: str) -> tuple[str, ...]:
-    return tuple(_tokenizer().cut_for_search(run))
+    """A run's pieces, already cleaned (`_clean` of each piece was the next largest cost)."""
+    return tuple(word for piece in _tokenizer().cut_for_search(run) for word in _clean(piece))
 
 
 def characters(text: str) -> list[str]:
     """The Chinese characters of a text, in order: the unigrams that one-character queries match."""
-    return [char for char in normalise(text) if is_cjk(char)]
+    return _CJK.findall(normalise(text))
 
 
 def bigrams(text: str) -> list[str]:
     """Each pair of neighbouring Chinese characters (赣南脐橙: 赣南 南脐 脐橙), as Elasticsearch's
     cjk analyzer makes them: a word segmented differently in a name still matches through them."""
-    pairs, run = [], []
-    for char in normalise(text) + " ":
-        if is_cjk(char):
-            run.append(char)
-            continue
-        pairs.extend(a + b for a, b in itertools.pairwise(run))
-        run = []
-    return pairs
+    return [run[i : i + 2] for run in _CJK_RUN.findall(normalise(text)) for i in range(len(run) - 1)]
 
 
 @functools.lru_cache(maxsize=50_000)

@@ -56,7 +56,10 @@ def test_a_long_word_also_gives_its_parts_when_indexed():
     ],
 )
 def test_indexed_words_are_jieba_search_mode_over_the_whole_text_seen_before_or_not(text):
-    whole = analysis._words(text, analysis._tokenizer().cut_for_search, quantity_parts=True)
+    def jieba_words(part):
+        return [word for piece in analysis._tokenizer().cut_for_search(part) for word in analysis._clean(piece)]
+
+    whole = analysis._words(text, jieba_words, quantity_parts=True)
 
     assert segment_for_index(text) == whole
     assert segment_for_index(text) == whole  # its phrases now kept
