@@ -5,14 +5,13 @@ search goes through `fallback.answer`: the database answers while the engine is 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import QuerySet
 from django.utils.translation import get_language
 
-from farmers.models import County, Province, Village
-from shop.models import Category, Product
+from shop.models import Product
 from shop.selectors import visible_products, with_card_relations, with_catalog_relations
 
-from . import fallback
+from . import facet_names, fallback
 from .query import FACETS, PRICE_RANGES, PRICE_RANGES_BY_KEY, Page, SearchFilters
 
 
@@ -86,11 +85,8 @@ def suggest(prefix: str, limit: int = 8) -> list[ProductSuggestion]:
     return [ProductSuggestion(s.text, products[s.product_id]) for s in suggestions if s.product_id in products]
 
 
-_FACET_MODELS = {"category": Category, "province": Province, "county": County, "village": Village}
-
-
 def _labelled(facets, filters: SearchFilters) -> dict[str, list[FacetOption]]:
-    names = _facet_names(facets)
+    english = (get_language() or "").startswith("en")
     labelled = {}
     for name in FACETS:
         counts = facets.get(name, [])
@@ -103,7 +99,7 @@ def _labelled(facets, filters: SearchFilters) -> dict[str, list[FacetOption]]:
                 if c.value in PRICE_RANGES_BY_KEY
             ]
         else:
-            known = names.get(name, {})
+            known = facet_names.names(name, [int(c.value) for c in counts], english)
             options = [
                 FacetOption(c.value, known[int(c.value)], c.count, str(selected) == c.value)
                 for c in counts
@@ -111,22 +107,3 @@ def _labelled(facets, filters: SearchFilters) -> dict[str, list[FacetOption]]:
             ]
         labelled[name] = options
     return labelled
-
-
-def _facet_names(facets) -> dict[str, dict[int, str]]:
-    """Facet → id → the name to show, for every category and place counted, in one query (one a
-    facet, with a model object a row, cost a tenth of a search)."""
-    english = (get_language() or "").startswith("en")
-    parts = []
-    for name, model in _FACET_MODELS.items():
-        ids = [int(c.value) for c in facets.get(name, [])]
-        if ids:
-            facet = Value(name, output_field=CharField())
-            parts.append(model.objects.filter(pk__in=ids).order_by().values_list(facet, "pk", "name", "name_en"))
-    if not parts:
-        return {}
-    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    names: dict[str, dict[int, str]] = {}
-    for facet, pk, name, name_en in rows:
-        names.setdefault(facet, {})[pk] = name_en if english and name_en else name
-    return names

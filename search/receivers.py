@@ -9,6 +9,7 @@ from farmers.models import Cooperative, County, Farmer, Province, Village
 from shop.models import Category, Product, Variant
 from shop.signals import products_changed
 
+from . import facet_names
 from .indexing import schedule
 
 RELATED_MODELS = {
@@ -43,3 +44,8 @@ def related_changed(sender, instance, **kwargs):
 
 for model in RELATED_MODELS:
     post_save.connect(related_changed, sender=model, dispatch_uid=f"search-{model.__name__}")
+
+
+for model in facet_names.MODELS.values():
+    post_save.connect(facet_names.changed, sender=model, dispatch_uid=f"search-facet-names-{model.__name__}")
+    post_delete.connect(facet_names.changed, sender=model, dispatch_uid=f"search-facet-names-gone-{model.__name__}")
