@@ -290,17 +290,9 @@ class DatabaseBackend(SearchBackend):
             )
             part_params += [*where_params, page.limit, page.offset]
         if counts:
-            parts.append(f"SELECT 'total', CAST(NULL AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where}")
-            part_params += where_params
-        if counts and facets:
-            for facet in FACETS:
-                facet_where, facet_params = _where(filters.without(facet))
-                key = _PRICE_BUCKET if facet == "price" else FACET_COLUMNS[facet]
-                parts.append(
-                    f"SELECT '{facet}', CAST({key} AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) "
-                    f"FROM m {facet_where} GROUP BY {key}"
-                )
-                part_params += facet_params
+            counted, counted_params = self._counts(filters, facets)
+            parts += counted
+            part_params += counted_params
         # Several readers of the matches: take them once. The page alone: let the database read
         # them in order through an index and stop at the page's end.
         materialized = "MATERIALIZED" if len(parts) > 1 else "NOT MATERIALIZED"
@@ -311,6 +303,16 @@ class DatabaseBackend(SearchBackend):
             cursor.execute(sql, [*params, *part_params])
             rows = cursor.fetchall()
         return _results(rows, facets and counts)
+
+    def _counts(self, filters: SearchFilters, facets: bool) -> tuple[list[str], list]:
+        """SELECTs over the matches `m` of the total and (with `facets`) each facet's counts, as
+        rows (kind, key, count, NULL); a facet is counted under every filter but its own."""
+        where, where_params = _where(filters)
+        parts = [f"SELECT 'total', CAST(NULL AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where}"]
+        params = list(where_params)
+        for facet in FACETS if facets else ():
+            _add_facet_counts(parts, params, filters, facet)
+        return parts, params
 
     def _before_text_search(self, cursor) -> None:
         pass
@@ -341,6 +343,20 @@ class DatabaseBackend(SearchBackend):
                 seen.add(name)
                 suggestions.append(Suggestion(text=name, product_id=hit.product_id))
         return suggestions[:limit]
+
+
+def _facet_key(facet: str) -> str:
+    return _PRICE_BUCKET if facet == "price" else FACET_COLUMNS[facet]
+
+
+def _add_facet_counts(parts: list[str], params: list, filters: SearchFilters, facet: str) -> None:
+    """One facet's counts over the matches `m`, under every filter but its own."""
+    where, where_params = _where(filters.without(facet))
+    key = _facet_key(facet)
+    parts.append(
+        f"SELECT '{facet}', CAST({key} AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where} GROUP BY {key}"
+    )
+    params += where_params
 
 
 def _results(rows, facets: bool) -> SearchResults:
@@ -467,6 +483,28 @@ class PostgresBackend(DatabaseBackend):
             f") AS e {having}",
             [*params, *matched_params, tsquery_text(query), *having_params],
         )
+
+    def _counts(self, filters: SearchFilters, facets: bool) -> tuple[list[str], list]:
+        """The total and the counts of every facet the shopper has not filtered by are taken under
+        the same conditions: one pass over the matches (GROUPING SETS) counts them all, where a
+        pass each cost a third of a search of many matches. Filtered facets are counted apart."""
+        together = [facet for facet in FACETS if facets and getattr(filters, facet) is None]
+        if not together:
+            return super()._counts(filters, facets)
+        where, params = _where(filters)
+        keys = [_facet_key(facet) for facet in together]
+        kind = " ".join(f"WHEN GROUPING({key}) = 0 THEN '{facet}'" for facet, key in zip(together, keys, strict=True))
+        value = ", ".join(f"CAST({key} AS TEXT)" for key in keys)
+        sets = ", ".join(f"({key})" for key in keys)
+        parts = [
+            f"SELECT CASE {kind} ELSE 'total' END, COALESCE({value}), count(*), CAST(NULL AS DOUBLE PRECISION) "
+            f"FROM m {where} GROUP BY GROUPING SETS ({sets}, ())"
+        ]
+        params = list(params)
+        for facet in FACETS:
+            if facet not in together:
+                _add_facet_counts(parts, params, filters, facet)
+        return parts, params
 
     def _before_text_search(self, cursor) -> None:
         # For a common word (土豆: a tenth of the catalogue) the planner's estimate favours reading
