@@ -7,6 +7,11 @@ analyzer), which is what makes results agree with the database backends, and on 
 own highlighting. Nothing the shopper types ever reaches a query parser: every clause is a
 `multi_match` phrase of tokens that analysis has already cleaned to letters and digits.
 
+A query that found nothing, and nothing with a word fewer (`AnalysedQuery.relaxed`), gets a last
+try as on the databases: names whose words or pinyin are near what was typed ("tudo", "mihoutou").
+The engine offers candidates from trigram fields (`name.trigrams`, `name_pinyin`), which are
+measured with pg_trgm's word similarity (`analysis.word_similarity`) and searched like any match.
+
 Indices are versioned (`<prefix>-products-<UTC timestamp>`) and served through the alias
 `<prefix>-products`; a rebuild loads a new index and moves the alias in one `_aliases` request, so
 searches keep answering from the old index until the new one is complete."""

@@ -128,6 +128,22 @@ def test_a_typing_slip_is_found_at_the_last_try_under_the_filters_with_their_fac
     assert backend.search("tdo").total == 0
 
 
+def test_an_index_made_before_the_trigram_fields_finds_no_near_match_until_rebuilt(backend):
+    """An index keeps the mapping it was made with: until `search_rebuild` makes a new one, the
+    near try asks fields the old index does not have, and finds nothing rather than failing."""
+    body = index_body()
+    del body["mappings"]["properties"]["name_pinyin"]
+    del body["mappings"]["properties"]["name"]["fields"]
+    old = backend.new_index_name()
+    backend._create_index(old, body)
+    backend._point_alias(old)
+    backend.bulk_index(GOODS)
+    assert backend.search("土豆").total == 2  # the old index answers as before
+    assert backend.search("tudo").total == 0
+    backend.rebuild(GOODS)
+    assert [hit.product_id for hit in backend.search("tudo").hits] == [2]
+
+
 def test_writes_go_through_the_alias_and_deletes_of_missing_goods_are_no_error(backend):
     assert backend.search("土豆").total == 0  # no index yet: nothing, no error
     assert backend.bulk_index(GOODS[:2]) == 2
