@@ -7,6 +7,11 @@ analyzer), which is what makes results agree with the database backends, and on 
 own highlighting. Nothing the shopper types ever reaches a query parser: every clause is a
 `multi_match` phrase of tokens that analysis has already cleaned to letters and digits.
 
+A query that found nothing, and nothing with a word fewer (`AnalysedQuery.relaxed`), gets a last
+try as on the databases: names whose words or pinyin are near what was typed ("tudo", "mihoutou").
+The engine offers candidates from trigram fields (`name.trigrams`, `name_pinyin`), which are
+measured with pg_trgm's word similarity (`analysis.word_similarity`) and searched like any match.
+
 Indices are versioned (`<prefix>-products-<UTC timestamp>`) and served through the alias
 `<prefix>-products`; a rebuild loads a new index and moves the alias in one `_aliases` request, so
 searches keep answering from the old index until the new one is complete."""
@@ -40,10 +45,19 @@ from elasticsearch.dsl import (
     Search,
     Text,
     analyzer,
+    tokenizer,
 )
 from elasticsearch.dsl.query import Query
 
-from ..analysis import AnalysedQuery, Term, bigrams, has_cjk
+from ..analysis import (
+    WORD_SIMILARITY_THRESHOLD,
+    AnalysedQuery,
+    Term,
+    bigrams,
+    has_cjk,
+    trigrams,
+    word_similarity,
+)
 from ..highlight import SNIPPET_LENGTH, highlight
 from ..query import (
     FACETS,
@@ -67,6 +81,15 @@ TOKENS_ANALYZER = analyzer("shanhuo_tokens", tokenizer="whitespace", filter=["lo
 TOKEN_FIELDS = ("title", "keywords", "sizes", "pinyin", "body", "weak")
 FACET_FIELDS = {"category": "category_id", "province": "province_id", "county": "county_id", "village": "village_id"}
 KEYWORD_FIELDS = ("category_id", "top_category_id", "province_id", "county_id", "village_id")
+# The name and its pinyin as runs of three letters or digits within a word, lower-cased: pg_trgm's
+# trigrams without its padding, as SQLite's FTS5 trigram table holds them. The near match (a typing
+# slip: "tudo", "mihoutou") takes its candidates from these (`build_near_candidates`).
+TRIGRAM_ANALYZER = analyzer(
+    "shanhuo_trigrams",
+    tokenizer=tokenizer("shanhuo_trigram", "ngram", min_gram=3, max_gram=3, token_chars=["letter", "digit"]),
+    filter=["lowercase"],
+)
+NEAR_FIELDS = ("name.trigrams", "name_pinyin")
 
 
 # BM25 without its length normalisation (b = 0) on every text field: a name carrying a pack size
@@ -81,7 +104,10 @@ def mapping() -> Mapping:
     # Unknown fields are kept in _source but not indexed: a new document field never breaks writes.
     m.meta("dynamic", False)
     m.field("id", Long())  # the product id as a number, for the final tie-break (never sort on _id)
-    m.field("name", Text(analyzer="cjk", similarity=SIMILARITY))
+    # The trigram fields keep BM25's length normalisation, as SQLite's FTS5 rank of its candidates:
+    # of two names sharing a run, the shorter is nearer.
+    m.field("name", Text(analyzer="cjk", similarity=SIMILARITY, fields={"trigrams": Text(analyzer=TRIGRAM_ANALYZER)}))
+    m.field("name_pinyin", Text(analyzer=TRIGRAM_ANALYZER))
     m.field("description", Text(analyzer="cjk", similarity=SIMILARITY))
     for name in TOKEN_FIELDS:
         m.field(name, Text(analyzer=TOKENS_ANALYZER, similarity=SIMILARITY))
@@ -246,6 +272,63 @@ def match_query(query: AnalysedQuery) -> Query:
     return Q("bool", must=[most], should=bonus) if bonus else most
 
 
+# --- Near matches -----------------------------------------------------------------------------
+
+# How many names the near match measures: those sharing most trigrams with the words typed, as
+# SQLite's `NEAR_CANDIDATES`.
+NEAR_CANDIDATES = 200
+
+
+def near_text(query: AnalysedQuery) -> str:
+    """The words typed (without stop words) that names are measured against, as the databases
+    measure them; empty under three letters, which make no trigram of a word."""
+    text = " ".join(term.text for term in query.terms)
+    return text if len(text.replace(" ", "")) >= 3 else ""
+
+
+def build_near_candidates(text: str) -> Search | None:
+    """The names (and their pinyin) sharing most trigrams with `text`, the third try of a query
+    that found nothing (a typing slip in one word: "tudo", "mihoutou"). No filters: as on SQLite,
+    the candidates are measured first (`near_scores`) and the near ones then searched under the
+    filters (`build_search(..., near=...)`). None when `text` has no trigram."""
+    inner = sorted({trigram for trigram in trigrams(text) if " " not in trigram})
+    if not inner:
+        return None
+    search = Search().query(Q("multi_match", query=" ".join(inner), fields=list(NEAR_FIELDS)))
+    search = search.extra(track_total_hits=False).source(["name", "name_pinyin"])
+    return search[:NEAR_CANDIDATES]
+
+
+def near_scores(body: dict | None, text: str) -> dict[int, float]:
+    """Of the candidates, the goods PostgreSQL's `<%` accepts, each with its score there: pg_trgm's
+    word similarity of `text` to the name or to its pinyin, the better, at least the threshold
+    (`analysis.word_similarity`, the measure SQLite's near match computes too)."""
+    similar = {}
+    for hit in body["hits"]["hits"] if body else []:
+        source = hit.get("_source") or {}
+        names = (source.get("name") or "", source.get("name_pinyin") or "")
+        score = max(word_similarity(text, name) for name in names)
+        if score >= WORD_SIMILARITY_THRESHOLD:
+            similar[int(hit["_id"])] = score
+    return similar
+
+
+def near_query(similar: dict[int, float]) -> Query:
+    """Exactly these goods, each scoring its similarity as the databases score a near match
+    (equally near goods: the sort's tie-break, the newest first). A `weight` per score, no script."""
+    by_score: dict[float, list[str]] = {}
+    for product_id, score in sorted(similar.items()):
+        by_score.setdefault(score, []).append(str(product_id))
+    functions = [{"filter": {"ids": {"values": ids}}, "weight": score} for score, ids in sorted(by_score.items())]
+    return Q(
+        "function_score",
+        query=Q("ids", values=[str(product_id) for product_id in sorted(similar)]),
+        functions=functions,
+        score_mode="first",
+        boost_mode="replace",
+    )
+
+
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -295,10 +378,20 @@ def facet_aggregation(facet: str) -> Agg:
     return A("terms", field=FACET_FIELDS[facet], size=FACET_SIZE)
 
 
-def build_search(query: AnalysedQuery, filters: SearchFilters, facets: bool, sort: str, page: Page) -> Search:
+def build_search(
+    query: AnalysedQuery,
+    filters: SearchFilters,
+    facets: bool,
+    sort: str,
+    page: Page,
+    near: dict[int, float] | None = None,
+) -> Search:
     """Filters go in `post_filter`, so that each facet's aggregation can count under all filters
-    but its own (its `filter` aggregation) while the hits obey them all."""
-    search = Search().query(match_query(query)).extra(track_total_hits=True)
+    but its own (its `filter` aggregation) while the hits obey them all. With `near` (the near
+    matches of a query that found nothing, `near_scores`), those goods, filtered, counted and
+    ranked the same way."""
+    matching = match_query(query) if near is None else near_query(near)
+    search = Search().query(matching).extra(track_total_hits=True)
     post_filter = filter_query(filters)
     if post_filter is not None:
         search = search.post_filter(post_filter)
@@ -315,9 +408,10 @@ def build_search(query: AnalysedQuery, filters: SearchFilters, facets: bool, sor
     return search[page.offset : page.offset + page.limit]
 
 
-def build_ids(query: AnalysedQuery, limit: int) -> Search:
+def build_ids(query: AnalysedQuery, limit: int, near: dict[int, float] | None = None) -> Search:
     """Just the best hits' ids: no source, no highlights, no aggregations, no total."""
-    search = Search().query(match_query(query)).extra(track_total_hits=False)
+    matching = match_query(query) if near is None else near_query(near)
+    search = Search().query(matching).extra(track_total_hits=False)
     search = search.sort(IN_STOCK_FIRST, *SORT_ORDERS["relevance"], TIE_BREAK).source(False)
     return search[:limit]
 
@@ -641,6 +735,11 @@ class ElasticsearchBackend(SearchBackend):
         if body is not None and not body["hits"]["total"]["value"] and relaxed is not None:
             # Nothing held enough of the words: any one will do, as on the database backends.
             body = self._execute(build_search(relaxed, filters, facets, sort, page))
+        if body is not None and not body["hits"]["total"]["value"]:
+            # Still nothing: a typing slip in a word, as the databases' last try finds them.
+            near = self._near(query)
+            if near:
+                body = self._execute(build_search(query, filters, facets, sort, page, near=near))
         if body is None:
             return SearchResults(total=0, hits=[], facets={facet: [] for facet in FACETS} if facets else {})
         return results(body, query, facets)
@@ -650,7 +749,20 @@ class ElasticsearchBackend(SearchBackend):
         relaxed = query.relaxed()
         if body is not None and not body["hits"]["hits"] and relaxed is not None and limit:
             body = self._execute(build_ids(relaxed, limit))
+        if body is not None and not body["hits"]["hits"] and limit:
+            near = self._near(query)
+            if near:
+                body = self._execute(build_ids(query, limit, near=near))
         return [int(hit["_id"]) for hit in body["hits"]["hits"]] if body else []
+
+    def _near(self, query: AnalysedQuery) -> dict[int, float]:
+        """The goods whose name, or its pinyin, is near the words typed (`near_scores`): one more
+        request, made only when the first tries found nothing."""
+        text = near_text(query)
+        candidates = build_near_candidates(text) if text else None
+        if candidates is None:
+            return {}
+        return near_scores(self._execute(candidates), text)
 
     def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
         body = self._execute(build_autocomplete(query, limit))

@@ -127,7 +127,13 @@ MAPPINGS = {
     "dynamic": False,
     "properties": {
         "id": {"type": "long"},
-        "name": {"type": "text", "analyzer": "cjk", "similarity": "shanhuo_bm25"},
+        "name": {
+            "type": "text",
+            "analyzer": "cjk",
+            "similarity": "shanhuo_bm25",
+            "fields": {"trigrams": {"type": "text", "analyzer": "shanhuo_trigrams"}},
+        },
+        "name_pinyin": {"type": "text", "analyzer": "shanhuo_trigrams"},
         "description": {"type": "text", "analyzer": "cjk", "similarity": "shanhuo_bm25"},
         "title": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
         "keywords": {"type": "text", "analyzer": "shanhuo_tokens", "similarity": "shanhuo_bm25"},
@@ -145,7 +151,16 @@ MAPPINGS = {
         "created_at": {"type": "date"},
     },
 }
-ANALYSIS = {"analyzer": {"shanhuo_tokens": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}}}
+ANALYSIS = {
+    "analyzer": {
+        "shanhuo_tokens": {"type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]},
+        # The name and its pinyin as the trigrams inside each word, for the near match's candidates.
+        "shanhuo_trigrams": {"type": "custom", "tokenizer": "shanhuo_trigram", "filter": ["lowercase"]},
+    },
+    "tokenizer": {
+        "shanhuo_trigram": {"type": "ngram", "min_gram": 3, "max_gram": 3, "token_chars": ["letter", "digit"]}
+    },
+}
 # Text fields score without BM25's length normalisation: a long name is as relevant as a short one.
 SIMILARITY = {"shanhuo_bm25": {"type": "BM25", "b": 0}}
 
@@ -224,7 +239,7 @@ def test_a_new_index_is_loaded_without_refreshes_or_replicas():
 
 
 def test_chinese_word_whole_request(backend, recorder):
-    recorder.respond(search_response(), search_response())
+    recorder.respond(search_response(), search_response(), search_response())  # the near match's candidates: none
     backend.search("赣南脐橙")
     # Nothing held it: the second try reads the compound as its words, either of them will do.
     second = sent_search(recorder, 1)["query"]
@@ -245,7 +260,7 @@ def test_chinese_word_whole_request(backend, recorder):
 
 
 def test_pinyin_matches_our_pinyin_tokens_and_the_chinese_words_it_spells(backend, recorder):
-    recorder.respond(search_response())
+    recorder.respond(search_response(), search_response())  # the near match's candidates: none
     backend.search("tudou", facets=False)
     assert sent_search(recorder)["query"] == all_of(
         any_of(
@@ -264,13 +279,13 @@ def test_pinyin_matches_our_pinyin_tokens_and_the_chinese_words_it_spells(backen
 
 
 def test_pinyin_initials_are_one_token(backend, recorder):
-    recorder.respond(search_response())
+    recorder.respond(search_response(), search_response())  # the near match's candidates: none
     backend.search("gnqc", facets=False)  # 赣南脐橙
     assert sent_search(recorder)["query"] == all_of(any_of(typed("gnqc")))
 
 
 def test_synonyms_are_alternatives_of_one_term(backend, recorder):
-    recorder.respond(search_response())
+    recorder.respond(search_response(), search_response())  # the near match's candidates: none
     backend.search("马铃薯", facets=False)
     # The word typed (or its bigrams) counts in full, every synonym (or its bigrams) at half.
     assert sent_search(recorder)["query"] == all_of(
@@ -290,7 +305,7 @@ def test_synonyms_are_alternatives_of_one_term(backend, recorder):
 
 
 def test_english_phrase_and_its_chinese_synonym(backend, recorder):
-    recorder.respond(search_response())
+    recorder.respond(search_response(), search_response())  # the near match's candidates: none
     backend.search("Navel Oranges", facets=False)
     assert sent_search(recorder)["query"] == all_of(
         any_of(typed("navel orange"), synonym(tokens("脐橙")), synonym(cjk("脐橙")))
@@ -405,6 +420,80 @@ def test_filters_in_post_filter_and_each_facet_counted_under_the_others(backend,
     assert body["query"] == all_of(any_of(typed("苹果"), synonym(tokens("apple")), cjk("苹果")), named=["苹果"])
 
 
+KIWI_PINYIN = "hong xin hongxin hx mi hou tao mihoutao mht"
+# The near match's candidates: names and their pinyin sharing trigrams with "mihoutou".
+NEAR_CANDIDATES = {
+    "query": {"multi_match": {"query": "hou iho mih out tou uto", "fields": ["name.trigrams", "name_pinyin"]}},
+    "_source": ["name", "name_pinyin"],
+    "track_total_hits": False,
+    "size": 200,
+}
+
+
+def near(*scored):
+    """Exactly these goods, each scoring its similarity: (score, ids) pairs, lowest score first."""
+    ids = sorted(str(product_id) for _, group in scored for product_id in group)
+    functions = [{"filter": {"ids": {"values": [str(i) for i in group]}}, "weight": score} for score, group in scored]
+    return {
+        "function_score": {
+            "query": {"ids": {"values": ids}},
+            "functions": functions,
+            "score_mode": "first",
+            "boost_mode": "replace",
+        }
+    }
+
+
+def test_a_typing_slip_is_searched_last_among_the_names_near_it_under_the_same_filters(backend, recorder):
+    """ "mihoutou" holds no word (one word: no second try). The third request asks for candidates;
+    those whose name or pinyin is near enough (pg_trgm's word similarity ≥ 0.6, as PostgreSQL
+    finds them) are searched with the first request's filters, facets, sort and highlights."""
+    recorder.respond(
+        search_response(),
+        search_response(
+            [
+                (7, {"name": "红心猕猴桃", "name_pinyin": KIWI_PINYIN}, None, 9.0),
+                (8, {"name": "猴头菇", "name_pinyin": "hou tou gu houtougu htg"}, None, 5.0),  # 0.44
+                (9, {"name": "猕猴桃 12个", "name_pinyin": "mi hou tao mihoutao mht"}, None, 4.0),
+            ]
+        ),
+        search_response([(9, {"name": "猕猴桃 12个"}, None, 0.6666667), (7, {"name": "红心猕猴桃"}, None, 0.6666667)]),
+    )
+    filters = SearchFilters(province=53, price="20-50")
+    results = backend.search("mihoutou", filters)
+    first, candidates, found = (sent_search(recorder, n) for n in range(3))
+    assert len(recorder.requests) == 3
+    assert candidates == NEAR_CANDIDATES
+    assert found["query"] == near((pytest.approx(2 / 3), [7, 9]))
+    assert {key: value for key, value in found.items() if key != "query"} == {
+        key: value for key, value in first.items() if key != "query"
+    }
+    assert found["post_filter"] == {"bool": {"filter": [PROVINCE, PRICE]}}
+    assert [hit.product_id for hit in results.hits] == [9, 7]
+    # matching_ids takes the same last try, lean.
+    recorder.respond(
+        search_response(), search_response([(7, {"name": "红心猕猴桃", "name_pinyin": KIWI_PINYIN}, None, 9)])
+    )
+    recorder.respond(search_response([(7, {}, None, 0.6666667)]))
+    assert backend.matching_ids("mihoutou", limit=10) == [7]
+    assert sent_search(recorder, 5)["query"] == near((pytest.approx(2 / 3), [7]))
+    assert sent_search(recorder, 5)["_source"] is False
+
+
+def test_no_near_try_when_an_earlier_try_found_goods_or_no_name_is_near(backend, recorder):
+    recorder.respond(search_response(), search_response([(7, {"name": "云南会泽土豆"}, None, 10001.0)]))
+    assert backend.search("tudou 云南", facets=False).total == 1
+    assert len(recorder.requests) == 2, "the second try found goods: no third"
+    far = search_response([(8, {"name": "猴头菇", "name_pinyin": "hou tou gu houtougu htg"}, None, 5.0)])
+    recorder.respond(search_response(), far)
+    assert backend.search("mihoutou").total == 0
+    assert len(recorder.requests) == 4, "no candidate near enough: no search of them"
+    # Two letters make no trigram: no candidates are asked for.
+    recorder.respond(search_response())
+    assert backend.search("td").total == 0
+    assert len(recorder.requests) == 5
+
+
 def test_one_filter_leaves_its_own_facet_unfiltered(backend, recorder):
     recorder.respond(search_response())
     backend.search("", SearchFilters(price="200-"))
@@ -506,7 +595,7 @@ def _walk(value):
     ],
 )
 def test_syntax_characters_never_reach_a_query_parser(backend, recorder, text):
-    recorder.respond(search_response(), search_response(), search_response())  # with a second try
+    recorder.respond(search_response(), search_response(), search_response(), search_response())  # second, near tries
     backend.search(text)
     backend.autocomplete(text)
     for request in recorder.requests:
@@ -519,7 +608,7 @@ def test_syntax_characters_never_reach_a_query_parser(backend, recorder, text):
 
 
 def test_sql_and_lucene_fragments_become_plain_words(backend, recorder):
-    recorder.respond(search_response(), search_response())
+    recorder.respond(search_response(), search_response(), search_response())  # the near match's candidates: none
     backend.search('"土豆" OR 1=1; DROP TABLE', facets=False)
     potato = any_of(
         typed("土豆"),
