@@ -234,19 +234,19 @@ class DatabaseBackend(SearchBackend):
             results = self._run(self._match(query), filters, False, sort, page, counts=False, text=False)
             results.total, results.facets = self._browse_counts(filters, facets)
             return results
-        results = self._matching(query, filters, facets, sort, page)
-        self._highlight(results.hits, query)
-        return results
+        return self._matching(query, filters, facets, sort, page, highlight=True)
 
     def _ids(self, query: AnalysedQuery, limit: int) -> list[int]:
         found = self._matching(query, SearchFilters(), False, "relevance", Page(0, limit), counts=False)
         return [hit.product_id for hit in found.hits]
 
-    def _matching(self, query, filters, facets, sort, page, counts=True) -> SearchResults:
-        """The exact matches, or if there are none, the first second try that finds any."""
-        results = self._run(self._match(query), filters, facets, sort, page, counts=counts)
+    def _matching(self, query, filters, facets, sort, page, counts=True, highlight=False) -> SearchResults:
+        """The exact matches, or if there are none, the first second try that finds any; with
+        `highlight`, the hits marked where they match the query."""
+        marked = query if highlight else None
+        results = self._run(self._match(query), filters, facets, sort, page, counts=counts, highlight=marked)
         for near in self._near_matches(query) if not (results.total or results.hits) else ():
-            results = self._run(near, filters, facets, sort, page, counts=counts)
+            results = self._run(near, filters, facets, sort, page, counts=counts, highlight=marked)
             if results.total or results.hits:
                 break
         return results
@@ -278,18 +278,36 @@ class DatabaseBackend(SearchBackend):
             yield self._match_text(relaxed)
 
     def _run(
-        self, match, filters: SearchFilters, facets: bool, sort: str, page: Page, hits=True, counts=True, text=True
+        self,
+        match,
+        filters: SearchFilters,
+        facets: bool,
+        sort: str,
+        page: Page,
+        hits=True,
+        counts=True,
+        text=True,
+        highlight: AnalysedQuery | None = None,
     ) -> SearchResults:
         """The matches (`match`: SQL and parameters) taken once, then the page of hits, and the
-        total and facet counts. Only the page is numbered (in order), not every match."""
+        total and facet counts, in one statement. Only the page is numbered (in order), not every
+        match. With `highlight`, the page's names and descriptions come in the same statement and
+        the hits are marked where they match that query."""
         match_sql, params = match
         where, where_params = _where(filters)
         order = f"in_stock DESC, {ORDER[sort]}"
         parts, part_params = [], []
         if hits:
+            numbered = (
+                f"SELECT product_id, score, row_number() OVER (ORDER BY {order}) AS n "
+                f"FROM (SELECT * FROM m {where} ORDER BY {order} LIMIT %s OFFSET %s) AS p"
+            )
+            texts, joined = (", t.name, t.description", "JOIN search_entry t ON t.product_id = page.product_id")
+            if highlight is None:
+                texts, joined = ", CAST(NULL AS TEXT), CAST(NULL AS TEXT)", ""
             parts.append(
-                f"SELECT 'hit' AS kind, CAST(product_id AS TEXT) AS k, row_number() OVER (ORDER BY {order}) AS n, "
-                f"score FROM (SELECT * FROM m {where} ORDER BY {order} LIMIT %s OFFSET %s) AS page"
+                f"SELECT 'hit' AS kind, CAST(page.product_id AS TEXT) AS k, page.n, page.score{texts} "
+                f"FROM ({numbered}) AS page {joined}"
             )
             part_params += [*where_params, page.limit, page.offset]
         if counts:
@@ -305,13 +323,13 @@ class DatabaseBackend(SearchBackend):
                 self._before_text_search(cursor)
             cursor.execute(sql, [*params, *part_params])
             rows = cursor.fetchall()
-        return _results(rows, facets and counts)
+        return _results(rows, facets and counts, highlight)
 
     def _counts(self, filters: SearchFilters, facets: bool) -> tuple[list[str], list]:
         """SELECTs over the matches `m` of the total and (with `facets`) each facet's counts, as
         rows (kind, key, count, NULL); a facet is counted under every filter but its own."""
         where, where_params = _where(filters)
-        parts = [f"SELECT 'total', CAST(NULL AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where}"]
+        parts = [f"SELECT 'total', CAST(NULL AS TEXT), count(*), {_NO_HIT} FROM m {where}"]
         params = list(where_params)
         for facet in FACETS if facets else ():
             _add_facet_counts(parts, params, filters, facet)
@@ -319,18 +337,6 @@ class DatabaseBackend(SearchBackend):
 
     def _before_text_search(self, cursor) -> None:
         pass
-
-    def _highlight(self, hits: list[SearchHit], query: AnalysedQuery) -> None:
-        if not hits or query.is_blank:
-            return
-        texts = {
-            product_id: {"name": name, "description": description}
-            for product_id, name, description in SearchEntry.objects.using(self.using)
-            .filter(product_id__in=[hit.product_id for hit in hits])
-            .values_list("product_id", "name", "description")
-        }
-        for hit in hits:
-            hit.highlights = highlights(texts.get(hit.product_id, {}), query)
 
     def _autocomplete(self, query: AnalysedQuery, limit: int) -> list[Suggestion]:
         results = self._run(self._match(query), SearchFilters(), False, "relevance", Page(0, limit * 3))
@@ -348,6 +354,10 @@ class DatabaseBackend(SearchBackend):
         return suggestions[:limit]
 
 
+# A count row's score, name and description.
+_NO_HIT = "CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS TEXT), CAST(NULL AS TEXT)"
+
+
 def _facet_key(facet: str) -> str:
     return _PRICE_BUCKET if facet == "price" else FACET_COLUMNS[facet]
 
@@ -356,17 +366,16 @@ def _add_facet_counts(parts: list[str], params: list, filters: SearchFilters, fa
     """One facet's counts over the matches `m`, under every filter but its own."""
     where, where_params = _where(filters.without(facet))
     key = _facet_key(facet)
-    parts.append(
-        f"SELECT '{facet}', CAST({key} AS TEXT), count(*), CAST(NULL AS DOUBLE PRECISION) FROM m {where} GROUP BY {key}"
-    )
+    parts.append(f"SELECT '{facet}', CAST({key} AS TEXT), count(*), {_NO_HIT} FROM m {where} GROUP BY {key}")
     params += where_params
 
 
-def _results(rows, facets: bool) -> SearchResults:
+def _results(rows, facets: bool, highlight: AnalysedQuery | None = None) -> SearchResults:
     hits, total, counts = [], 0, {facet: [] for facet in FACETS} if facets else {}
-    for kind, key, n, score in rows:
+    for kind, key, n, score, name, description in rows:
         if kind == "hit":
-            hits.append((n, SearchHit(product_id=int(key), score=score)))
+            marked = highlights({"name": name, "description": description}, highlight) if highlight else {}
+            hits.append((n, SearchHit(product_id=int(key), score=score, highlights=marked)))
         elif kind == "total":
             total = n
         elif key is not None:
@@ -500,7 +509,7 @@ class PostgresBackend(DatabaseBackend):
         value = ", ".join(f"CAST({key} AS TEXT)" for key in keys)
         sets = ", ".join(f"({key})" for key in keys)
         parts = [
-            f"SELECT CASE {kind} ELSE 'total' END, COALESCE({value}), count(*), CAST(NULL AS DOUBLE PRECISION) "
+            f"SELECT CASE {kind} ELSE 'total' END, COALESCE({value}), count(*), {_NO_HIT} "
             f"FROM m {where} GROUP BY GROUPING SETS ({sets}, ())"
         ]
         params = list(params)
