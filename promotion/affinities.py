@@ -352,23 +352,41 @@ def _fact_rows(ids):
 def _adds(facts: Iterable[_Facts], weight: float) -> dict[str, float]:
     adds: dict[str, float] = {}
     for fact in facts:
-        for field in (f"c:{fact.category_id}", f"v:{fact.village_id}", fact.farmer_id and f"f:{fact.farmer_id}"):
-            if field:
-                adds[field] = adds.get(field, 0.0) + weight
+        fields = [f"c:{fact.category_id}", f"v:{fact.village_id}"]
+        if fact.farmer_id is not None:
+            fields.append(f"f:{fact.farmer_id}")
+        for field in fields:
+            adds[field] = adds.get(field, 0.0) + weight
     return adds
 
 
-def record(viewer_keys: Iterable[str], event: str, product_id: int, *, now=None, product: Product | None = None):
+def record(
+    viewer_keys: Iterable[str],
+    event: str,
+    product_id: int,
+    *,
+    now=None,
+    product: Product | None = None,
+    in_database: bool = False,
+):
     """One event of a reader on one product (a Product may be passed to save looking it up)."""
-    record_many(viewer_keys, event, [product if product is not None else product_id], now=now)
+    products = [product if product is not None else product_id]
+    record_many(viewer_keys, event, products, now=now, in_database=in_database)
 
 
 def record_many(
-    viewer_keys: Iterable[str], event: str, products: Iterable[Product | int], *, now=None, province_id=None
+    viewer_keys: Iterable[str],
+    event: str,
+    products: Iterable[Product | int],
+    *,
+    now=None,
+    province_id=None,
+    in_database: bool = False,
 ) -> None:
     """Events of one kind on several goods (an order's lines) in one update: the reader's profile
-    (when they have a key) and the day's counters. Never raises for the store being down: a page
-    must not fail for the feed's sake."""
+    (when they have a key) and the day's counters. `in_database`: the event is already a row a
+    rebuild reads (an order, a cart line, a promoted click), so a profile rebuilt now holds it.
+    Never raises for the store being down: a page must not fail for the feed's sake."""
     if event not in EVENT_WEIGHTS:
         raise ValueError(f"unknown event {event!r}")
     now = now or timezone.now()
@@ -385,19 +403,22 @@ def record_many(
     )
     key = profile_key(viewer_keys)
     try:
-        _update_with_rebuild(get_profiles(), key, update, now)
+        _update_with_rebuild(get_profiles(), key, update, now, in_database=in_database)
     except _unavailable():
         logger.exception("reader profiles unavailable: %s of %s not recorded", event, sorted(facts))
 
 
-def _update_with_rebuild(profiles, key, update: _Update, now) -> None:
+def _update_with_rebuild(profiles, key, update: _Update, now, *, in_database: bool = False) -> None:
     """An account's missing profile is rebuilt before the event is added to it: adding to nothing
-    would leave a profile of one event that no rebuild would ever complete."""
+    would leave a profile of one event that no rebuild would ever complete. An event the rebuild
+    read from the database is not added a second time."""
     mode = "existing" if _account_id(key) else "any"
     for _attempt in range(3):
         if profiles.update(key, update, budget_day(now), mode) != "MISSING":
             return
         _rebuild_into(profiles, key, now)
+        if in_database:
+            return
         update = _Update(update.at, update.adds, update.ordered, update.province_id)  # counted once
     raise RuntimeError(f"the profile of {key} keeps disappearing")
 
@@ -614,4 +635,6 @@ def record_order(order, viewer_keys: Iterable[str]) -> None:
     )
     province = province_id_for(order.province) if order.province else None
     now = order.created_at or timezone.now()
-    transaction.on_commit(lambda: record_many(keys, "order", product_ids, now=now, province_id=province))
+    transaction.on_commit(
+        lambda: record_many(keys, "order", product_ids, now=now, province_id=province, in_database=True)
+    )

@@ -47,7 +47,7 @@ def learn_from_view(sender, product, request, **kwargs):
 def learn_from_cart(sender, product_ids, request, **kwargs):
     keys = _reader_keys(request)
     if keys is not None:
-        affinities.record_many(keys, "cart", product_ids)
+        affinities.record_many(keys, "cart", product_ids, in_database=True)
 
 
 @receiver(user_logged_in, dispatch_uid="promotion.affinities.login")

@@ -38,7 +38,7 @@ def click(request, token):
     taught = click.outcome not in (ClickOutcome.FORGED, ClickOutcome.BOT, ClickOutcome.MISMATCH)
     if click.product_id and taught and not is_bot(click.user_agent):
         # A promoted card followed teaches the reader's profile as an organic one does.
-        affinities.record([click.viewer_key], "click", click.product_id)
+        affinities.record([click.viewer_key], "click", click.product_id, in_database=True)
     response = HttpResponseRedirect(result.redirect_to)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return viewers.remember(request, response)
