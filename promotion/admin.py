@@ -19,6 +19,7 @@ from .models import (
     Campaign,
     CampaignDay,
     CampaignState,
+    ChosenProvince,
     Click,
     ContentImage,
     ContentItem,
@@ -194,6 +195,16 @@ class OrderAttributionAdmin(ReadOnlyAdmin):
     list_filter = [AttributedByFilter, "campaign"]
     list_select_related = ["order", "campaign", "click", "share_visit"]
     search_fields = ["campaign__name", "order__email", "share_visit__link__token"]
+
+
+@admin.register(ChosenProvince)
+class ChosenProvinceAdmin(ReadOnlyAdmin):
+    """The province a shopper chose for their feed: shown, never edited for them."""
+
+    list_display = ["user", "province", "chosen_at"]
+    list_filter = ["province"]
+    list_select_related = ["user", "province"]
+    search_fields = ["user__username"]
 
 
 @admin.register(ShareLink)

@@ -1,9 +1,13 @@
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from shop.signals import order_placed
+from core import viewers
+from shop.signals import cart_added, order_placed, product_viewed
 
+from . import affinities
 from .attribution import attribute_order
+from .clicks import is_bot
 from .models import Campaign
 from .serving import campaigns_changed
 
@@ -11,6 +15,46 @@ from .serving import campaigns_changed
 @receiver(order_placed)
 def attribute_placed_order(sender, order, viewer_keys=(), **kwargs):
     attribute_order(order, viewer_keys)
+
+
+@receiver(order_placed, dispatch_uid="promotion.affinities.order")
+def learn_from_order(sender, order, viewer_keys=(), **kwargs):
+    affinities.record_order(order, viewer_keys)
+
+
+def _reader_keys(request) -> list[str] | None:
+    """Whom to credit a request's event to: None for a bot (it records nothing at all). A first
+    visit gets a viewer cookie (the page sets it): its events count from the next request on, so a
+    client that keeps no cookies never makes a profile."""
+    if is_bot(request.headers.get("User-Agent", "")):
+        return None
+    keys = viewers.viewer_keys(request)
+    if not keys:
+        viewers.ensure_cookie(request)
+    return keys
+
+
+@receiver(product_viewed, dispatch_uid="promotion.affinities.view")
+def learn_from_view(sender, product, request, **kwargs):
+    """A product page opened; from a feed card (?from=feed) it is a click."""
+    keys = _reader_keys(request)
+    if keys is not None:
+        event = "click" if request.GET.get("from") == "feed" else "view"
+        affinities.record(keys, event, product.pk, product=product)
+
+
+@receiver(cart_added, dispatch_uid="promotion.affinities.cart")
+def learn_from_cart(sender, product_ids, request, **kwargs):
+    keys = _reader_keys(request)
+    if keys is not None:
+        affinities.record_many(keys, "cart", product_ids, in_database=True)
+
+
+@receiver(user_logged_in, dispatch_uid="promotion.affinities.login")
+def merge_reader_profiles(sender, request, user, **kwargs):
+    browser = viewers.cookie_id(request) if request is not None else None
+    if browser:
+        affinities.merge_on_login([f"u:{user.pk}", f"c:{browser}"])
 
 
 # Serving indexes are rebuilt after any change to a campaign (see serving.ServingIndex).

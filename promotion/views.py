@@ -1,18 +1,22 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from core import viewers
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import posters
-from .clicks import record_click
+from . import affinities, posters
+from .clicks import is_bot, record_click
 from .feed import build_page
-from .models import ShareLink
+from .forms import ProvinceForm
+from .models import ClickOutcome, ShareLink
 from .permissions import content_visible_to
 from .selectors import with_content_relations
 from .shares import record_visit, share_link_for
@@ -30,6 +34,11 @@ def click(request, token):
         user=request.user,
         user_agent=request.headers.get("User-Agent", ""),
     )
+    click = result.click
+    taught = click.outcome not in (ClickOutcome.FORGED, ClickOutcome.BOT, ClickOutcome.MISMATCH)
+    if click.product_id and taught and not is_bot(click.user_agent):
+        # A promoted card followed teaches the reader's profile as an organic one does.
+        affinities.record([click.viewer_key], "click", click.product_id, in_database=True)
     response = HttpResponseRedirect(result.redirect_to)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return viewers.remember(request, response)
@@ -48,6 +57,33 @@ def feed(request):
     response = render(request, "promotion/feed.html", {"page": page})
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def province(request):
+    """/feed/province/: the reader says which province they are in (kept in their profile only),
+    then goes back to the page they came from."""
+    keys = viewers.viewer_keys(request)
+    form = ProvinceForm(request.POST or None, initial={"province": affinities.load(keys).province_id})
+    if request.method == "POST":
+        if form.is_valid():
+            chosen = form.cleaned_data["province"]
+            affinities.set_province(keys or [f"c:{viewers.ensure_cookie(request)}"], chosen.pk if chosen else None)
+            messages.success(request, _("Saved."))
+            return viewers.remember(request, HttpResponseRedirect(_back(request)))
+        status = 400
+    else:
+        status = 200
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    return render(request, "promotion/province.html", context, status=status)
+
+
+def _back(request) -> str:
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return back
+    return reverse("promotion:feed")
 
 
 @require_safe

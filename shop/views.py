@@ -5,10 +5,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from core import viewers
 from farmers.models import Village
 
 from . import checkout, permissions, provenance, selectors
 from .models import Category
+from .signals import product_viewed
 from .storefront import carts
 from .storefront.forms import AddToCartForm
 
@@ -43,6 +45,8 @@ def product_detail(request, slug):
     variants = list(product.variants.all())
     form = AddToCartForm(variants, request.POST or None)
     status = 200
+    if request.method == "GET":
+        product_viewed.send(sender=type(product), product=product, request=request)
     if request.method == "POST":
         if form.is_valid():
             line = checkout.LineRequest(form.cleaned_data["variant"], form.cleaned_data["quantity"])
@@ -52,14 +56,15 @@ def product_detail(request, slug):
                 form.add_service_errors(error)
             else:
                 messages.success(request, _("%(name)s is in your cart.") % {"name": product.name})
-                return redirect("shop:cart")
+                return viewers.remember(request, redirect("shop:cart"))
         status = 400
-    return render(
+    response = render(
         request,
         "shop/product.html",
         {"product": product, "seller": product.seller, "village": product.village, "form": form},
         status=status,
     )
+    return viewers.remember(request, response)  # a cookie a receiver minted for a first visit
 
 
 def village_detail(request, slug):

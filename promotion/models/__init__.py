@@ -1,12 +1,14 @@
 from .campaigns import Campaign, CampaignDay, CampaignState, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
+from .readers import ChosenProvince
 from .shares import ShareLink, ShareVisit, ShareVisitOutcome
 
 __all__ = [
     "Campaign",
     "CampaignDay",
     "CampaignState",
+    "ChosenProvince",
     "Click",
     "ClickOutcome",
     "ContentImage",

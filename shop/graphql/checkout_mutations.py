@@ -13,7 +13,8 @@ from core.graphql.mutations import BaseMutation
 from payments.graphql.types import PaymentMethodEnum
 
 from .. import checkout as service
-from ..models import CheckoutLine, ShippingMethod, Variant
+from ..models import Checkout, CheckoutLine, ShippingMethod, Variant
+from ..signals import cart_added
 from .address import AddressInput
 from .checkout_types import CheckoutType
 from .errors import CheckoutError, CheckoutErrorCode
@@ -117,7 +118,9 @@ class CheckoutLinesAdd(CheckoutMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, id, lines):
-        checkout = service.add_lines(checkout_by_id(info, id), _line_requests(lines))
+        requests = _line_requests(lines)
+        checkout = service.add_lines(checkout_by_id(info, id), requests)
+        cart_added.send(sender=Checkout, product_ids=[r.variant.product_id for r in requests], request=info.context)
         return cls(checkout=checkout, errors=[])
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from shop import checkout
 from shop.models import Checkout
+from shop.signals import cart_added
 
 SESSION_KEY = "shop.cart"
 LAST_ORDER_KEY = "shop.last_order"
@@ -28,10 +29,12 @@ def add_to_cart(request, lines: list[checkout.LineRequest]) -> Checkout:
     leaves no empty cart behind)."""
     cart = current_cart(request)
     if cart is not None:
-        return checkout.add_lines(cart, lines)
-    cart = checkout.create_checkout(request.user, lines=lines)
-    if not request.user.is_authenticated:
-        request.session[SESSION_KEY] = str(cart.pk)
+        cart = checkout.add_lines(cart, lines)
+    else:
+        cart = checkout.create_checkout(request.user, lines=lines)
+        if not request.user.is_authenticated:
+            request.session[SESSION_KEY] = str(cart.pk)
+    cart_added.send(sender=Checkout, product_ids=[line.variant.product_id for line in lines], request=request)
     return cart
 
 

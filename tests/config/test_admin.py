@@ -37,6 +37,7 @@ READ_ONLY = {
     "promotion.OrderAttribution",
     "promotion.ShareLink",
     "promotion.ShareVisit",
+    "promotion.ChosenProvince",  # a shopper's own choice, made on the feed
     "farmers.VillageBaselineChange",  # a history: written by farmers.baselines
 }
 

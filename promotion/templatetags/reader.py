@@ -1,0 +1,18 @@
+"""`{% province_choice province_id %}`: the small form a reader picks their province with, posting
+to /feed/province/ and coming back to the page it is on."""
+
+from django import template
+
+from ..forms import ProvinceForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("promotion/_province_form.html", takes_context=True)
+def province_choice(context, province_id=None):
+    request = context.get("request")
+    return {
+        "form": ProvinceForm(initial={"province": province_id}),
+        "next": request.get_full_path() if request is not None else "",
+        "csrf_token": context.get("csrf_token"),
+    }
