@@ -1,4 +1,4 @@
-from .campaigns import Campaign, CampaignDay, CampaignState, Sponsor, SponsorKind
+from .campaigns import Campaign, CampaignDay, CampaignState, CampaignViewerDay, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
 from .shares import ShareLink, ShareVisit, ShareVisitOutcome
@@ -7,6 +7,7 @@ __all__ = [
     "Campaign",
     "CampaignDay",
     "CampaignState",
+    "CampaignViewerDay",
     "Click",
     "ClickOutcome",
     "ContentImage",
