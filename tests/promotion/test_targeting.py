@@ -185,7 +185,7 @@ def test_on_redis_the_count_is_one_key_per_campaign_day_and_hashed_reader(on_red
     key = _keys(capped.pk, budget_day(now))["reader"] + repeat_key("c:secret-cookie")
     assert int(on_redis.get(key)) == 1
     assert 0 < on_redis.ttl(key) <= budget.FREQUENCY_KEY_TTL
-    assert not [k for k in on_redis.scan_iter(match="*secret-cookie*")]  # the key itself is never stored
+    assert not list(on_redis.scan_iter(match="*secret-cookie*"))  # the key itself is never stored
     # An uncapped campaign keeps no count per reader.
     uncapped = campaign()
     chosen(ViewerProfile(key="c:secret-cookie"), now=now)
