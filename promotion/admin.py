@@ -19,6 +19,7 @@ from .models import (
     Campaign,
     CampaignDay,
     CampaignState,
+    CampaignViewerDay,
     Click,
     ContentImage,
     ContentItem,
@@ -164,6 +165,16 @@ class CampaignDayAdmin(ReadOnlyAdmin):
     @admin.display(description=_("spent (CNY)"))
     def spent(self, obj):
         return from_fen(obj.spent_fen)
+
+
+@admin.register(CampaignViewerDay)
+class CampaignViewerDayAdmin(ReadOnlyAdmin):
+    """Frequency-cap counts of the database budget path (a reader is a hash, never a key)."""
+
+    list_display = ["campaign", "day", "impressions"]
+    list_filter = ["day"]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__name"]
 
 
 @admin.register(Click)
