@@ -20,6 +20,7 @@ from .models import (
     CampaignDay,
     CampaignState,
     ChosenProvince,
+    CampaignViewerDay,
     Click,
     ContentImage,
     ContentItem,
@@ -58,6 +59,9 @@ class CampaignAdminForm(forms.ModelForm):
             "total_cap",
             "starts_at",
             "ends_at",
+            "target_provinces",
+            "target_categories",
+            "frequency_cap",
         ]
 
     def clean(self):
@@ -69,6 +73,12 @@ class CampaignAdminForm(forms.ModelForm):
         campaign = self.instance
         for name in ("farmer", "village", "bid", "daily_cap", "total_cap", "starts_at", "ends_at"):
             setattr(campaign, name, data.get(name))
+        if "frequency_cap" in data:
+            try:
+                data["frequency_cap"] = campaigns.clean_frequency_cap(data["frequency_cap"])
+            except ValidationError as error:
+                self.add_error("frequency_cap", error.error_dict["frequency_cap"])
+                return data
         campaigns.validate_campaign(campaign, list(data.get("products") or []), set(self.changed_data))
         return data
 
@@ -80,7 +90,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ["state", "sponsor"]
     list_select_related = ["sponsor"]
     search_fields = ["name", "sponsor__name"]
-    autocomplete_fields = ["products", "farmer", "village"]
+    autocomplete_fields = ["products", "farmer", "village", "target_provinces", "target_categories"]
     readonly_fields = ["state", "spent", "serving_rate", "predicted_ctr", "stats", "created_by", "created_at"]
     actions = ["activate_selected", "pause_selected", "end_selected"]
 
@@ -124,8 +134,9 @@ class CampaignAdmin(admin.ModelAdmin):
             obj.save()
             return
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in campaigns.CAMPAIGN_FIELDS}
-        if "products" in fields:
-            fields["products"] = list(fields["products"])
+        for many in ("products", *campaigns.TARGET_FIELDS):
+            if many in fields:
+                fields[many] = list(fields[many])
         saved = campaigns.update_campaign(request.user, obj, **fields)
         obj.state, obj.updated_at = saved.state, saved.updated_at
 
@@ -155,6 +166,16 @@ class CampaignDayAdmin(ReadOnlyAdmin):
     @admin.display(description=_("spent (CNY)"))
     def spent(self, obj):
         return from_fen(obj.spent_fen)
+
+
+@admin.register(CampaignViewerDay)
+class CampaignViewerDayAdmin(ReadOnlyAdmin):
+    """Frequency-cap counts of the database budget path (a reader is a hash, never a key)."""
+
+    list_display = ["campaign", "day", "impressions"]
+    list_filter = ["day"]
+    list_select_related = ["campaign"]
+    search_fields = ["campaign__name"]
 
 
 @admin.register(Click)

@@ -9,7 +9,8 @@ the cap still holds. Either way the database's `Spend` rows are the record: Redi
 seeded from them when missing and reconciled with them every minute.
 
 The same backend answers, for the feed, which of a ranked list of campaigns can still pay for a
-click (and counts their impressions): on Redis that is one script call, one round trip.
+click and are under their frequency cap for this reader (and counts their impressions, the
+reader's too): on Redis that is one script call, one round trip.
 """
 
 import datetime
@@ -26,7 +27,7 @@ from django.db.models import F, IntegerField, OuterRef, Q, Subquery
 from payments.ledger import fen_sum
 
 from .clock import budget_day
-from .models import Campaign, CampaignDay, CampaignState, Click, ClickOutcome, Spend
+from .models import Campaign, CampaignDay, CampaignState, CampaignViewerDay, Click, ClickOutcome, Spend
 
 REPEAT_WINDOW = datetime.timedelta(minutes=10)
 # A Redis counter may be lowered to the ledger's sum only when nothing was debited for this long:
@@ -36,6 +37,9 @@ RECONCILE_QUIET_SECONDS = 120
 # may not have been folded in yet.
 RECONCILE_AFTER_END = datetime.timedelta(days=2)
 DAY_KEY_TTL = 3 * 86400
+# A reader's count of a capped campaign is read on its own day only; it outlives its last write by
+# more than a day.
+FREQUENCY_KEY_TTL = 26 * 3600
 
 
 class BudgetUnavailable(Exception):
@@ -99,8 +103,12 @@ class DatabaseBudget:
         spent = Campaign.objects.filter(pk=campaign.pk).values_list("spent_fen", flat=True).get()
         return Charge(ClickOutcome.BILLED, exhausted=spent + amount > campaign.total_cap_fen)
 
-    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> Servable:
-        """The counters are read here, in this request (the campaigns may come from a cache)."""
+    def servable(
+        self, ranked: list[Campaign], wanted: int, now: datetime.datetime, viewer: str | None = None
+    ) -> Servable:
+        """The counters are read here, in this request (the campaigns may come from a cache). A
+        campaign with a frequency cap is taken only when a conditional UPDATE of the reader's row
+        still finds it under the cap (never for a reader without a key: they cannot be counted)."""
         if not ranked or wanted <= 0:
             return Servable([])
         day = budget_day(now)
@@ -113,7 +121,15 @@ class DatabaseBudget:
                 day_fen=Subquery(today, output_field=IntegerField())
             ).values_list("pk", "spent_fen", "day_fen")
         }
-        chosen = [c for c in ranked if c.pk in counters and affordable(c, *counters[c.pk])][:wanted]
+        chosen = []
+        for campaign in ranked:
+            if len(chosen) == wanted:
+                break
+            if campaign.pk not in counters or not affordable(campaign, *counters[campaign.pk]):
+                continue
+            if campaign.frequency_cap and not _count_reader(campaign, viewer, day):
+                continue
+            chosen.append(campaign)
         if chosen:
             CampaignDay.objects.bulk_create(
                 [CampaignDay(campaign_id=c.pk, day=day) for c in chosen], ignore_conflicts=True
@@ -126,6 +142,26 @@ class DatabaseBudget:
     def reconcile(self, campaign: Campaign, now: datetime.datetime) -> None:
         """The database counters are moved in the same transactions as the Spend rows, so there is
         nothing to reconcile."""
+
+
+def _count_reader(campaign: Campaign, viewer: str | None, day: datetime.date) -> bool:
+    """One more impression of a capped campaign for this reader, if the cap allows it (a
+    conditional UPDATE: concurrent requests of one reader cannot both take the last one)."""
+    if viewer is None:
+        return False
+    row = {"campaign_id": campaign.pk, "day": day, "viewer": repeat_key(viewer)}
+    CampaignViewerDay.objects.bulk_create([CampaignViewerDay(**row)], ignore_conflicts=True)
+    return bool(
+        CampaignViewerDay.objects.filter(**row, impressions__lt=campaign.frequency_cap).update(
+            impressions=F("impressions") + 1
+        )
+    )
+
+
+def forget_old_reader_counts(now: datetime.datetime) -> int:
+    """Readers' counts of days before yesterday are of no more use (database path)."""
+    deleted, _rows = CampaignViewerDay.objects.filter(day__lt=budget_day(now) - datetime.timedelta(days=1)).delete()
+    return deleted
 
 
 class _Undo(Exception):
@@ -171,20 +207,29 @@ if spent + amount > tonumber(ARGV[2]) then return 'LAST' end
 return 'OK'
 """
 
-# KEYS: the config version, then (total, day, impressions) per candidate, in rank order. ARGV:
-# wanted, impressions TTL, then (amount, total cap, daily cap) per candidate. Returns the config
-# version, then the 0-based ranks chosen.
+# KEYS: the config version, then (total, day, impressions, reader's count) per candidate, in rank
+# order. ARGV: wanted, impressions TTL, reader's count TTL, then (amount, total cap, daily cap,
+# frequency cap) per candidate; a frequency cap of 0 is none (the reader's count is not touched),
+# -1 a cap that cannot be counted (no reader key): not served. Returns the config version, then the
+# 0-based ranks chosen.
 _SERVABLE = """
 local wanted = tonumber(ARGV[1])
 local answer = {tonumber(redis.call('GET', KEYS[1]) or '0')}
-for i = 0, (#KEYS - 1) / 3 - 1 do
-  local total = tonumber(redis.call('GET', KEYS[i * 3 + 2]) or '0')
-  local day = tonumber(redis.call('GET', KEYS[i * 3 + 3]) or '0')
-  local amount = tonumber(ARGV[i * 3 + 3])
-  if total + amount <= tonumber(ARGV[i * 3 + 4]) and day + amount <= tonumber(ARGV[i * 3 + 5]) then
+for i = 0, (#KEYS - 1) / 4 - 1 do
+  local k, a = i * 4 + 1, i * 4 + 4
+  local total = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  local day = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
+  local amount = tonumber(ARGV[a])
+  local cap = tonumber(ARGV[a + 3])
+  if total + amount <= tonumber(ARGV[a + 1]) and day + amount <= tonumber(ARGV[a + 2])
+      and (cap == 0 or (cap > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') < cap)) then
     answer[#answer + 1] = i
-    redis.call('INCR', KEYS[i * 3 + 4])
-    redis.call('EXPIRE', KEYS[i * 3 + 4], ARGV[2])
+    redis.call('INCR', KEYS[k + 3])
+    redis.call('EXPIRE', KEYS[k + 3], ARGV[2])
+    if cap > 0 then
+      redis.call('INCR', KEYS[k + 4])
+      redis.call('EXPIRE', KEYS[k + 4], ARGV[3])
+    end
     if #answer > wanted then break end
   end
 end
@@ -234,6 +279,7 @@ def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
         "impressions": f"{base}:impressions:{day:%Y%m%d}",
         "last": f"{base}:last-debit",
         "seen": f"{base}:seen:",
+        "reader": f"{base}:freq:{day:%Y%m%d}:",
     }
 
 
@@ -308,15 +354,24 @@ class RedisBudget:
         pipe.set(keys["day"], ledger_spent_fen(campaign_id, day), nx=True, ex=DAY_KEY_TTL)
         pipe.execute()
 
-    def servable(self, ranked: list[Campaign], wanted: int, now: datetime.datetime) -> Servable:
+    def servable(
+        self, ranked: list[Campaign], wanted: int, now: datetime.datetime, viewer: str | None = None
+    ) -> Servable:
+        """Frequency caps are checked and counted in the same script, against the reader's count
+        (a key per campaign, day and hashed viewer key)."""
         if not ranked or wanted <= 0:
             return Servable([])
         day = budget_day(now)
-        keys, args = [_config_version_key()], [wanted, DAY_KEY_TTL]
+        reader = repeat_key(viewer) if viewer is not None else None
+        keys, args = [_config_version_key()], [wanted, DAY_KEY_TTL, FREQUENCY_KEY_TTL]
         for campaign in ranked:
             k = _keys(campaign.pk, day)
-            keys += [k["total"], k["day"], k["impressions"]]
-            args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen]
+            cap = campaign.frequency_cap or 0
+            if cap and reader is None:
+                cap = -1
+            # An uncounted campaign names its impressions key again: the script never reads it.
+            keys += [k["total"], k["day"], k["impressions"], k["reader"] + reader if cap > 0 else k["impressions"]]
+            args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen, cap]
         with _unavailable_on_redis_errors():
             version, *chosen = self._servable(keys=keys, args=args)
         return Servable([ranked[i] for i in chosen], int(version))
@@ -358,6 +413,7 @@ def reconcile_campaigns(now: datetime.datetime) -> int:
     campaigns = list(Campaign.objects.exclude(state=CampaignState.DRAFT).filter(recent))
     for campaign in campaigns:
         budget.reconcile(campaign, now)
+    forget_old_reader_counts(now)
     return len(campaigns)
 
 

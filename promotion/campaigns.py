@@ -26,7 +26,21 @@ from .permissions import can_manage_campaign, can_manage_sponsor
 
 MAX_BID = Decimal("999999.99")  # the column holds 8 digits
 MAX_CAP = Decimal("9999999999.99")  # 12 digits
-CAMPAIGN_FIELDS = ("name", "products", "farmer", "village", "bid", "daily_cap", "total_cap", "starts_at", "ends_at")
+MAX_FREQUENCY_CAP = 100  # a day; more is no cap at all, for a reader
+TARGET_FIELDS = ("target_provinces", "target_categories")
+CAMPAIGN_FIELDS = (
+    "name",
+    "products",
+    "farmer",
+    "village",
+    "bid",
+    "daily_cap",
+    "total_cap",
+    "starts_at",
+    "ends_at",
+    *TARGET_FIELDS,
+    "frequency_cap",
+)
 
 
 def _ensure_can_manage(user, campaign: Campaign) -> None:
@@ -119,6 +133,38 @@ def validate_campaign(campaign: Campaign, products: list, changed: set, now: dat
             )
 
 
+def clean_frequency_cap(value) -> int | None:
+    """How many times a day one reader may see the campaign: empty for no limit, else 1 to
+    MAX_FREQUENCY_CAP."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise field_error(
+                "frequency_cap", _("Write a number of times, like 3, or leave it empty."), "invalid_frequency_cap"
+            ) from None
+    if not 1 <= value <= MAX_FREQUENCY_CAP:
+        raise field_error(
+            "frequency_cap",
+            _("A reader can be shown it 1 to %(max)d times a day, or leave it empty for no limit."),
+            "invalid_frequency_cap",
+            max=MAX_FREQUENCY_CAP,
+        )
+    return value
+
+
+def _targets(fields: dict) -> dict[str, list]:
+    """The target provinces and categories given (empty: everywhere, any reader)."""
+    return {name: list(dict.fromkeys(fields[name] or [])) for name in TARGET_FIELDS if name in fields}
+
+
+def _set_targets(campaign: Campaign, targets: dict[str, list]) -> None:
+    for name, chosen in targets.items():
+        getattr(campaign, name).set(chosen)
+
+
 def _assign(campaign: Campaign, fields: dict) -> list | None:
     """Set the cleaned values on `campaign`; return the products when they were given."""
     unknown = set(fields) - set(CAMPAIGN_FIELDS)
@@ -147,6 +193,8 @@ def _assign(campaign: Campaign, fields: dict) -> list | None:
         campaign.farmer = fields["farmer"]
     if "village" in fields:
         campaign.village = fields["village"]
+    if "frequency_cap" in fields:
+        campaign.frequency_cap = clean_frequency_cap(fields["frequency_cap"])
     return list(fields["products"] or []) if "products" in fields else None
 
 
@@ -166,6 +214,7 @@ def create_campaign(actor, sponsor: Sponsor, **fields) -> Campaign:
     validate_campaign(campaign, products, set(fields))
     campaign.save()
     campaign.products.set(products)
+    _set_targets(campaign, _targets(fields))
     return campaign
 
 
@@ -185,7 +234,8 @@ def _can_pay_a_click(campaign: Campaign) -> bool:
 
 @transaction.atomic
 def update_campaign(actor, campaign: Campaign, **fields) -> Campaign:
-    """Change any of CAMPAIGN_FIELDS; an ended campaign is final.
+    """Change any of CAMPAIGN_FIELDS; an ended campaign is final. Target provinces and
+    categories given replace the old ones (an empty list: everywhere, any reader).
 
     The total cap may not go below what was already billed (by the database counter or the
     ledger, whichever is more). The state follows the budget: an active campaign whose remaining
@@ -207,6 +257,7 @@ def update_campaign(actor, campaign: Campaign, **fields) -> Campaign:
     campaign.save()
     if "products" in fields:
         campaign.products.set(products)
+    _set_targets(campaign, _targets(fields))
     return campaign
 
 

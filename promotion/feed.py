@@ -26,6 +26,7 @@ from shop.selectors import visible_products, with_catalog_relations
 
 from . import tokens
 from .budget import BudgetUnavailable
+from .feed_reader import ANONYMOUS, ViewerProfile
 from .models import ContentItem
 from .permissions import content_visible_to
 from .selectors import with_content_relations
@@ -118,7 +119,14 @@ def organic_products():
     return visible_products().filter(in_stock=True).order_by("-created_at", "-id")
 
 
-def build_page(first: int, after: str | None = None, *, now: datetime.datetime | None = None, rng=None) -> FeedPage:
+def build_page(
+    first: int,
+    after: str | None = None,
+    *,
+    profile: ViewerProfile = ANONYMOUS,
+    now: datetime.datetime | None = None,
+    rng=None,
+) -> FeedPage:
     if first < 1 or first > MAX_PAGE:
         raise ValidationError(
             {"first": ValidationError(_("Ask for 1 to %(max)d items."), code="invalid", params={"max": MAX_PAGE})}
@@ -133,7 +141,7 @@ def build_page(first: int, after: str | None = None, *, now: datetime.datetime |
 
     began, began_cpu = time.perf_counter(), time.thread_time()
     try:
-        placements = choose(slots, now, rng or random.Random())  # noqa: S311
+        placements = choose(slots, now, rng or random.Random(), profile)  # noqa: S311
     except BudgetUnavailable:
         logger.exception("budget unavailable: feed served without promoted slots")
         placements = []

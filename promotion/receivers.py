@@ -61,3 +61,9 @@ def merge_reader_profiles(sender, request, user, **kwargs):
 post_save.connect(campaigns_changed, sender=Campaign, dispatch_uid="promotion-index-save")
 post_delete.connect(campaigns_changed, sender=Campaign, dispatch_uid="promotion-index-delete")
 m2m_changed.connect(campaigns_changed, sender=Campaign.products.through, dispatch_uid="promotion-index-products")
+m2m_changed.connect(
+    campaigns_changed, sender=Campaign.target_provinces.through, dispatch_uid="promotion-index-target-provinces"
+)
+m2m_changed.connect(
+    campaigns_changed, sender=Campaign.target_categories.through, dispatch_uid="promotion-index-target-categories"
+)

@@ -23,7 +23,11 @@ def with_campaign_relations(queryset):
     """What a campaign shows, in a fixed number of queries for a list."""
     return queryset.select_related(
         "sponsor", "farmer__cooperative", "farmer__village__county__province", "village__county__province"
-    ).prefetch_related(Prefetch("products", queryset=with_catalog_relations(Product.objects.order_by("pk"))))
+    ).prefetch_related(
+        Prefetch("products", queryset=with_catalog_relations(Product.objects.order_by("pk"))),
+        "target_provinces",
+        "target_categories",
+    )
 
 
 def with_content_relations(queryset, goods: bool = True):

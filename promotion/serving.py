@@ -9,7 +9,7 @@ import datetime
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,8 +22,10 @@ from shop.selectors import visible_products
 
 from .budget import BudgetUnavailable, affordable, get_budget
 from .clock import budget_day
+from .feed_reader import ANONYMOUS, ViewerProfile
 from .models import Campaign, CampaignDay
 from .selectors import running
+from .targeting import EVERYONE, Targets, interests, load_targets, reaches
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +66,15 @@ SERVING_FIELDS = (
     "spent_fen",
     "serving_rate",
     "predicted_ctr",
+    "frequency_cap",
 )
 
 
 @dataclass
 class ServingIndex:
     """What serving needs to know of the running campaigns, kept per process so that a feed
-    request does not query it: the campaigns, their buyable goods, each village's poverty gap.
+    request does not query it: the campaigns, their buyable goods, each village's poverty gap,
+    whom each may reach (promotion.targeting; frequency caps ride on the campaigns).
 
     Budgets are not part of it: every request checks them live (`servable`), so a cap stops
     serving at once. Changes to campaigns (an edit, a pause, a new campaign, the pacing task's new
@@ -85,6 +89,8 @@ class ServingIndex:
     built: float
     day: datetime.date
     version: int | None = None
+    # Only the targeted campaigns: the others reach everyone.
+    targets: dict[int, Targets] = field(default_factory=dict)
 
 
 _index: dict[str, ServingIndex] = {}
@@ -95,7 +101,13 @@ def serving_index(now: datetime.datetime) -> ServingIndex:
     max_age = settings.PROMOTION_SERVING_INDEX_SECONDS
     if index is None or index.day != budget_day(now) or time.monotonic() - index.built >= max_age:
         campaigns = candidates(now)
-        index = ServingIndex(campaigns, promotable_products(campaigns), time.monotonic(), budget_day(now))
+        index = ServingIndex(
+            campaigns,
+            promotable_products(campaigns),
+            time.monotonic(),
+            budget_day(now),
+            targets=load_targets([c.pk for c in campaigns]) if campaigns else {},
+        )
         _index["current"] = index
     return index
 
@@ -170,15 +182,22 @@ def promotable_products(campaigns: list[Campaign]) -> dict[int, tuple[float, lis
     return poorest
 
 
-def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None):
+def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None, profile: ViewerProfile = ANONYMOUS):
     """Up to `wanted` placements (a list of Placement), best first, each a different campaign and
-    product."""
+    product, among the campaigns that may reach this reader (promotion.targeting). A campaign with
+    a frequency cap is counted against `profile.key` by the budget backend, in the same call."""
     if wanted <= 0:
         return []
     rng = rng or random.Random()  # noqa: S311 - a throttle and a rotation, not a secret
     index = serving_index(now)
+    reader_interests = interests(profile)
     entrants = [
-        c for c in index.campaigns if c.pk in index.products and c.is_running(now) and rng.random() < c.serving_rate
+        c
+        for c in index.campaigns
+        if c.pk in index.products
+        and c.is_running(now)
+        and reaches(index.targets.get(c.pk, EVERYONE), profile, reader_interests)
+        and rng.random() < c.serving_rate
     ]
     if not entrants:
         return []
@@ -191,7 +210,7 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
         ranked.append(Placement(campaign, product_id, score))
     ranked.sort(key=lambda p: (-p.score, p.campaign.pk))
     ranked = _one_per_product(ranked)
-    servable = get_budget().servable([p.campaign for p in ranked], wanted, now)
+    servable = get_budget().servable([p.campaign for p in ranked], wanted, now, viewer=profile.key)
     _check_version(index, servable.config_version)
     chosen = {c.pk for c in servable.campaigns}
     return [p for p in ranked if p.campaign.pk in chosen]

@@ -16,6 +16,7 @@ from . import affinities, posters
 from .clicks import is_bot, record_click
 from .feed import build_page
 from .forms import ProvinceForm
+from .feed_reader import ViewerProfile
 from .models import ClickOutcome, ShareLink
 from .permissions import content_visible_to
 from .selectors import with_content_relations
@@ -49,11 +50,13 @@ def click(request, token):
 def feed(request):
     """Stories and goods from the villages, with promoted slots. A cursor that does not parse (an
     old or mangled link) shows the top of the feed: a shopper following a link wants a feed, not
-    an error page."""
+    an error page. A first visit gets its viewer cookie here, so that frequency caps count the
+    reader from their first page (a reader without a key is shown no capped campaign)."""
+    profile = ViewerProfile(key=viewers.click_viewer_key(request))
     try:
-        page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None)
+        page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None, profile=profile)
     except ValidationError:
-        page = build_page(FEED_PAGE_SIZE)
+        page = build_page(FEED_PAGE_SIZE, profile=profile)
     response = render(request, "promotion/feed.html", {"page": page})
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)

@@ -13,6 +13,7 @@ PromotionErrorCode = error_code_enum(
         "PRODUCT_UNAVAILABLE",
         "INVALID_TRANSITION",
         "CAMPAIGN_ENDED",
+        "INVALID_FREQUENCY_CAP",
     ),
 )
 PromotionError = error_type("PromotionError", PromotionErrorCode)

@@ -3,9 +3,11 @@
 import graphene
 from django.core.exceptions import ValidationError
 
+from core import viewers
 from core.graphql.fields import graphql_error
 
 from .. import feed
+from ..feed_reader import ViewerProfile
 from .feed_types import FeedConnection
 
 DEFAULT_PAGE = 20
@@ -24,7 +26,7 @@ class FeedQueries(graphene.ObjectType):
     @staticmethod
     def resolve_feed(root, info, first=DEFAULT_PAGE, after=None):
         try:
-            page = feed.build_page(DEFAULT_PAGE if first is None else first, after)
+            page = feed.build_page(DEFAULT_PAGE if first is None else first, after, profile=_reader(info))
         except ValidationError as exc:
             raise graphql_error(exc, next(iter(exc.error_dict)) if hasattr(exc, "error_dict") else "first") from None
         return FeedConnection(
@@ -36,3 +38,10 @@ class FeedQueries(graphene.ObjectType):
                 end_cursor=page.end_cursor,
             ),
         )
+
+
+def _reader(info) -> ViewerProfile:
+    """The reader as far as frequency caps need: the account, else the browser's viewer cookie
+    (an API client without either is shown no capped campaign)."""
+    keys = viewers.viewer_keys(info.context)
+    return ViewerProfile(key=keys[0] if keys else None)

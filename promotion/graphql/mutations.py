@@ -12,8 +12,8 @@ from core.graphql.ids import decode_id, get_by_global_id
 from core.graphql.mutations import BaseMutation
 from core.graphql.scalars import ExactDecimal
 from core.permissions import authenticated, staff
-from farmers.models import Farmer, Village
-from shop.models import Product
+from farmers.models import Farmer, Province, Village
+from shop.models import Category, Product
 
 from .. import campaigns
 from ..permissions import campaigns_visible_to, sponsors_visible_to
@@ -66,6 +66,19 @@ class CampaignInputFields:
     farmer = graphene.ID(description="A farmer whose goods are all promoted.")
     village = graphene.ID(description="A village whose goods are all promoted.")
     ends_at = graphene.DateTime(description="No end when null.")
+    target_provinces = graphene.List(
+        graphene.NonNull(graphene.ID),
+        description="Shown only to readers in these provinces (a reader whose province is unknown is not "
+        "among them); empty: everywhere.",
+    )
+    target_categories = graphene.List(
+        graphene.NonNull(graphene.ID),
+        description="Shown only to readers interested in these categories (a top category covers its "
+        "subcategories); empty: any reader. Readers who turned personalisation off see no targeted campaign.",
+    )
+    frequency_cap = graphene.Int(
+        description="At most this many impressions a day for one reader, 1 to 100; null: no limit."
+    )
 
 
 class CampaignCreateInput(CampaignInputFields, graphene.InputObjectType):
@@ -100,6 +113,16 @@ def campaign_fields(data) -> dict:
     for name, model, type_name in (("farmer", Farmer, "Farmer"), ("village", Village, "Village")):
         if fields.get(name) is not None:
             fields[name] = get_by_global_id(model.objects.all(), fields[name], type_name, name)
+    for name, model, type_name in (
+        ("target_provinces", Province, "Province"),
+        ("target_categories", Category, "Category"),
+    ):
+        if name in fields:
+            ids = list(dict.fromkeys(decode_id(gid, type_name, name) for gid in fields[name] or []))
+            found = {o.pk: o for o in model.objects.filter(pk__in=ids)}
+            if len(found) != len(ids):
+                raise field_error(name, _("Some of these do not exist."), "not_found")
+            fields[name] = [found[pk] for pk in ids]
     return fields
 
 

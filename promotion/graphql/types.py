@@ -5,8 +5,8 @@ from graphene_django import DjangoObjectType
 
 from core.graphql.connection import CountableConnection
 from core.graphql.scalars import ExactDecimal
-from farmers.graphql.types import FarmerType, VillageType
-from shop.graphql.types import ProductType
+from farmers.graphql.types import FarmerType, ProvinceType, VillageType
+from shop.graphql.types import CategoryType, ProductType
 
 from ..models import Campaign, CampaignState, Sponsor, SponsorKind
 from ..permissions import campaigns_visible_to, sponsors_visible_to
@@ -100,6 +100,15 @@ class CampaignType(DjangoObjectType):
     products = graphene.List(graphene.NonNull(ProductType), required=True, description="Products promoted.")
     farmer = graphene.Field(FarmerType, description="A farmer whose goods are promoted.")
     village = graphene.Field(VillageType, description="A village whose goods are promoted.")
+    target_provinces = graphene.List(
+        graphene.NonNull(ProvinceType), required=True, description="Shown only to readers there; empty: everywhere."
+    )
+    target_categories = graphene.List(
+        graphene.NonNull(CategoryType),
+        required=True,
+        description="Shown only to readers interested in these; empty: any reader.",
+    )
+    frequency_cap = graphene.Int(description="At most this many impressions a day for one reader; null: no limit.")
     stats = graphene.Field(CampaignStatsType, required=True)
 
     @classmethod
@@ -113,6 +122,14 @@ class CampaignType(DjangoObjectType):
     @staticmethod
     def resolve_products(root, info):
         return root.products.all()
+
+    @staticmethod
+    def resolve_target_provinces(root, info):
+        return root.target_provinces.all()
+
+    @staticmethod
+    def resolve_target_categories(root, info):
+        return root.target_categories.all()
 
     @staticmethod
     def resolve_stats(root, info):

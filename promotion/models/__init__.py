@@ -1,4 +1,4 @@
-from .campaigns import Campaign, CampaignDay, CampaignState, Sponsor, SponsorKind
+from .campaigns import Campaign, CampaignDay, CampaignState, CampaignViewerDay, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
 from .readers import ChosenProvince
@@ -9,6 +9,7 @@ __all__ = [
     "CampaignDay",
     "CampaignState",
     "ChosenProvince",
+    "CampaignViewerDay",
     "Click",
     "ClickOutcome",
     "ContentImage",

@@ -8,8 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.money import to_fen
-from farmers.models import Farmer, Village
-from shop.models import Product
+from farmers.models import Farmer, Province, Village
+from shop.models import Category, Product
 
 
 class SponsorKind(models.TextChoices):
@@ -78,6 +78,20 @@ class Campaign(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT, db_index=True
     )
+    # Targeting (promotion.targeting): none chosen means everywhere, any reader.
+    target_provinces = models.ManyToManyField(
+        Province, blank=True, related_name="targeting_campaigns", verbose_name=_("shown to readers in")
+    )
+    target_categories = models.ManyToManyField(
+        Category, blank=True, related_name="targeting_campaigns", verbose_name=_("shown to readers interested in")
+    )
+    frequency_cap = models.PositiveIntegerField(
+        _("times a day one reader sees it at most"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Leave empty for no limit."),
+    )
     # In fen: SQLite adds decimals as floats, and a cap must hold to the fen on every database.
     spent_fen = models.PositiveBigIntegerField(_("spent (fen)"), default=0, editable=False)
     # The pacing controller's pass-through rate: the share of feed requests this campaign enters.
@@ -103,6 +117,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=models.F("starts_at")),
                 name="campaign_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency_cap__isnull=True) | models.Q(frequency_cap__gte=1),
+                name="campaign_frequency_cap_positive",
             ),
         ]
 
@@ -146,3 +164,24 @@ class CampaignDay(models.Model):
 
     def __str__(self):
         return f"{self.campaign_id} {self.day}"
+
+
+class CampaignViewerDay(models.Model):
+    """How many times one reader was shown one capped campaign on one day (Asia/Shanghai): the
+    database budget path's frequency-cap counter, moved by a conditional UPDATE like the budget's.
+    `viewer` is a hash of the viewer key (budget.repeat_key), never the key itself; rows older than
+    yesterday are deleted by the minute task."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    day = models.DateField(_("day"))
+    viewer = models.CharField(_("reader (hashed)"), max_length=32)
+    impressions = models.PositiveIntegerField(_("impressions"), default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "day", "viewer"], name="campaign_viewer_day_unique")]
+        indexes = [models.Index(fields=["day"], name="campaign_viewer_day_day")]
+        verbose_name = _("campaign reader day")
+        verbose_name_plural = _("campaign reader days")
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.day} {self.viewer}"

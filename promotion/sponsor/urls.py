@@ -9,4 +9,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/report.csv", views.report_csv, name="report_csv"),
     path("campaigns/<int:pk>/pause/", views.pause, name="pause"),
     path("campaigns/<int:pk>/resume/", views.resume, name="resume"),
+    path("campaigns/<int:pk>/targeting/", views.targeting, name="targeting"),
 ]

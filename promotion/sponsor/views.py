@@ -1,6 +1,7 @@
 """Sponsors' pages: their campaigns with totals, a campaign's figures day by day (also as CSV),
-and pausing or resuming a campaign. The figures are `promotion.reports`'; the state changes are
-`promotion.campaigns`' services, whose refusals are shown as messages. A campaign of a sponsor the
+pausing or resuming a campaign, and whom it is shown to (targeting). The figures are
+`promotion.reports`'; the changes are `promotion.campaigns`' services, whose refusals are shown as
+messages (targeting: beside the form's fields). A campaign of a sponsor the
 user is not staff of is a 404, as if it did not exist."""
 
 import csv
@@ -17,18 +18,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.permissions import staff as is_operator
 from payments.ledger import from_fen
 
 from .. import reports
 from ..budget import ledger_spent_fen
-from ..campaigns import activate_campaign, pause_campaign
+from ..campaigns import activate_campaign, pause_campaign, update_campaign
 from ..clock import budget_day
 from ..models import Campaign, CampaignState, ClickOutcome
 from ..permissions import campaigns_visible_to, is_sponsor_staff, sponsors_visible_to
-from .forms import ReportRangeForm
+from .forms import ReportRangeForm, TargetingForm
 
 
 def sponsor_page(view):
@@ -117,6 +118,10 @@ def campaign(request, pk):
             "can_pause": campaign.state == CampaignState.ACTIVE,
             "can_resume": campaign.state in (CampaignState.PAUSED, CampaignState.DRAFT),
             "spent": from_fen(ledger_spent_fen(campaign.pk)),
+            "targeting": {
+                "provinces": [p.name for p in campaign.target_provinces.all()],
+                "categories": [str(c) for c in campaign.target_categories.select_related("parent")],
+            },
         },
     )
 
@@ -195,3 +200,30 @@ def resume(request, pk):
     else:
         messages.success(request, _("The campaign is running: it is shown again."))
     return redirect("sponsor:campaign", pk=campaign.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@sponsor_page
+def targeting(request, pk):
+    """Whom the campaign is shown to: provinces, readers' interests, and how often one reader sees
+    it a day (`promotion.campaigns.update_campaign` checks and saves; nothing is saved on an error)."""
+    campaign = _campaign(request, pk)
+    if request.method == "POST":
+        form = TargetingForm(request.POST)
+        if form.is_valid():
+            try:
+                update_campaign(request.user, campaign, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Saved: the campaign is shown to these readers from now on."))
+                return redirect("sponsor:campaign", pk=campaign.pk)
+    else:
+        form = TargetingForm(
+            initial={
+                "target_provinces": list(campaign.target_provinces.all()),
+                "target_categories": list(campaign.target_categories.all()),
+                "frequency_cap": campaign.frequency_cap or "",
+            }
+        )
+    return render(request, "sponsor/targeting.html", {"campaign": campaign, "form": form})

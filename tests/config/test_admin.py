@@ -32,6 +32,7 @@ READ_ONLY = {
     "payments.Account",
     "payments.Payout",
     "promotion.CampaignDay",
+    "promotion.CampaignViewerDay",
     "promotion.Click",
     "promotion.Spend",
     "promotion.OrderAttribution",

@@ -16,12 +16,13 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 
 from farmers.baselines import update_baseline
 from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
+from promotion.budget import get_budget
 from promotion.shares import record_visit, share_link_for
 from search import indexing
 from search.backends import get_backend
@@ -189,7 +190,9 @@ def books(settings):
     operator = f.user(is_staff=True, is_superuser=True)
     goods = variant(price="39.90")
     village = goods.product.village
-    billed = click(f.campaign(products=[goods.product], bid=Decimal("0.50")), goods.product, viewer=VIEWER)
+    capped = f.campaign(products=[goods.product], bid=Decimal("0.50"), frequency_cap=3)
+    billed = click(capped, goods.product, viewer=VIEWER)
+    get_budget().servable([capped], 1, timezone.now(), viewer=VIEWER)  # the reader's count of a capped campaign
     checkout = ready_checkout([(goods, 2), (variant(price="12.50"), 1)])
     order = complete_checkout(None, checkout, "offline", [VIEWER])
     ready_checkout([(goods, 1)])  # a cart not yet ordered
