@@ -24,6 +24,7 @@ from .models import (
     ContentItem,
     ContentStatus,
     OrderAttribution,
+    ProductFeedStats,
     ShareLink,
     ShareVisit,
     Spend,
@@ -154,6 +155,16 @@ class CampaignDayAdmin(ReadOnlyAdmin):
     @admin.display(description=_("spent (CNY)"))
     def spent(self, obj):
         return from_fen(obj.spent_fen)
+
+
+@admin.register(ProductFeedStats)
+class ProductFeedStatsAdmin(ReadOnlyAdmin):
+    """The quality figures the feed ranks with (promotion.quality), folded every few minutes."""
+
+    list_display = ["product", "impressions", "clicks", "views", "carts", "orders", "click_rate", "order_rate"]
+    list_filter = ["updated_at"]
+    list_select_related = ["product"]
+    search_fields = ["product__name"]
 
 
 @admin.register(Click)
