@@ -103,6 +103,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "promotion-pace": {"task": "promotion.tasks.pace_campaigns", "schedule": 60.0},
     "promotion-reconcile": {"task": "promotion.tasks.reconcile_budgets", "schedule": 60.0},
+    "promotion-feed-stats": {"task": "promotion.tasks.fold_feed_stats", "schedule": 300.0},
     "impact-rollup-refresh": {"task": "impact.tasks.refresh_rollup", "schedule": 60.0},
     "impact-rollup-rebuild": {"task": "impact.tasks.rebuild_rollup", "schedule": 24 * 3600.0},
 }

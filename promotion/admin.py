@@ -19,13 +19,14 @@ from .models import (
     Campaign,
     CampaignDay,
     CampaignState,
-    ChosenProvince,
     CampaignViewerDay,
+    ChosenProvince,
     Click,
     ContentImage,
     ContentItem,
     ContentStatus,
     OrderAttribution,
+    ProductFeedStats,
     ShareLink,
     ShareVisit,
     Spend,
@@ -176,6 +177,16 @@ class CampaignViewerDayAdmin(ReadOnlyAdmin):
     list_filter = ["day"]
     list_select_related = ["campaign"]
     search_fields = ["campaign__name"]
+
+
+@admin.register(ProductFeedStats)
+class ProductFeedStatsAdmin(ReadOnlyAdmin):
+    """The quality figures the feed ranks with (promotion.quality), folded every few minutes."""
+
+    list_display = ["product", "impressions", "clicks", "views", "carts", "orders", "click_rate", "order_rate"]
+    list_filter = ["updated_at"]
+    list_select_related = ["product"]
+    search_fields = ["product__name"]
 
 
 @admin.register(Click)

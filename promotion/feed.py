@@ -1,51 +1,76 @@
 """The feed: organic stories and goods, with promoted slots at a bounded ad load.
 
+Organic goods come in the order of `organic.rank` for the reader. The first page ranks every
+visible, in-stock product and keeps the ranked list in the cache (SNAPSHOT_SECONDS) under a random
+token that the page's cursors carry, so a reader paging goes down one fixed list: nothing comes
+twice or is missed because the ranking moved (their signals, the quality figures, new goods)
+between pages. A snapshot serves only the reader it was made for, and only in the mode
+(personal or not) it was made in; otherwise, or once it has expired, the goods are ranked again
+and the page continues at the same offset (deterministic for the day for a non-personal reader).
+
 Positions are counted from the top of the feed. Position p is a promoted slot when
 p % FEED_PROMOTED_EVERY == FEED_PROMOTED_EVERY - 1 (with the setting at 5: the 5th, 10th, ...),
 so at most one item in FEED_PROMOTED_EVERY is promoted and two are never adjacent, across pages
 too. A slot no campaign can fill takes the next organic item. Organic items alternate one story to
-STORY_EVERY - 1 goods (newest first) while both last. The cursor records the position and how many
-stories and goods were used, so each page continues exactly where the last one stopped.
+STORY_EVERY - 1 goods while both last. The cursor records the position, how many stories were used
+and how far down the ranked goods the page went, so each page continues exactly where the last one
+stopped.
 """
 
 import base64
 import binascii
+import dataclasses
 import datetime
+import hashlib
 import logging
 import random
+import re
+import secrets
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shop.models import Product
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import tokens
+from . import quality, tokens
 from .budget import BudgetUnavailable
-from .feed_reader import ANONYMOUS, ViewerProfile
+from .clock import budget_day
+from .feed_reader import ANONYMOUS, Candidate, Reason, ViewerProfile
 from .models import ContentItem
+from .organic import rank
 from .permissions import content_visible_to
 from .selectors import with_content_relations
-from .serving import Placement, choose
+from .serving import Placement, choose, poverty_gap
 
 logger = logging.getLogger(__name__)
 
 STORY_EVERY = 4
 MAX_PAGE = 50
+# How long a reader's ranked goods are kept for their next pages.
+SNAPSHOT_SECONDS = 3600
+SNAPSHOT_KEY = "feed:ranked:{token}"
+_TOKEN = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
 class FeedPosition:
     position: int = 0
     stories: int = 0
+    # How far down the ranked goods: goods gone since the ranking are passed over, so this may
+    # be more than the goods shown.
     products: int = 0
+    # The key of the ranked goods in the cache ("" before the first page).
+    snapshot: str = ""
 
     def cursor(self) -> str:
-        raw = f"feed:{self.position}:{self.stories}:{self.products}"
+        raw = f"feed:{self.position}:{self.stories}:{self.products}:{self.snapshot}"
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @classmethod
@@ -53,13 +78,15 @@ class FeedPosition:
         if not cursor:
             return cls()
         try:
-            kind, *numbers = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-            values = [int(n) for n in numbers]
-            if kind != "feed" or len(values) != 3 or min(values) < 0 or values[1] + values[2] > values[0]:
+            kind, *fields = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+            if kind != "feed" or len(fields) != 4 or not _TOKEN.fullmatch(fields[3]):
+                raise ValueError(cursor)
+            values = [int(n) for n in fields[:3]]
+            if min(values) < 0 or values[1] > values[0]:
                 raise ValueError(cursor)
         except (ValueError, binascii.Error, UnicodeError):
             raise ValidationError({"after": ValidationError(_("This is not a feed cursor."), code="invalid")}) from None
-        return cls(*values)
+        return cls(*values, snapshot=fields[3])
 
 
 @dataclass
@@ -68,6 +95,9 @@ class FeedEntry:
     cursor: str
     placement: Placement | None = None
     token: str | None = None
+    # Why an organic product is shown (organic.rank); None for stories, promoted slots and readers
+    # who turned personalisation off.
+    reason: Reason | None = None
 
     @property
     def promoted(self) -> bool:
@@ -119,6 +149,122 @@ def organic_products():
     return visible_products().filter(in_stock=True).order_by("-created_at", "-id")
 
 
+def feed_candidates() -> list[Candidate]:
+    """Every product the feed may show, with what ranking needs (one query)."""
+    listings = Product.objects.order_by("created_at").values("created_at")
+    rows = (
+        organic_products()
+        .order_by()
+        .annotate(
+            farmer_first=Subquery(listings.filter(farmer_id=OuterRef("farmer_id"))[:1]),
+            cooperative_first=Subquery(listings.filter(cooperative_id=OuterRef("cooperative_id"))[:1]),
+        )
+        .values_list(
+            "pk",
+            "farmer_id",
+            "cooperative_id",
+            "village_id",
+            "village__county__province_id",
+            "category_id",
+            "created_at",
+            "farmer_first",
+            "cooperative_first",
+            "village__poverty_line",
+            "village__baseline_income",
+            "feed_stats__click_rate",
+            "feed_stats__order_rate",
+            "feed_stats__impressions",
+            "category__name",
+            "village__name",
+            "farmer__name",
+            "cooperative__name",
+            "village__county__province__name",
+        )
+    )
+    found = []
+    for (
+        pk,
+        farmer_id,
+        cooperative_id,
+        village_id,
+        province_id,
+        category_id,
+        created_at,
+        farmer_first,
+        cooperative_first,
+        line,
+        income,
+        click_rate,
+        order_rate,
+        impressions,
+        category_name,
+        village_name,
+        farmer_name,
+        cooperative_name,
+        province_name,
+    ) in rows:
+        found.append(
+            Candidate(
+                product_id=pk,
+                # A cooperative is one seller too: a negative id keeps it apart from the farmers.
+                farmer_id=farmer_id if farmer_id is not None else -cooperative_id,
+                village_id=village_id,
+                province_id=province_id,
+                category_id=category_id,
+                created_at=created_at,
+                farmer_since=(farmer_first or cooperative_first or created_at),
+                poverty_gap=poverty_gap(line, income),
+                click_rate=click_rate if click_rate is not None else -1.0,
+                order_rate=order_rate if order_rate is not None else -1.0,
+                impressions=impressions or 0,
+                category_name=category_name,
+                village_name=village_name,
+                farmer_name=farmer_name or cooperative_name or "",
+                province_name=province_name,
+            )
+        )
+    return _with_mean_rates(found)
+
+
+def _with_mean_rates(found: list[Candidate]) -> list[Candidate]:
+    """Goods the quality figures have not reached yet (listed since the last fold) get the mean."""
+    for rate in ("click_rate", "order_rate"):
+        known = [getattr(c, rate) for c in found if getattr(c, rate) >= 0]
+        mean = sum(known) / len(known) if known else 0.0
+        found = [c if getattr(c, rate) >= 0 else dataclasses.replace(c, **{rate: mean}) for c in found]
+    return found
+
+
+def ranking_seed(profile: ViewerProfile, now: datetime.datetime) -> int:
+    """The day for a non-personal reader (the same order for all of them that day); the reader and
+    the day for a personal one, so that exploration draws differ from reader to reader."""
+    day = budget_day(now)
+    if not profile.personal or profile.is_empty or not profile.key:
+        return day.toordinal()
+    return int.from_bytes(hashlib.sha256(f"{profile.key}:{day}".encode()).digest()[:8], "big")
+
+
+def ranked_goods(profile: ViewerProfile, now: datetime.datetime) -> list[tuple[int, Reason | None]]:
+    return [
+        (c.product_id, reason)
+        for c, reason in rank(feed_candidates(), profile, now=now, seed=ranking_seed(profile, now))
+    ]
+
+
+def _snapshot(start: FeedPosition, profile: ViewerProfile, now: datetime.datetime):
+    """The reader's ranked goods and their token: those of the cursor's snapshot when it is still
+    kept and was made for this reader in this mode, else ranked now and kept under a new token."""
+    owner = (profile.key, profile.personal)
+    if start.snapshot:
+        kept = cache.get(SNAPSHOT_KEY.format(token=start.snapshot))
+        if kept is not None and kept[0] == owner:
+            return kept[1], start.snapshot
+    goods = ranked_goods(profile, now)
+    token = secrets.token_hex(8)
+    cache.set(SNAPSHOT_KEY.format(token=token), (owner, goods), SNAPSHOT_SECONDS)
+    return goods, token
+
+
 def build_page(
     first: int,
     after: str | None = None,
@@ -135,9 +281,10 @@ def build_page(
     start = FeedPosition.from_cursor(after)
     slots = sum(1 for p in range(start.position, start.position + first) if is_promoted_slot(p))
     stories = list(with_content_relations(published_stories(), goods=False)[start.stories : start.stories + first + 1])
+    ranked, snapshot = _snapshot(start, profile, now)
     # One more than a page, plus as many as promoted goods may displace.
-    wanted_ids = first + 1 + slots
-    product_ids = list(organic_products().values_list("pk", flat=True)[start.products : start.products + wanted_ids])
+    wanted = ranked[start.products : start.products + first + 1 + slots]
+    reasons = dict(wanted)
 
     began, began_cpu = time.perf_counter(), time.thread_time()
     try:
@@ -148,9 +295,9 @@ def build_page(
     selection_ms = (time.perf_counter() - began) * 1000
     selection_cpu_ms = (time.thread_time() - began_cpu) * 1000
 
-    # Visible and in stock now: the serving index may be up to a minute old.
+    # Visible and in stock now: the ranking may be older (a snapshot, the serving index).
     loaded = with_catalog_relations(
-        organic_products().filter(pk__in=[*product_ids, *(p.product_id for p in placements)])
+        organic_products().filter(pk__in=[*(pk for pk, _reason in wanted), *(p.product_id for p in placements)])
     )
     products = {product.pk: product for product in loaded}
     entries, position, used_stories, used_products = [], start.position, start.stories, start.products
@@ -158,7 +305,9 @@ def build_page(
     # Goods promoted on this page are not shown again as organic items of the same page; goods
     # reached organically before their promoted slot are shown organically and not promoted.
     shown_promoted: set[int] = set()
-    story_queue, product_queue = list(stories), [products[pk] for pk in product_ids if pk in products]
+    story_queue = list(stories)
+    # Each with its place in the ranked goods, so that goods gone since are passed over, not lost.
+    product_queue = [(start.products + i + 1, products[pk]) for i, (pk, _r) in enumerate(wanted) if pk in products]
     while len(entries) < first:
         # A promoted item sits between organic ones: never after the feed's last organic item.
         if is_promoted_slot(position) and promoted_queue and (story_queue or product_queue):
@@ -167,23 +316,27 @@ def build_page(
             item = products[placement.product_id]
             token = tokens.issue(placement.campaign.pk, item.pk, now)
             position += 1
-            cursor = FeedPosition(position, used_stories, used_products).cursor()
+            cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
             entries.append(FeedEntry(item, cursor, placement, token))
             continue
         organic_index = used_stories + used_products
         want_story = organic_index % STORY_EVERY == 0
+        reason = None
         if story_queue and (want_story or not product_queue):
             item, used_stories = story_queue.pop(0), used_stories + 1
         elif product_queue:
-            item, used_products = product_queue.pop(0), used_products + 1
+            used_products, item = product_queue.pop(0)
             if item.pk in shown_promoted:
                 continue
             promoted_queue = [p for p in promoted_queue if p.product_id != item.pk]
+            reason = reasons[item.pk]
         else:
             break
         position += 1
-        entries.append(FeedEntry(item, FeedPosition(position, used_stories, used_products).cursor()))
-    has_next = bool(story_queue or product_queue)
+        cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
+        entries.append(FeedEntry(item, cursor, reason=reason))
+    has_next = bool(story_queue or product_queue or start.products + len(wanted) < len(ranked))
+    quality.count_impressions([e.item.pk for e in entries if not e.promoted and not e.is_story], now)
     return FeedPage(
         entries,
         has_next,

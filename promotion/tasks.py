@@ -4,7 +4,7 @@ thin wrapper over a function that takes `now`, so tests drive them with injected
 from celery import shared_task
 from django.utils import timezone
 
-from . import pacing
+from . import pacing, quality
 from .budget import reconcile_campaigns
 
 
@@ -19,3 +19,9 @@ def pace_campaigns() -> int:
 def reconcile_budgets() -> int:
     """Redis counters brought in line with the Spend ledger, impressions folded into the database."""
     return reconcile_campaigns(timezone.now())
+
+
+@shared_task(acks_late=True, expires=240)
+def fold_feed_stats() -> int:
+    """The feed's day counters and the orders folded into the quality figures the ranking reads."""
+    return quality.fold(timezone.now())

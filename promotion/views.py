@@ -15,8 +15,8 @@ from shop.selectors import visible_products, with_catalog_relations
 from . import affinities, posters
 from .clicks import is_bot, record_click
 from .feed import build_page
-from .forms import ProvinceForm
 from .feed_reader import ViewerProfile
+from .forms import ProvinceForm
 from .models import ClickOutcome, ShareLink
 from .permissions import content_visible_to
 from .selectors import with_content_relations

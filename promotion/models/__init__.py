@@ -1,6 +1,7 @@
 from .campaigns import Campaign, CampaignDay, CampaignState, CampaignViewerDay, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
+from .feed_stats import ProductFeedStats
 from .readers import ChosenProvince
 from .shares import ShareLink, ShareVisit, ShareVisitOutcome
 
@@ -8,8 +9,8 @@ __all__ = [
     "Campaign",
     "CampaignDay",
     "CampaignState",
-    "ChosenProvince",
     "CampaignViewerDay",
+    "ChosenProvince",
     "Click",
     "ClickOutcome",
     "ContentImage",
@@ -17,6 +18,7 @@ __all__ = [
     "ContentKind",
     "ContentStatus",
     "OrderAttribution",
+    "ProductFeedStats",
     "ShareLink",
     "ShareVisit",
     "ShareVisitOutcome",

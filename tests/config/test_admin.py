@@ -39,6 +39,7 @@ READ_ONLY = {
     "promotion.ShareLink",
     "promotion.ShareVisit",
     "promotion.ChosenProvince",  # a shopper's own choice, made on the feed
+    "promotion.ProductFeedStats",  # folded by promotion.quality
     "farmers.VillageBaselineChange",  # a history: written by farmers.baselines
 }
 

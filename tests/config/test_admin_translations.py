@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from farmers.baselines import update_baseline
 from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
+from promotion import quality
 from promotion.budget import get_budget
 from promotion.shares import record_visit, share_link_for
 from search import indexing
@@ -218,6 +219,7 @@ def books(settings):
     Group.objects.create(name="运营")
     WebhookEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded", payload={}, outcome="paid")
     indexing.queue(get_backend(), [goods.product.pk])  # a product the search engine missed
+    quality.fold(timezone.now())  # the feed's quality figures: the paid order's goods get a row
     return operator, order, billed
 
 

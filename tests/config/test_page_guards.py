@@ -82,8 +82,9 @@ def test_pages_in_chinese_have_no_english_left(client):
     f.campaign(f.sponsor(name="山路公益基金会"), farmer_=farmer)
     from promotion.feed import FeedPosition
 
-    # A feed page that starts at a promoted slot past the one organic product: its promoted card shows.
-    promoted_page = reverse("promotion:feed") + "?after=" + FeedPosition(4, 0, 1).cursor()
+    # A feed page that starts at a promoted slot past the one organic product (its ranked list long
+    # expired, so ranked again): its promoted card shows.
+    promoted_page = reverse("promotion:feed") + "?after=" + FeedPosition(4, 0, 1, "0" * 16).cursor()
     pages = {
         None: [
             "/",

@@ -18,13 +18,17 @@ from tests.promotion.clicking import click
 pytestmark = pytest.mark.django_db
 
 
-def test_beat_runs_both_tasks_every_minute(settings):
+def test_beat_runs_the_budget_tasks_every_minute_and_the_feed_figures_every_five(settings):
     schedule = {
         entry["task"]: entry["schedule"]
         for entry in settings.CELERY_BEAT_SCHEDULE.values()
         if entry["task"].startswith("promotion.")
     }
-    assert schedule == {"promotion.tasks.pace_campaigns": 60.0, "promotion.tasks.reconcile_budgets": 60.0}
+    assert schedule == {
+        "promotion.tasks.pace_campaigns": 60.0,
+        "promotion.tasks.reconcile_budgets": 60.0,
+        "promotion.tasks.fold_feed_stats": 300.0,
+    }
 
 
 # --- pacing's housekeeping --------------------------------------------------------------------

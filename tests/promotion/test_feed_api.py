@@ -7,6 +7,7 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.utils import timezone
 from graphql_relay import from_global_id
 
 from promotion.clicks import record_click
-from promotion.feed import FeedPosition, organic_products, published_stories
+from promotion.feed import SNAPSHOT_KEY, FeedPosition, organic_products, published_stories
 from promotion.models import CampaignState, Click, ClickOutcome
 from promotion.tokens import issue
 from tests import factories as f
@@ -155,9 +156,14 @@ def used(cursor) -> FeedPosition:
 
 def check_continuity(pages):
     """Each page's organic entries are exactly the next stories and goods after the page before,
-    in feed order; only goods promoted on that same page are left out of its organic entries."""
+    in feed order (the goods: the ranked list the first page kept for the pages after it); only
+    goods promoted on that same page are left out of its organic entries."""
     stories = [("ContentItem", pk) for pk in published_stories().values_list("pk", flat=True)]
-    goods = [("Product", pk) for pk in organic_products().values_list("pk", flat=True)]
+    snapshot = used(pages[0][0]["cursor"]).snapshot
+    assert {used(e["cursor"]).snapshot for page in pages for e in page} == {snapshot}
+    _owner, ranked = cache.get(SNAPSHOT_KEY.format(token=snapshot))
+    assert sorted(pk for pk, _reason in ranked) == sorted(organic_products().values_list("pk", flat=True))
+    goods = [("Product", pk) for pk, _reason in ranked]
     before = FeedPosition()
     for edges in pages:
         after = used(edges[-1]["cursor"])
@@ -248,7 +254,9 @@ def test_campaigns_out_of_budget_schedule_or_state_are_never_served(gql):
     "variables, field",
     [
         ({"first": 5, "after": "garbage!"}, "after"),
-        ({"first": 5, "after": base64.urlsafe_b64encode(b"feed:1:5:5").decode()}, "after"),
+        ({"first": 5, "after": base64.urlsafe_b64encode(b"feed:1:5:5").decode()}, "after"),  # before snapshots
+        ({"first": 5, "after": base64.urlsafe_b64encode(b"feed:1:5:0:0123456789abcdef").decode()}, "after"),
+        ({"first": 5, "after": base64.urlsafe_b64encode(b"feed:1:0:1:not-a-token").decode()}, "after"),
         ({"first": 5, "after": base64.urlsafe_b64encode(b"other:1:0:0").decode()}, "after"),
         ({"first": 5, "after": "YXJyYXljb25uZWN0aW9uOjQ="}, "after"),  # another list's cursor
         ({"first": 0}, "first"),
