@@ -26,6 +26,7 @@ from shop.selectors import visible_products, with_catalog_relations
 
 from . import tokens
 from .budget import BudgetUnavailable
+from .feed_reader import Reason
 from .models import ContentItem
 from .permissions import content_visible_to
 from .selectors import with_content_relations
@@ -67,6 +68,10 @@ class FeedEntry:
     cursor: str
     placement: Placement | None = None
     token: str | None = None
+    # Why an organic item is shown (promotion.organic), and the line that says it to the reader,
+    # set by promotion.personalisation.explain (None while personalisation is off).
+    reason: Reason | None = None
+    why: str | None = None
 
     @property
     def promoted(self) -> bool:

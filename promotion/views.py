@@ -1,15 +1,16 @@
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from core import viewers
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import posters
+from . import personalisation, posters
 from .clicks import record_click
 from .feed import build_page
 from .models import ShareLink
@@ -41,13 +42,30 @@ def feed(request):
     """Stories and goods from the villages, with promoted slots. A cursor that does not parse (an
     old or mangled link) shows the top of the feed: a shopper following a link wants a feed, not
     an error page."""
+    # Off: the feed everybody gets (build_page is given ViewerProfile(personal=False), and no card
+    # says why it is shown for this reader).
+    personal = personalisation.enabled(request)
     try:
         page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None)
     except ValidationError:
         page = build_page(FEED_PAGE_SIZE)
-    response = render(request, "promotion/feed.html", {"page": page})
+    personalisation.explain(page.entries, personal=personal)
+    response = render(request, "promotion/feed.html", {"page": page, "personal": personal})
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
+
+
+@never_cache
+@require_POST  # CSRF-checked by the middleware, as every POST
+def personalisation_switch(request):
+    """The feed's switch for personalised recommendation: a plain form (no JavaScript needed),
+    then back to the top of the feed, now in the order the reader chose."""
+    value = request.POST.get("personal")
+    if value not in ("on", "off"):
+        return HttpResponseBadRequest(_("Choose on or off."), content_type="text/plain; charset=utf-8")
+    personal = value == "on"
+    personalisation.choose(request, personal)
+    return personalisation.remember(redirect("promotion:feed"), personal)
 
 
 @require_safe

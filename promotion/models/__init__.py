@@ -1,6 +1,7 @@
 from .campaigns import Campaign, CampaignDay, CampaignState, Sponsor, SponsorKind
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
+from .reader_choices import ReaderChoice
 from .shares import ShareLink, ShareVisit, ShareVisitOutcome
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ContentKind",
     "ContentStatus",
     "OrderAttribution",
+    "ReaderChoice",
     "ShareLink",
     "ShareVisit",
     "ShareVisitOutcome",
