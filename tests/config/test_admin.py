@@ -37,6 +37,7 @@ READ_ONLY = {
     "promotion.OrderAttribution",
     "promotion.ShareLink",
     "promotion.ShareVisit",
+    "promotion.ReaderChoice",
     "farmers.VillageBaselineChange",  # a history: written by farmers.baselines
 }
 
