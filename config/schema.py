@@ -14,6 +14,7 @@ with translation.override("en"):
     from payments.graphql.payout_queries import PayoutQueries
     from promotion.graphql.content_mutations import ContentMutations
     from promotion.graphql.content_queries import ContentQueries
+    from promotion.graphql.feed_mutations import FeedMutations
     from promotion.graphql.mutations import PromotionMutations
     from promotion.graphql.queries import PromotionQueries
     from search.graphql.product_queries import ProductQueries
@@ -48,6 +49,7 @@ class Query(
 
 
 class Mutation(
+    FeedMutations,
     AccountMutations,
     ShopMutations,
     CheckoutMutations,

@@ -27,6 +27,7 @@ from .models import (
     ContentStatus,
     OrderAttribution,
     ProductFeedStats,
+    ReaderChoice,
     ShareLink,
     ShareVisit,
     Spend,
@@ -259,6 +260,16 @@ class ShareVisitAdmin(ReadOnlyAdmin):
     @admin.display(description=_("product"))
     def product(self, obj):
         return obj.link.product
+
+
+@admin.register(ReaderChoice)
+class ReaderChoiceAdmin(ReadOnlyAdmin):
+    """The reader's own choice (promotion.personalisation): seen here, changed only by the reader."""
+
+    list_display = ["user", "personalised", "changed_at"]
+    list_filter = ["personalised"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
 
 
 # --- Stories and photo essays -------------------------------------------------------------------

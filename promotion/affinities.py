@@ -472,6 +472,17 @@ def merge_on_login(viewer_keys: Iterable[str], *, now=None) -> None:
         logger.exception("reader profiles unavailable: the browser's profile not merged into %s", account)
 
 
+def forget(viewer_keys: Iterable[str]) -> None:
+    """Delete what the feed stored about a reader (every key they are known by): they turned
+    personalisation off. The province they chose stays theirs to change (`ChosenProvince`)."""
+    profiles = get_profiles()
+    for key in viewer_keys:
+        try:
+            profiles.take(key)
+        except _unavailable():
+            logger.exception("reader profiles unavailable: the profile of %s not deleted", key)
+
+
 def _has_province(profiles, key: str) -> bool:
     state = {_text(k): _text(v) for k, v in profiles.read(key).items()}
     return state.get("p", "0") != "0"
@@ -624,11 +635,11 @@ def rebuild(viewer_key: str, *, now=None) -> ViewerProfile:
     return parse_profile(_rebuild_into(profiles, viewer_key, now), now, viewer_key)
 
 
-def record_order(order, viewer_keys: Iterable[str]) -> None:
+def record_order(order, viewer_keys: Iterable[str], *, personal: bool = True) -> None:
     """An order placed: its goods, once the order is committed (a rolled-back order taught nothing),
-    and the province it ships to."""
-    keys = list(viewer_keys)
-    if order.user_id and f"u:{order.user_id}" not in keys:
+    and the province it ships to; not `personal`: the goods' counters only."""
+    keys = list(viewer_keys) if personal else []
+    if personal and order.user_id and f"u:{order.user_id}" not in keys:
         keys.insert(0, f"u:{order.user_id}")
     product_ids = list(
         order.lines.filter(variant__isnull=False).values_list("variant__product_id", flat=True).distinct()

@@ -95,9 +95,11 @@ class FeedEntry:
     cursor: str
     placement: Placement | None = None
     token: str | None = None
-    # Why an organic product is shown (organic.rank); None for stories, promoted slots and readers
-    # who turned personalisation off.
+    # Why an organic product is shown (organic.rank; None for stories, promoted slots and readers
+    # who turned personalisation off), and the line that says it to the reader, set by
+    # promotion.personalisation.explain.
     reason: Reason | None = None
+    why: str | None = None
 
     @property
     def promoted(self) -> bool:

@@ -19,8 +19,8 @@ from django.db.models import Count, F
 from shop.models import OrderLine, Product
 from shop.models.orders import OrderStatus
 
+from .affinities import stats_key
 from .clock import budget_day
-from .feed_reader import STATS_KEY
 from .models import ProductFeedStats
 
 logger = logging.getLogger(__name__)
@@ -44,11 +44,6 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('RENAME', KEYS[1], KEYS[2])
 return 1
 """
-
-
-def stats_key(day: datetime.date) -> str:
-    """The day's counters, under the promotion's Redis prefix (tests give each test its own)."""
-    return f"{settings.PROMOTION_REDIS_PREFIX}:{STATS_KEY.format(day=f'{day:%Y%m%d}')}"
 
 
 def count_impressions(product_ids, now: datetime.datetime) -> None:

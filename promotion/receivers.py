@@ -5,7 +5,7 @@ from django.dispatch import receiver
 from core import viewers
 from shop.signals import cart_added, order_placed, product_viewed
 
-from . import affinities
+from . import affinities, personalisation
 from .attribution import attribute_order
 from .clicks import is_bot
 from .models import Campaign
@@ -19,15 +19,20 @@ def attribute_placed_order(sender, order, viewer_keys=(), **kwargs):
 
 @receiver(order_placed, dispatch_uid="promotion.affinities.order")
 def learn_from_order(sender, order, viewer_keys=(), **kwargs):
-    affinities.record_order(order, viewer_keys)
+    """An account that turned personalisation off teaches the goods' counters, not a profile."""
+    personal = not (order.user_id and personalisation.account_choice(order.user) is False)
+    affinities.record_order(order, viewer_keys, personal=personal)
 
 
 def _reader_keys(request) -> list[str] | None:
-    """Whom to credit a request's event to: None for a bot (it records nothing at all). A first
-    visit gets a viewer cookie (the page sets it): its events count from the next request on, so a
-    client that keeps no cookies never makes a profile."""
+    """Whom to credit a request's event to: None for a bot (it records nothing at all); no one (the
+    goods' counters only) for a reader who turned personalisation off. A first visit gets a viewer
+    cookie (the page sets it): its events count from the next request on, so a client that keeps no
+    cookies never makes a profile."""
     if is_bot(request.headers.get("User-Agent", "")):
         return None
+    if not personalisation.enabled(request):
+        return []
     keys = viewers.viewer_keys(request)
     if not keys:
         viewers.ensure_cookie(request)
@@ -48,6 +53,11 @@ def learn_from_cart(sender, product_ids, request, **kwargs):
     keys = _reader_keys(request)
     if keys is not None:
         affinities.record_many(keys, "cart", product_ids, in_database=True)
+
+
+@receiver(personalisation.personalisation_turned_off, dispatch_uid="promotion.affinities.forget")
+def forget_reader(sender, viewer_keys, **kwargs):
+    affinities.forget(viewer_keys)
 
 
 @receiver(user_logged_in, dispatch_uid="promotion.affinities.login")

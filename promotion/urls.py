@@ -7,6 +7,7 @@ urlpatterns = [
     path("r/<str:token>", views.click, name="click"),
     path("feed/", views.feed, name="feed"),
     path("feed/province/", views.province, name="province"),
+    path("feed/personal", views.personalisation_switch, name="personalisation"),
     # Story slugs may be Chinese (allow_unicode), which the slug converter would refuse.
     path("stories/<str:slug>/", views.story, name="story"),
     path("s/<str:token>", views.share, name="share"),

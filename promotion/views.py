@@ -1,21 +1,20 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from core import viewers
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import affinities, posters
+from . import affinities, personalisation, posters
 from .clicks import is_bot, record_click
 from .feed import build_page
-from .feed_reader import ViewerProfile
 from .forms import ProvinceForm
 from .models import ClickOutcome, ShareLink
 from .permissions import content_visible_to
@@ -51,13 +50,15 @@ def feed(request):
     """Stories and goods from the villages, with promoted slots. A cursor that does not parse (an
     old or mangled link) shows the top of the feed: a shopper following a link wants a feed, not
     an error page. A first visit gets its viewer cookie here, so that frequency caps count the
-    reader from their first page (a reader without a key is shown no capped campaign)."""
-    profile = ViewerProfile(key=viewers.click_viewer_key(request))
+    reader from their first page (a reader without a key is shown no capped campaign). Ranked for
+    the reader unless they turned personalisation off (`personalisation.reader`)."""
+    profile = personalisation.reader(request)
     try:
         page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None, profile=profile)
     except ValidationError:
         page = build_page(FEED_PAGE_SIZE, profile=profile)
-    response = render(request, "promotion/feed.html", {"page": page})
+    personalisation.explain(page.entries, personal=profile.personal)
+    response = render(request, "promotion/feed.html", {"page": page, "personal": profile.personal})
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
 
@@ -87,6 +88,19 @@ def _back(request) -> str:
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return back
     return reverse("promotion:feed")
+
+
+@never_cache
+@require_POST  # CSRF-checked by the middleware, as every POST
+def personalisation_switch(request):
+    """The feed's switch for personalised recommendation: a plain form (no JavaScript needed),
+    then back to the top of the feed, now in the order the reader chose."""
+    value = request.POST.get("personal")
+    if value not in ("on", "off"):
+        return HttpResponseBadRequest(_("Choose on or off."), content_type="text/plain; charset=utf-8")
+    personal = value == "on"
+    personalisation.choose(request, personal)
+    return personalisation.remember(redirect("promotion:feed"), personal)
 
 
 @require_safe

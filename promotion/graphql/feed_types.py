@@ -35,6 +35,11 @@ class FeedEdge(graphene.ObjectType):
         "广告 · <sponsor> (China's Internet Advertising Measures require paid placements to say 广告); "
         "null for the others."
     )
+    why = graphene.String(
+        description="Why this entry is shown to this reader, in the request's language (因为您看过 苹果): "
+        "show it on the card. Null for promoted entries (their `adLabel` says why), for stories, and when "
+        "the feed is not personalised."
+    )
     click_url = graphene.String(
         required=True,
         description="Where the entry links to: for a promoted entry its single-use /r/ link (valid two hours), "
@@ -62,11 +67,20 @@ class FeedEdge(graphene.ObjectType):
         return root.ad_label
 
     @staticmethod
+    def resolve_why(root, info):
+        return root.why
+
+    @staticmethod
     def resolve_click_url(root, info):
         return info.context.build_absolute_uri(entry_url(root))
 
 
 class FeedConnection(graphene.ObjectType):
+    personalised = graphene.Boolean(
+        required=True,
+        description="Whether this page is personalised: show the reader a switch that says so "
+        "(feedPersonalisationSet to change it).",
+    )
     edges = graphene.List(graphene.NonNull(FeedEdge), required=True)
     page_info = graphene.Field(graphene.relay.PageInfo, required=True)
 

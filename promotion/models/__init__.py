@@ -2,6 +2,7 @@ from .campaigns import Campaign, CampaignDay, CampaignState, CampaignViewerDay, 
 from .clicks import Click, ClickOutcome, OrderAttribution, Spend
 from .content import ContentImage, ContentItem, ContentKind, ContentStatus
 from .feed_stats import ProductFeedStats
+from .reader_choices import ReaderChoice
 from .readers import ChosenProvince
 from .shares import ShareLink, ShareVisit, ShareVisitOutcome
 
@@ -19,6 +20,7 @@ __all__ = [
     "ContentStatus",
     "OrderAttribution",
     "ProductFeedStats",
+    "ReaderChoice",
     "ShareLink",
     "ShareVisit",
     "ShareVisitOutcome",

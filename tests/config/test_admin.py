@@ -40,6 +40,7 @@ READ_ONLY = {
     "promotion.ShareVisit",
     "promotion.ChosenProvince",  # a shopper's own choice, made on the feed
     "promotion.ProductFeedStats",  # folded by promotion.quality
+    "promotion.ReaderChoice",
     "farmers.VillageBaselineChange",  # a history: written by farmers.baselines
 }
 

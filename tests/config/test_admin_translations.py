@@ -24,6 +24,7 @@ from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion import quality
 from promotion.budget import get_budget
+from promotion.models import ReaderChoice
 from promotion.shares import record_visit, share_link_for
 from search import indexing
 from search.backends import get_backend
@@ -182,7 +183,7 @@ def english_names_on(text: str, labels: dict[str, object]) -> dict[str, str]:
 def books(settings):
     """A row for every admin page: a billed click and the order it brought, paid (with the
     platform's fee), one line refunded, delivered and paid out; a cooperative, an NGO, a story, a photo, a checkout,
-    a webhook event, a shared link and its visit, a product the search engine missed. Names are
+    a webhook event, a shared link and its visit, a reader's feed choice, a product the search engine missed. Names are
     Chinese, as on a real site: the pages' titles repeat them."""
     settings.PLATFORM_FEE_PERCENT = "2"
     # The click's day row (CampaignDay) is written at once on the database path; on Redis it
@@ -220,6 +221,7 @@ def books(settings):
     WebhookEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded", payload={}, outcome="paid")
     indexing.queue(get_backend(), [goods.product.pk])  # a product the search engine missed
     quality.fold(timezone.now())  # the feed's quality figures: the paid order's goods get a row
+    ReaderChoice.objects.create(user=operator, personalised=False)
     return operator, order, billed
 
 

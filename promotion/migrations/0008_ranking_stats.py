@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('promotion', '0001_squashed_0005_share_links'),
+        ('promotion', '0007_targeting_campaign_targets'),
         ('shop', '0001_squashed_0011_order_line_harvest_date'),
     ]
 

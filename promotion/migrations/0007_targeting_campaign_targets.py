@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('farmers', '0001_squashed_0004_village_baseline_change'),
-        ('promotion', '0001_squashed_0005_share_links'),
+        ('promotion', '0006_signals_chosen_province'),
         ('shop', '0001_squashed_0011_order_line_harvest_date'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
