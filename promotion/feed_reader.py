@@ -53,6 +53,13 @@ class Candidate:
     # Smoothed quality figures (promotion.quality), 0..1.
     click_rate: float = 0.0
     order_rate: float = 0.0
+    # Feed impressions counted so far (promotion.quality): listings with few get exploration slots.
+    impressions: int = 0
+    # Public names, for the "why this" line (Reason.name); never a farmer's personal data.
+    category_name: str = ""
+    village_name: str = ""
+    farmer_name: str = ""
+    province_name: str = ""
 
 
 @dataclass(frozen=True)
