@@ -185,54 +185,55 @@ def load_catalogue(listed_over_days: int = LISTED_OVER_DAYS) -> Catalogue:
 
 
 class Affinities:
-    """Decayed affinities per viewer to categories, villages and farmers: promotion/affinities.py's
-    rule, in memory. An event adds its weight to each of the product's three; weights halve every
-    HALF_LIFE; each kind keeps its MAX_ENTRIES strongest. Goods ordered within ORDERED_FOR are held
-    in `ordered`."""
+    """Decayed affinities per viewer to categories, villages and farmers: the rule of
+    promotion/affinities.py (the signals helper's; same constants), in memory. An event adds its
+    weight to the product's category, village and farmer (none for a cooperative's goods); weights
+    halve every HALF_LIFE; each kind keeps its TOP_N strongest, dropping those under MIN_WEIGHT; goods
+    ordered within ORDERED_FOR are held in `ordered`."""
 
     WEIGHTS = {"view": 1.0, "click": 2.0, "cart": 4.0, "order": 8.0}
     HALF_LIFE = datetime.timedelta(days=14)
-    MAX_ENTRIES = 20
+    TOP_N = 30
+    MIN_WEIGHT = 0.05
     ORDERED_FOR = datetime.timedelta(days=30)
     KINDS = ("categories", "villages", "farmers")
 
     def __init__(self):
-        # viewer key -> kind -> id -> (weight, as of)
-        self._weights: dict[str, dict[str, dict[int, tuple[float, datetime.datetime]]]] = defaultdict(
-            lambda: {kind: {} for kind in self.KINDS}
-        )
+        # viewer key -> kind -> id -> weight, all as of the viewer's last update
+        self._weights: dict[str, dict[str, dict[int, float]]] = {}
+        self._updated: dict[str, datetime.datetime] = {}
         self._ordered: dict[str, dict[int, datetime.datetime]] = defaultdict(dict)
 
-    def _decayed(self, weight: float, since: datetime.datetime, now: datetime.datetime) -> float:
-        return weight * 0.5 ** ((now - since) / self.HALF_LIFE)
+    def _now(self, viewer_key: str, now: datetime.datetime) -> dict[str, dict[int, float]]:
+        """The viewer's weights decayed to `now` (lazily, as the site does at each update)."""
+        kinds = self._weights.get(viewer_key, {kind: {} for kind in self.KINDS})
+        factor = 0.5 ** ((now - self._updated.get(viewer_key, now)) / self.HALF_LIFE)
+        return {kind: {key: weight * factor for key, weight in weights.items()} for kind, weights in kinds.items()}
 
     def record(self, viewer_key: str, event: str, candidate: Candidate, now: datetime.datetime) -> None:
-        kinds = self._weights[viewer_key]
+        kinds = self._now(viewer_key, now)
         ids = {"categories": candidate.category_id, "villages": candidate.village_id, "farmers": candidate.farmer_id}
+        if candidate.farmer_id < 0:  # a cooperative's goods (load_catalogue)
+            del ids["farmers"]
         for kind, key in ids.items():
-            weights = kinds[kind]
-            old, since = weights.get(key, (0.0, now))
-            weights[key] = (self._decayed(old, since, now) + self.WEIGHTS[event], now)
-            if len(weights) > self.MAX_ENTRIES:
-                weakest = min(weights, key=lambda k: self._decayed(*weights[k], now))
-                del weights[weakest]
+            kinds[kind][key] = kinds[kind].get(key, 0.0) + self.WEIGHTS[event]
+        for kind, weights in kinds.items():
+            kept = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[: self.TOP_N]
+            kinds[kind] = {key: weight for key, weight in kept if weight >= self.MIN_WEIGHT}
+        self._weights[viewer_key], self._updated[viewer_key] = kinds, now
         if event == "order":
             self._ordered[viewer_key][candidate.product_id] = now
 
     def profile(self, viewer_key: str, province_id: int | None, now: datetime.datetime) -> ViewerProfile:
-        kinds = self._weights.get(viewer_key) or {kind: {} for kind in self.KINDS}
-        current = {
-            kind: {key: self._decayed(weight, since, now) for key, (weight, since) in kinds[kind].items()}
-            for kind in self.KINDS
-        }
-        ordered = frozenset(pk for pk, at in self._ordered.get(viewer_key, {}).items() if now - at < self.ORDERED_FOR)
-        return ViewerProfile(key=viewer_key, province_id=province_id, ordered=ordered, **current)
+        ordered = frozenset(pk for pk, at in self._ordered[viewer_key].items() if now - at < self.ORDERED_FOR)
+        return ViewerProfile(key=viewer_key, province_id=province_id, ordered=ordered, **self._now(viewer_key, now))
 
 
 class Quality:
     """The day's impressions, clicks and orders per product, folded each night into smoothed rates
     (promotion.quality's job on the site): (events + PRIOR x rate) / (impressions + PRIOR), the rate
-    being the catalogue's mean so far, so that a product seldom shown sits near the mean."""
+    being the catalogue's mean so far, so that a product seldom shown sits near the mean; and the
+    impressions counted so far (exploration's "few impressions")."""
 
     PRIOR = 50.0
 
@@ -253,6 +254,7 @@ class Quality:
                     c,
                     click_rate=(self.clicks[c.product_id] + self.PRIOR * mean_click) / seen,
                     order_rate=(self.orders[c.product_id] + self.PRIOR * mean_order) / seen,
+                    impressions=self.impressions[c.product_id],
                 )
             )
         return folded
@@ -344,6 +346,13 @@ def stand_in(candidates: list[Candidate], profile: ViewerProfile, now: datetime.
     return sorted(kept, key=lambda c: -profile.categories.get(c.category_id, 0.0))
 
 
+def shuffled(candidates: list[Candidate], profile: ViewerProfile, now: datetime.datetime, seed: int):
+    """A random order per visit: how much of a lift mere rotation gets, knowing nothing of the reader."""
+    order = list(candidates)
+    random.Random(seed).shuffle(order)
+    return order
+
+
 def organic_ranker() -> Ranker | None:
     """promotion.organic.rank, when this branch has it (the ranking helper's)."""
     try:
@@ -358,7 +367,7 @@ def organic_ranker() -> Ranker | None:
 
 
 def available_rankers() -> dict[str, Ranker]:
-    rankers = {"today": today_order, "standin": stand_in}
+    rankers = {"today": today_order, "shuffled": shuffled, "standin": stand_in}
     organic = organic_ranker()
     if organic is not None:
         rankers["organic"] = organic
@@ -542,7 +551,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--rankers",
         default=None,
-        help="Comma-separated, the baseline first: today, standin, organic (promotion.organic.rank). "
+        help="Comma-separated, the baseline first: today, shuffled, standin, organic (promotion.organic.rank). "
         "Default: today,organic, or today,standin while promotion.organic is missing.",
     )
     parser.add_argument("--database", type=Path, help="A SQLite file to keep the seeded demo in and reuse.")
