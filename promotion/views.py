@@ -58,7 +58,8 @@ def feed(request):
     except ValidationError:
         page = build_page(FEED_PAGE_SIZE, profile=profile)
     personalisation.explain(page.entries, personal=profile.personal)
-    response = render(request, "promotion/feed.html", {"page": page, "personal": profile.personal})
+    context = {"page": page, "personal": profile.personal, "province_id": profile.province_id}
+    response = render(request, "promotion/feed.html", context)
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
 

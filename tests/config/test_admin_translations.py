@@ -24,7 +24,7 @@ from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion import quality
 from promotion.budget import get_budget
-from promotion.models import ReaderChoice
+from promotion.models import ChosenProvince, ReaderChoice
 from promotion.shares import record_visit, share_link_for
 from search import indexing
 from search.backends import get_backend
@@ -222,6 +222,7 @@ def books(settings):
     indexing.queue(get_backend(), [goods.product.pk])  # a product the search engine missed
     quality.fold(timezone.now())  # the feed's quality figures: the paid order's goods get a row
     ReaderChoice.objects.create(user=operator, personalised=False)
+    ChosenProvince.objects.create(user=operator, province=village.county.province, chosen_at=timezone.now())
     return operator, order, billed
 
 

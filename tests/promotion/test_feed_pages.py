@@ -93,7 +93,8 @@ def test_feed_mixes_stories_goods_and_labelled_promoted_goods(client, organic, p
     assert "十八洞村" in html and goods[0].village.county.name in html
     organic_goods = [c for c in cards if not c["story"] and not c["promoted"]]
     assert organic_goods and all(c["href"].startswith("/p/") and c["rel"] is None for c in organic_goods)
-    assert organic_goods[0]["href"] == reverse("shop:product", args=[goods[-1].slug])  # newest first
+    # Newest first; an organic card's link says it came from the feed (the reader's signals).
+    assert organic_goods[0]["href"] == reverse("shop:product", args=[goods[-1].slug]) + "?from=feed"
 
     promoted = [c for c in cards if c["promoted"]]
     assert len(promoted) == 1
@@ -151,7 +152,7 @@ def test_more_link_continues_without_repeating_and_reaches_the_end(client, organ
         assert pages < 5
         html = client.get(link).content.decode()
 
-    expected = {reverse("shop:product", args=[p.slug]) for p in [*goods, *promoted_goods]}
+    expected = {reverse("shop:product", args=[p.slug]) + "?from=feed" for p in [*goods, *promoted_goods]}
     expected |= {reverse("promotion:story", args=[s.slug]) for s in stories}
     assert pages == 2
     assert len(seen) == len(set(seen)), "an item came twice"

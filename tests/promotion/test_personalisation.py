@@ -3,19 +3,21 @@ the feed turns it off (China's algorithmic recommendation rules, 2022, art. 16-1
 follows an account to its other browsers, and each organic card says why it is shown while
 promoted cards keep their 广告 label."""
 
+import datetime
 import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from promotion import feed as feed_module
-from promotion import personalisation, views
+from promotion import personalisation
 from promotion.feed_reader import REASON_KINDS, Reason
-from promotion.models import ReaderChoice
+from promotion.models import ProductFeedStats, ReaderChoice
+from shop.models import Product
 from tests import factories as f
+from tests.promotion.test_affinities import PHONE_BROWSER
 
 pytestmark = pytest.mark.django_db
 SWITCH = reverse("promotion:personalisation")
@@ -244,23 +246,22 @@ def test_reason_text_in_english_and_an_unknown_kind():
 # --- the "why this" line on the feed's cards ---------------------------------------------------
 
 
+def looked_at_tea(client, teas):
+    """The reader (this client) opens a tea's page, as a shopper would. The goods are listed long
+    ago and seen often enough that ranking gives none of them an exploration slot ("new"), so the
+    reason ranking gives each tea is the reader's interest in teas."""
+    long_ago = timezone.now() - datetime.timedelta(days=60)
+    Product.objects.update(created_at=long_ago)
+    ProductFeedStats.objects.bulk_create([ProductFeedStats(product=p, impressions=500) for p in Product.objects.all()])
+    page = reverse("shop:product", args=[teas[0].slug])
+    client.defaults["HTTP_USER_AGENT"] = PHONE_BROWSER  # a browser, not a bot
+    client.get(page)  # a first visit: the viewer cookie
+    client.get(page)  # counted
+
+
 @pytest.fixture
-def ranked_by_category(monkeypatch):
-    """Stand-in for the ranking branch (promotion.organic), not on this branch: the real page,
-    each product given the reason ranking gives a reader who looked at its category (promoted
-    ones too, so that the card's rule, not the stand-in, keeps their why line away). The lead
-    drops this at merge for a reader whose profile makes ranking say so."""
-    real = feed_module.build_page
-
-    def build_page(*args, **kwargs):
-        page = real(*args, **kwargs)
-        for entry in page.entries:
-            if not entry.is_story:
-                entry.reason = Reason("category", entry.item.category.name)
-        return page
-
-    monkeypatch.setattr(views, "build_page", build_page)
-    monkeypatch.setattr(feed_module, "build_page", build_page)
+def ranked_by_category(client, tea_feed):
+    looked_at_tea(client, tea_feed[0])
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@
 import pytest
 from django.test import Client
 
-from promotion import feed as feed_module
 from promotion import personalisation
-from promotion.feed_reader import Reason
 from promotion.models import ReaderChoice
 from tests import factories as f
 from tests.conftest import GraphQLClient
+from tests.promotion.test_personalisation import looked_at_tea
 
 pytestmark = pytest.mark.django_db
 
@@ -30,31 +29,15 @@ def feed(gql, personalised=None):
     return result["data"]["feed"]
 
 
-@pytest.fixture(autouse=True)
-def ranked_by_category(monkeypatch):
-    """Stand-in for the ranking branch (promotion.organic), not on this branch: the real page,
-    each product given the reason ranking gives a reader who looked at its category (promoted
-    ones too, so that `why`'s rule keeps theirs null). The lead drops this at merge."""
-    real = feed_module.build_page
-
-    def build_page(*args, **kwargs):
-        page = real(*args, **kwargs)
-        for entry in page.entries:
-            if not entry.is_story:
-                entry.reason = Reason("category", entry.item.category.name)
-        return page
-
-    monkeypatch.setattr(feed_module, "build_page", build_page)
-
-
 @pytest.fixture
-def tea_feed():
+def tea_feed(client):
+    """Six teas, one promoted honey, and a reader (the `gql` fixture's client) who looked at a tea."""
     tea = f.category(name="茶叶")
     farmer = f.farmer()
     promoted = f.product(seller=farmer, name="推荐的蜂蜜")
-    for n in range(6):
-        f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}")
+    teas = [f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}") for n in range(6)]
     f.campaign(f.sponsor(name="山路公益基金会"), products=[promoted])
+    looked_at_tea(client, teas)
 
 
 def test_personal_by_default_with_a_why_on_organic_entries_only(gql, tea_feed):
