@@ -50,21 +50,7 @@ class CampaignAdminForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "sponsor",
-            "name",
-            "products",
-            "farmer",
-            "village",
-            "bid",
-            "daily_cap",
-            "total_cap",
-            "starts_at",
-            "ends_at",
-            "target_provinces",
-            "target_categories",
-            "frequency_cap",
-        ]
+        fields = ["sponsor", *campaigns.CAMPAIGN_FIELDS]
 
     def clean(self):
         data = super().clean()

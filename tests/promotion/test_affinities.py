@@ -28,12 +28,6 @@ COOKIE = "0123456789abcdef0123456789abcdef"
 NOW = datetime.datetime(2025, 5, 1, 12, tzinfo=datetime.UTC)
 
 
-@pytest.fixture
-def on_redis(settings, require_redis):
-    settings.REDIS_URL = require_redis
-    return redis_client()
-
-
 @pytest.fixture(params=["redis", "cache"])
 def store(request, settings):
     """Both stores: Redis (the Lua script) and Django's cache (the embedded mode, no REDIS_URL)."""

@@ -145,13 +145,6 @@ def test_the_traffic_shape_is_clipped_so_no_hour_is_planned_above_the_peak_share
 # --- reconciling Redis with the ledger --------------------------------------------------------
 
 
-@pytest.fixture
-def on_redis(settings, require_redis):
-    settings.REDIS_URL = require_redis
-    settings.PROMOTION_BUDGET_BACKEND = "redis"
-    return budget.redis_client()
-
-
 def counters(client, campaign, now) -> tuple[int | None, int | None]:
     keys = _keys(campaign.pk, budget_day(now))
     return tuple(None if v is None else int(v) for v in client.mget(keys["total"], keys["day"]))

@@ -21,22 +21,6 @@ from tests.promotion.clicking import click
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def on_redis(settings, require_redis):
-    settings.REDIS_URL = require_redis
-    settings.PROMOTION_BUDGET_BACKEND = "redis"
-    return budget.redis_client()
-
-
-@pytest.fixture(params=["redis", "database"])
-def any_backend(request, settings):
-    if request.param == "redis":
-        request.getfixturevalue("on_redis")
-    else:
-        settings.PROMOTION_BUDGET_BACKEND = "database"
-    return request.param
-
-
 def counter(client, campaign, name, day=None) -> int | None:
     value = client.get(_keys(campaign.pk, day or budget_day(timezone.now()))[name])
     return int(value) if value is not None else None

@@ -24,22 +24,6 @@ from tests.promotion.test_redis_budget import RoundTrips
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def on_redis(settings, require_redis):
-    settings.REDIS_URL = require_redis
-    settings.PROMOTION_BUDGET_BACKEND = "redis"
-    return budget.redis_client()
-
-
-@pytest.fixture(params=["redis", "database"])
-def any_backend(request, settings):
-    if request.param == "redis":
-        request.getfixturevalue("on_redis")
-    else:
-        settings.PROMOTION_BUDGET_BACKEND = "database"
-    return request.param
-
-
 def chosen(profile=ANONYMOUS, wanted=5, now=None) -> set:
     return {p.campaign.pk for p in choose(wanted, now or timezone.now(), random.Random(3), profile)}
 
