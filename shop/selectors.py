@@ -1,6 +1,6 @@
 """Reads of the catalog that more than one caller needs: what shoppers may see, and how to load it."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 
 from farmers.models import VerificationState, Village
 
@@ -70,13 +70,20 @@ CARD_FIELDS = (
 
 
 def with_card_relations(queryset):
-    """A card's columns and nothing more (name, slug, price, stock, the processed photos, the
-    village with its county and province), in two queries: the products joined to their places,
-    then their photos. For long lists of cards, where `with_catalog_relations`' seven queries
+    """A card's columns and nothing more (name, slug, price, stock, the first processed photo as
+    `card_photo` and `card_photo_alt`, read by `Product.card_image`; the village with its county and
+    province), in one query. For long lists of cards, where `with_catalog_relations`' seven queries
     cost more to build than to run; any other field read from these products is a query each."""
-    photos = ProductImage.objects.only("id", "product_id", "alt", "small", "position")
+    first_photo = ProductImage.objects.filter(product=OuterRef("pk"), status=ImageStatus.READY).order_by(
+        "position", "id"
+    )
     return (
-        queryset.select_related("village__county__province").only(*CARD_FIELDS).prefetch_related(_ready_images(photos))
+        queryset.select_related("village__county__province")
+        .only(*CARD_FIELDS)
+        .annotate(
+            card_photo=Subquery(first_photo.values("small")[:1]),
+            card_photo_alt=Subquery(first_photo.values("alt")[:1]),
+        )
     )
 
 

@@ -110,6 +110,18 @@ class Product(models.Model):
     def seller_is_verified(self) -> bool:
         return self.seller.is_verified
 
+    @property
+    def card_image(self) -> "ProductImage | None":
+        """The photo a product card shows: the first processed one. Lists loaded by
+        `shop.selectors.with_card_relations` carry it in the same query (`card_photo`); others
+        have `ready_images` prefetched; without either, no photo (never a query a card)."""
+        if hasattr(self, "card_photo"):
+            if not self.card_photo:
+                return None
+            return ProductImage(product=self, small=self.card_photo, alt=self.card_photo_alt or "")
+        ready = getattr(self, "ready_images", None)
+        return ready[0] if ready else None
+
 
 class Variant(models.Model):
     """A way the product is sold: 5 斤 box, 10 斤 box. Price in CNY, stock in units."""
