@@ -5,6 +5,7 @@ Any save or delete of a category or place starts a new generation (in the shared
 process learns of it); a facet value the names do not hold (a place added a moment ago in another
 process) reloads them too."""
 
+import logging
 import time
 import uuid
 
@@ -20,10 +21,13 @@ GENERATION_KEY = "search:facet-names:generation"
 MAX_AGE_SECONDS = 300
 
 _loaded: dict = {}
+logger = logging.getLogger(__name__)
 
 
 def names(facet: str, ids: list[int], english: bool) -> dict[int, str]:
     """id → the name to show in the active language, for the ids of one facet that exist."""
+    if not ids:
+        return {}
     known = _names()
     if any(pk not in known[facet] for pk in ids):
         known = _names(reload=True)
@@ -32,7 +36,11 @@ def names(facet: str, ids: list[int], english: bool) -> dict[int, str]:
 
 
 def _names(reload: bool = False) -> dict[str, dict[int, tuple[str, str]]]:
-    generation = cache.get(GENERATION_KEY)
+    try:
+        generation = cache.get(GENERATION_KEY)
+    except Exception:  # the cache down (Redis): the names still expire with their age
+        logger.warning("facet names: the cache is unavailable", exc_info=True)
+        generation = _loaded.get("generation")
     fresh = (
         not reload
         and _loaded.get("generation") == generation
@@ -52,6 +60,10 @@ def _read(model) -> dict[int, tuple[str, str]]:
 
 
 def changed(**_kwargs) -> None:
-    """A category or place was saved or deleted."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    """A category or place was saved or deleted. The cache down must not fail the save: other
+    processes then learn of it within MAX_AGE_SECONDS."""
     _loaded.clear()
+    try:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("facet names: the cache is unavailable, other processes renew theirs with age", exc_info=True)
