@@ -186,19 +186,21 @@ def load_catalogue(listed_over_days: int = LISTED_OVER_DAYS) -> Catalogue:
 
 class Affinities:
     """Decayed affinities per viewer to categories, villages and farmers: the rule of
-    promotion/affinities.py (the signals helper's; same constants), in memory. An event adds its
+    promotion/affinities.py, in memory. An event adds its
     weight to the product's category, village and farmer (none for a cooperative's goods); weights
     halve every HALF_LIFE; each kind keeps its TOP_N strongest, dropping those under MIN_WEIGHT; goods
-    ordered within ORDERED_FOR are held in `ordered`."""
+    ordered within ORDERED_FOR are held in `ordered`. The constants are the site's own."""
 
-    WEIGHTS = {"view": 1.0, "click": 2.0, "cart": 4.0, "order": 8.0}
-    HALF_LIFE = datetime.timedelta(days=14)
-    TOP_N = 30
-    MIN_WEIGHT = 0.05
-    ORDERED_FOR = datetime.timedelta(days=30)
     KINDS = ("categories", "villages", "farmers")
 
     def __init__(self):
+        from promotion import affinities  # Django is set up by now
+
+        self.WEIGHTS = affinities.EVENT_WEIGHTS
+        self.HALF_LIFE = affinities.HALF_LIFE
+        self.TOP_N = affinities.TOP_N
+        self.MIN_WEIGHT = affinities.MIN_WEIGHT
+        self.ORDERED_FOR = affinities.ORDERED_FOR
         # viewer key -> kind -> id -> weight, all as of the viewer's last update
         self._weights: dict[str, dict[str, dict[int, float]]] = {}
         self._updated: dict[str, datetime.datetime] = {}
@@ -231,11 +233,9 @@ class Affinities:
 
 class Quality:
     """The day's impressions, clicks and orders per product, folded each night into smoothed rates
-    (promotion.quality's job on the site): (events + PRIOR x rate) / (impressions + PRIOR), the rate
-    being the catalogue's mean so far, so that a product seldom shown sits near the mean; and the
-    impressions counted so far (exploration's "few impressions")."""
-
-    PRIOR = 50.0
+    by promotion.quality's own rule (`smoothed`, its prior weights; an order rate per visit, a
+    visit being a feed click here), and the impressions counted so far (exploration's "few
+    impressions")."""
 
     def __init__(self):
         self.impressions: Counter = Counter()
@@ -243,18 +243,23 @@ class Quality:
         self.orders: Counter = Counter()
 
     def fold(self, candidates: Iterable[Candidate]) -> list[Candidate]:
-        shown = sum(self.impressions.values())
-        mean_click = sum(self.clicks.values()) / shown if shown else 0.0
-        mean_order = sum(self.orders.values()) / shown if shown else 0.0
+        from promotion import quality  # Django is set up by now
+
+        shown, clicked, ordered = (sum(counts.values()) for counts in (self.impressions, self.clicks, self.orders))
+        mean_click = quality.smoothed(clicked, shown, quality.DEFAULT_CLICK_RATE, quality.CLICK_PRIOR_WEIGHT)
+        mean_order = quality.smoothed(ordered, clicked, quality.DEFAULT_ORDER_RATE, quality.ORDER_PRIOR_WEIGHT)
         folded = []
         for c in candidates:
-            seen = self.impressions[c.product_id] + self.PRIOR
+            pk = c.product_id
+            visits = max(self.clicks[pk], self.orders[pk])
             folded.append(
                 dataclasses.replace(
                     c,
-                    click_rate=(self.clicks[c.product_id] + self.PRIOR * mean_click) / seen,
-                    order_rate=(self.orders[c.product_id] + self.PRIOR * mean_order) / seen,
-                    impressions=self.impressions[c.product_id],
+                    click_rate=quality.smoothed(
+                        self.clicks[pk], self.impressions[pk], mean_click, quality.CLICK_PRIOR_WEIGHT
+                    ),
+                    order_rate=quality.smoothed(self.orders[pk], visits, mean_order, quality.ORDER_PRIOR_WEIGHT),
+                    impressions=self.impressions[pk],
                 )
             )
         return folded

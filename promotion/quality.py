@@ -19,7 +19,7 @@ from django.db.models import Count, F
 from shop.models import OrderLine, Product
 from shop.models.orders import OrderStatus
 
-from .affinities import stats_key
+from .affinities import STATS_TTL, stats_key
 from .clock import budget_day
 from .models import ProductFeedStats
 
@@ -34,7 +34,6 @@ DEFAULT_ORDER_RATE = 0.02
 # Fields of the day counters folded here; "order" fields are dropped with the rest (orders come from OrderLine).
 FOLDED = {"impression": "impressions", "view": "views", "click": "clicks", "cart": "carts"}
 COUNTED_ORDERS = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-STATS_TTL = 3 * 86400
 
 # KEYS: the day's counters, their folding copy. Moves the counters aside atomically (increments
 # racing with it start a new hash) unless an earlier fold left its copy: that one is folded first.

@@ -46,11 +46,10 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS):
     return queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
 
 
-def _ready_images(queryset=None):
-    queryset = ProductImage.objects.all() if queryset is None else queryset
+def _ready_images():
     return Prefetch(
         "images",
-        queryset=queryset.filter(status=ImageStatus.READY).order_by("position", "id"),
+        queryset=ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
         to_attr="ready_images",
     )
 
