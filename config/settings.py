@@ -172,6 +172,9 @@ PROMOTION_REDIS_PREFIX = "shanhuo:promo"
 # The longest each process keeps its index of running campaigns (rebuilt sooner when a campaign
 # changes; budgets are always checked live).
 PROMOTION_SERVING_INDEX_SECONDS = 60
+# The most a process keeps the feed's ranking pool and rendered cards (promotion.feed_cache) when
+# the catalogue's version has not moved: freshness and exploration move with time too.
+PROMOTION_FEED_CACHE_SECONDS = 600
 
 # A CJK font file for share posters (promotion.posters); unset, the usual places of Noto Sans CJK
 # (Debian: apt-get install fonts-noto-cjk) are searched. Without one the poster page says so (503).

@@ -326,7 +326,8 @@ def _redis_profiles(url: str) -> RedisProfiles:
     return RedisProfiles(_client_for(url))
 
 
-def _unavailable() -> tuple[type[Exception], ...]:
+def unavailable() -> tuple[type[Exception], ...]:
+    """The errors of a profile store that is down (Redis's; the cache backend raises none)."""
     import redis
 
     return (redis.RedisError, OSError)
@@ -404,7 +405,7 @@ def record_many(
     key = profile_key(viewer_keys)
     try:
         _update_with_rebuild(get_profiles(), key, update, now, in_database=in_database)
-    except _unavailable():
+    except unavailable():
         logger.exception("reader profiles unavailable: %s of %s not recorded", event, sorted(facts))
 
 
@@ -441,7 +442,7 @@ def set_province(viewer_keys: Iterable[str], province_id: int | None, *, now=Non
     update = _Update(at=now.timestamp(), adds={}, ordered={}, province_id=province_id if province_id else 0)
     try:
         _update_with_rebuild(get_profiles(), key, update, now)
-    except _unavailable():
+    except unavailable():
         logger.exception("reader profiles unavailable: the province of %s not kept", key)
 
 
@@ -468,7 +469,7 @@ def merge_on_login(viewer_keys: Iterable[str], *, now=None) -> None:
             province_id=int(state["p"]) if state.get("p") and not _has_province(profiles, account) else None,
         )
         _update_with_rebuild(profiles, account, update, now)
-    except _unavailable():
+    except unavailable():
         logger.exception("reader profiles unavailable: the browser's profile not merged into %s", account)
 
 
@@ -479,7 +480,7 @@ def forget(viewer_keys: Iterable[str]) -> None:
     for key in viewer_keys:
         try:
             profiles.take(key)
-        except _unavailable():
+        except unavailable():
             logger.exception("reader profiles unavailable: the profile of %s not deleted", key)
 
 
@@ -528,7 +529,7 @@ def profile_from_reply(viewer_keys: Iterable[str], raw, now=None) -> ViewerProfi
     if not raw and _account_id(key):
         try:
             raw = _rebuild_into(get_profiles(), key, now)
-        except _unavailable():
+        except unavailable():
             logger.exception("reader profiles unavailable: %s read as new", key)
             return ViewerProfile(key=key)
     return parse_profile(raw, now, key)
@@ -543,7 +544,7 @@ def load(viewer_keys: Iterable[str], *, now=None) -> ViewerProfile:
         return ANONYMOUS
     try:
         raw = get_profiles().read(key)
-    except _unavailable():
+    except unavailable():
         logger.exception("reader profiles unavailable: %s read as new", key)
         return ViewerProfile(key=key)
     return profile_from_reply(keys, raw, now)

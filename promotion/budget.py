@@ -26,8 +26,10 @@ from django.db.models import F, IntegerField, OuterRef, Q, Subquery
 
 from payments.ledger import fen_sum
 
+from .affinities import STATS_TTL, stats_key
 from .clock import budget_day
 from .models import Campaign, CampaignDay, CampaignState, CampaignViewerDay, Click, ClickOutcome, Spend
+from .targeting import EVERYONE, INTEREST_SHARE, INTEREST_TOP, Targets, reaches
 
 REPEAT_WINDOW = datetime.timedelta(minutes=10)
 # A Redis counter may be lowered to the ledger's sum only when nothing was debited for this long:
@@ -65,10 +67,48 @@ def ledger_spent_fen(campaign_id: int, day: datetime.date | None = None) -> int:
 
 class Servable(NamedTuple):
     """The campaigns that can pay a click, best first, and the campaigns' configuration version
-    (Redis only: serving retires its index when it changes, see serving.ServingIndex)."""
+    (Redis only: serving retires its index when it changes, see serving.ServingIndex). When the
+    call read the reader (`Reader.read`, Redis only): the feed's catalogue version, whether the
+    reader gets the personal feed, which copy of their profile was read ('kept', 'new' or '') and
+    its fields; `choice_missing` when an account's saved choice was not in Redis (nothing done)."""
 
     campaigns: list[Campaign]
     config_version: int | None = None
+    catalogue_version: int | None = None
+    personal: bool | None = None
+    copy: str = ""
+    profile: list | None = None
+    choice_missing: bool = False
+
+
+@dataclass(frozen=True)
+class ReaderKeys:
+    """Where the feed's call reads its reader (promotion.feed_trip): an account's saved choice, the
+    live profile, the copy the page's cursor names (may be absent) and where to keep a new copy."""
+
+    account: bool
+    choice: str
+    profile: str
+    kept: str
+    new: str
+    copy_ttl: int
+    choice_ttl: int
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The reader promoted slots are chosen for: the key frequency caps count by (None: capped
+    campaigns are not shown), and what targeting looks at (promotion.targeting), either given or,
+    on Redis, read in the same call from `read` (then `personal` is the browser's word)."""
+
+    key: str | None = None
+    personal: bool = True
+    province_id: int | None = None
+    interests: frozenset[int] = frozenset()
+    read: ReaderKeys | None = None
+
+
+NOBODY = Reader()
 
 
 class DatabaseBudget:
@@ -104,11 +144,24 @@ class DatabaseBudget:
         return Charge(ClickOutcome.BILLED, exhausted=spent + amount > campaign.total_cap_fen)
 
     def servable(
-        self, ranked: list[Campaign], wanted: int, now: datetime.datetime, viewer: str | None = None
+        self,
+        ranked: list[Campaign],
+        wanted: int,
+        now: datetime.datetime,
+        reader: Reader = NOBODY,
+        targets: dict[int, Targets] | None = None,
+        counters: dict[str, int] | None = None,
     ) -> Servable:
         """The counters are read here, in this request (the campaigns may come from a cache). A
         campaign with a frequency cap is taken only when a conditional UPDATE of the reader's row
-        still finds it under the cap (never for a reader without a key: they cannot be counted)."""
+        still finds it under the cap (never for a reader without a key: they cannot be counted).
+        The reader is given (`reader.read` is for Redis); `counters` are the feed's own, kept by
+        promotion.affinities' store, not here."""
+        if reader.read is not None or counters:
+            raise ValueError("the database budget reads no reader and keeps no feed counters")
+        targets = targets or {}
+        ranked = [c for c in ranked if reaches(targets.get(c.pk, EVERYONE), reader)]
+        viewer = reader.key
         if not ranked or wanted <= 0:
             return Servable([])
         day = budget_day(now)
@@ -207,33 +260,96 @@ if spent + amount > tonumber(ARGV[2]) then return 'LAST' end
 return 'OK'
 """
 
-# KEYS: the config version, then (total, day, impressions, reader's count) per candidate, in rank
-# order. ARGV: wanted, impressions TTL, reader's count TTL, then (amount, total cap, daily cap,
-# frequency cap) per candidate; a frequency cap of 0 is none (the reader's count is not touched),
-# -1 a cap that cannot be counted (no reader key): not served. Returns the config version, then the
-# 0-based ranks chosen.
-_SERVABLE = """
-local wanted = tonumber(ARGV[1])
-local answer = {tonumber(redis.call('GET', KEYS[1]) or '0')}
-for i = 0, (#KEYS - 1) / 4 - 1 do
-  local k, a = i * 4 + 1, i * 4 + 4
+# The feed's one call a page. KEYS: 1 the campaigns' config version, 2 the feed's catalogue version,
+# 3 the day's product counters, 4 the reader's saved choice, 5 the reader's profile, 6 the profile
+# copy the page's cursor names, 7 a new copy; then (total, day, impressions, reader's count) per
+# candidate campaign, in rank order (keys 3-7 are not read when ARGV[4] is '': pass any key).
+# ARGV: 1 wanted, 2 impressions TTL, 3 reader's count TTL, 4 how to know the reader ('' = as
+# ARGV 5, 11 and 12 say; 'browser' or 'account' = read their profile, an account's choice first),
+# 5 personal by the browser ("1"/"0"), 6 copy TTL, 7 choice TTL, 8 counters TTL, 9 and 10 the
+# interests rule (promotion.targeting: top n, share of the strongest), 11 the reader's province
+# ("" none) and 12 interests (",1,2," or "") when given, 13 a count of counter increments and
+# (field, n) pairs; then per candidate (amount, total cap, daily cap, frequency cap, target provinces
+# ",1,2," or "", target categories ",3," or ""); a frequency cap of 0 is none (the reader's count is
+# not touched), -1 a cap that cannot be counted (no reader key): not served.
+# Returns {'CHOICE'} (before any write) when an account's choice is not in Redis; else the config
+# version, the catalogue version, 1/0 personal, the copy read ('kept', 'new' or ''), the profile's
+# fields (flat) and the 0-based ranks chosen.
+_FEED = """
+local config = tonumber(redis.call('GET', KEYS[1]) or '0')
+local catalogue = tonumber(redis.call('GET', KEYS[2]) or '0')
+local mode, personal = ARGV[4], ARGV[5] == '1'
+if mode == 'account' then
+  local choice = redis.call('GET', KEYS[4])
+  if not choice then return {'CHOICE'} end
+  redis.call('EXPIRE', KEYS[4], ARGV[7])
+  if choice == '0' then personal = false elseif choice == '1' then personal = true end
+end
+local raw, copy, province, interests = {}, '', ARGV[11], ARGV[12]
+if mode ~= '' then
+  province, interests = '', ''
+  if personal then
+    if redis.call('EXISTS', KEYS[6]) == 1 then
+      raw, copy = redis.call('HGETALL', KEYS[6]), 'kept'
+    else
+      raw = redis.call('HGETALL', KEYS[5])
+      if #raw > 0 then
+        redis.call('COPY', KEYS[5], KEYS[7], 'REPLACE')
+        redis.call('EXPIRE', KEYS[7], ARGV[6])
+        copy = 'new'
+      end
+    end
+    local weights = {}
+    for k = 1, #raw, 2 do
+      if raw[k] == 'p' then
+        if raw[k + 1] ~= '0' then province = raw[k + 1] end
+      elseif string.sub(raw[k], 1, 2) == 'c:' and tonumber(raw[k + 1]) > 0 then
+        weights[#weights + 1] = {tonumber(raw[k + 1]), tonumber(string.sub(raw[k], 3))}
+      end
+    end
+    table.sort(weights, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
+    for k = 1, math.min(tonumber(ARGV[9]), #weights) do
+      if weights[k][1] >= weights[1][1] * tonumber(ARGV[10]) then interests = interests .. ',' .. weights[k][2] end
+    end
+    if interests ~= '' then interests = interests .. ',' end
+  end
+end
+local a = 14
+local counters = tonumber(ARGV[13])
+for _ = 1, counters do redis.call('HINCRBY', KEYS[3], ARGV[a], ARGV[a + 1]); a = a + 2 end
+if counters > 0 then redis.call('EXPIRE', KEYS[3], ARGV[8]) end
+local wanted, chosen = tonumber(ARGV[1]), {}
+for i = 0, (#KEYS - 7) / 4 - 1 do
+  if #chosen >= wanted then break end
+  local k, c = 7 + i * 4, a + i * 6
+  local reach = true
+  local provinces, categories = ARGV[c + 4], ARGV[c + 5]
+  if provinces ~= '' or categories ~= '' then
+    if not personal then reach = false
+    elseif provinces ~= '' and (province == '' or not string.find(provinces, ',' .. province .. ',', 1, true)) then
+      reach = false
+    elseif categories ~= '' then
+      reach = false
+      for id in string.gmatch(interests, '%d+') do
+        if string.find(categories, ',' .. id .. ',', 1, true) then reach = true; break end
+      end
+    end
+  end
   local total = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
   local day = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
-  local amount = tonumber(ARGV[a])
-  local cap = tonumber(ARGV[a + 3])
-  if total + amount <= tonumber(ARGV[a + 1]) and day + amount <= tonumber(ARGV[a + 2])
+  local amount, cap = tonumber(ARGV[c]), tonumber(ARGV[c + 3])
+  if reach and total + amount <= tonumber(ARGV[c + 1]) and day + amount <= tonumber(ARGV[c + 2])
       and (cap == 0 or (cap > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') < cap)) then
-    answer[#answer + 1] = i
+    chosen[#chosen + 1] = i
     redis.call('INCR', KEYS[k + 3])
     redis.call('EXPIRE', KEYS[k + 3], ARGV[2])
     if cap > 0 then
       redis.call('INCR', KEYS[k + 4])
       redis.call('EXPIRE', KEYS[k + 4], ARGV[3])
     end
-    if #answer > wanted then break end
   end
 end
-return answer
+return {config, catalogue, personal and 1 or 0, copy, raw, chosen}
 """
 
 # KEYS: total, day, last debit. ARGV: ledger total, ledger day, now, quiet seconds, day TTL.
@@ -267,6 +383,16 @@ return n
 
 def _config_version_key() -> str:
     return f"{settings.PROMOTION_REDIS_PREFIX}:config-version"
+
+
+def catalogue_version_key() -> str:
+    """The feed's catalogue version (promotion.feed_cache), read in the feed's one call."""
+    return f"{settings.PROMOTION_REDIS_PREFIX}:feed:catalogue-version"
+
+
+def _id_list(ids) -> str:
+    """Ids as the feed's script matches them: ",1,2," (empty: none)."""
+    return f",{','.join(map(str, sorted(ids)))}," if ids else ""
 
 
 def _keys(campaign_id: int, day: datetime.date) -> dict[str, str]:
@@ -315,7 +441,7 @@ class RedisBudget:
     def __init__(self, client=None):
         self.client = client or redis_client()
         self._charge = self.client.register_script(_CHARGE)
-        self._servable = self.client.register_script(_SERVABLE)
+        self._feed = self.client.register_script(_FEED)
         self._reconcile = self.client.register_script(_RECONCILE)
         self._take_impressions = self.client.register_script(_TAKE_IMPRESSIONS)
 
@@ -355,26 +481,64 @@ class RedisBudget:
         pipe.execute()
 
     def servable(
-        self, ranked: list[Campaign], wanted: int, now: datetime.datetime, viewer: str | None = None
+        self,
+        ranked: list[Campaign],
+        wanted: int,
+        now: datetime.datetime,
+        reader: Reader = NOBODY,
+        targets: dict[int, Targets] | None = None,
+        counters: dict[str, int] | None = None,
     ) -> Servable:
-        """Frequency caps are checked and counted in the same script, against the reader's count
-        (a key per campaign, day and hashed viewer key)."""
-        if not ranked or wanted <= 0:
+        """One script call (`_FEED`): targeting, frequency caps (against the reader's count, a key
+        per campaign, day and hashed viewer key) and budgets checked, impressions counted, and, when
+        `reader.read`, the reader's choice and profile read in the same step; `counters` (the feed's
+        product counters, promotion.quality) are added to the day's hash on the way."""
+        read = reader.read
+        if read is None and not counters and (not ranked or wanted <= 0):
             return Servable([])
         day = budget_day(now)
-        reader = repeat_key(viewer) if viewer is not None else None
-        keys, args = [_config_version_key()], [wanted, DAY_KEY_TTL, FREQUENCY_KEY_TTL]
+        stats = stats_key(day)
+        counted = repeat_key(reader.key) if reader.key is not None else None
+        province = "" if reader.province_id is None else str(reader.province_id)
+        interests = _id_list(reader.interests)
+        if read is None:
+            mode, reader_keys, copy_ttl, choice_ttl = "", [stats] * 4, 0, 0
+        else:
+            mode = "account" if read.account else "browser"
+            reader_keys, copy_ttl, choice_ttl = (
+                [read.choice, read.profile, read.kept or read.new, read.new],
+                read.copy_ttl,
+                read.choice_ttl,
+            )
+        keys = [_config_version_key(), catalogue_version_key(), stats, *reader_keys]
+        args = [wanted, DAY_KEY_TTL, FREQUENCY_KEY_TTL, mode, "1" if reader.personal else "0", copy_ttl, choice_ttl]
+        args += [int(STATS_TTL.total_seconds()), INTEREST_TOP, INTEREST_SHARE, province, interests, len(counters or {})]
+        for field, n in (counters or {}).items():
+            args += [field, n]
+        targets = targets or {}
         for campaign in ranked:
             k = _keys(campaign.pk, day)
             cap = campaign.frequency_cap or 0
-            if cap and reader is None:
+            if cap and counted is None:
                 cap = -1
             # An uncounted campaign names its impressions key again: the script never reads it.
-            keys += [k["total"], k["day"], k["impressions"], k["reader"] + reader if cap > 0 else k["impressions"]]
+            keys += [k["total"], k["day"], k["impressions"], k["reader"] + counted if cap > 0 else k["impressions"]]
+            aim = targets.get(campaign.pk, EVERYONE)
             args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen, cap]
+            args += [_id_list(aim.provinces), _id_list(aim.categories)]
         with _unavailable_on_redis_errors():
-            version, *chosen = self._servable(keys=keys, args=args)
-        return Servable([ranked[i] for i in chosen], int(version))
+            reply = self._feed(keys=keys, args=args)
+        if reply == [b"CHOICE"]:
+            return Servable([], choice_missing=True)
+        config, catalogue, personal, copy, raw, chosen = reply
+        return Servable(
+            [ranked[i] for i in chosen],
+            int(config),
+            int(catalogue),
+            bool(personal),
+            copy.decode(),
+            raw if read is not None else None,
+        )
 
     def bump_config_version(self) -> None:
         with _unavailable_on_redis_errors():

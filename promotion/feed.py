@@ -1,12 +1,13 @@
 """The feed: organic stories and goods, with promoted slots at a bounded ad load.
 
-Organic goods come in the order of `organic.rank` for the reader. The first page ranks every
-visible, in-stock product and keeps the ranked list in the cache (SNAPSHOT_SECONDS) under a random
-token that the page's cursors carry, so a reader paging goes down one fixed list: nothing comes
-twice or is missed because the ranking moved (their signals, the quality figures, new goods)
-between pages. A snapshot serves only the reader it was made for, and only in the mode
-(personal or not) it was made in; otherwise, or once it has expired, the goods are ranked again
-and the page continues at the same offset (deterministic for the day for a non-personal reader).
+Organic goods come in the order of `organic.rank` for the reader, ranked for each page from the
+process's pool of every visible, in-stock product (promotion.feed_cache). A reader paging goes down
+one fixed list: pages after the first rank from the copy of the reader's profile kept when the
+first was made (promotion.feed_trip; its token rides in the cursors), with the same pool and seed,
+so their own signals in between reorder nothing. A copy serves only the reader it was made for;
+otherwise, or once it has expired, the goods are ranked from the live profile and the page
+continues at the same offset. When the catalogue's version moved between two pages (goods listed,
+sold out, quality figures folded), the list may shift by the goods that changed.
 
 Positions are counted from the top of the feed. Position p is a promoted slot when
 p % FEED_PROMOTED_EVERY == FEED_PROMOTED_EVERY - 1 (with the setting at 5: the 5th, 10th, ...),
@@ -25,12 +26,10 @@ import hashlib
 import logging
 import random
 import re
-import secrets
 import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -39,24 +38,19 @@ from django.utils.translation import gettext as _
 from shop.models import Product
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import quality, tokens
-from .budget import BudgetUnavailable
+from . import feed_cache, feed_trip, quality, tokens
+from .budget import RedisBudget, get_budget
 from .clock import budget_day
 from .feed_reader import ANONYMOUS, Candidate, Reason, ViewerProfile
 from .models import ContentItem
-from .organic import rank
 from .permissions import content_visible_to
-from .selectors import with_content_relations
-from .serving import Placement, choose, poverty_gap
+from .serving import Placement, poverty_gap
 
 logger = logging.getLogger(__name__)
 
 STORY_EVERY = 4
 MAX_PAGE = 50
-# How long a reader's ranked goods are kept for their next pages.
-SNAPSHOT_SECONDS = 3600
-SNAPSHOT_KEY = "feed:ranked:{token}"
-_TOKEN = re.compile(r"[0-9a-f]{16}")
+_TOKEN = re.compile(r"([0-9a-f]{16})?")
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class FeedPosition:
     # How far down the ranked goods: goods gone since the ranking are passed over, so this may
     # be more than the goods shown.
     products: int = 0
-    # The key of the ranked goods in the cache ("" before the first page).
+    # The token of the reader's profile copy the pages rank from (promotion.feed_trip; "" none).
     snapshot: str = ""
 
     def cursor(self) -> str:
@@ -91,7 +85,7 @@ class FeedPosition:
 
 @dataclass
 class FeedEntry:
-    item: ContentItem | Product
+    item: "ContentItem | Product | feed_cache.Card | int"
     cursor: str
     placement: Placement | None = None
     token: str | None = None
@@ -100,6 +94,9 @@ class FeedEntry:
     # promotion.personalisation.explain.
     reason: Reason | None = None
     why: str | None = None
+    product_id: int | None = None
+    # A story's rendered card (build_page's `as_cards`).
+    card: str | None = None
 
     @property
     def promoted(self) -> bool:
@@ -132,6 +129,9 @@ class FeedPage:
     selection_cpu_ms: float = 0.0
     promoted_slots: int = 0
     filled_slots: int = field(default=0)
+    # The reader the page was made for (their profile read in its call), and the catalogue version.
+    profile: ViewerProfile = ANONYMOUS
+    catalogue_version: int | None = None
 
     @property
     def end_cursor(self) -> str | None:
@@ -246,35 +246,20 @@ def ranking_seed(profile: ViewerProfile, now: datetime.datetime) -> int:
     return int.from_bytes(hashlib.sha256(f"{profile.key}:{day}".encode()).digest()[:8], "big")
 
 
-def ranked_goods(profile: ViewerProfile, now: datetime.datetime) -> list[tuple[int, Reason | None]]:
-    return [
-        (c.product_id, reason)
-        for c, reason in rank(feed_candidates(), profile, now=now, seed=ranking_seed(profile, now))
-    ]
-
-
-def _snapshot(start: FeedPosition, profile: ViewerProfile, now: datetime.datetime):
-    """The reader's ranked goods and their token: those of the cursor's snapshot when it is still
-    kept and was made for this reader in this mode, else ranked now and kept under a new token."""
-    owner = (profile.key, profile.personal)
-    if start.snapshot:
-        kept = cache.get(SNAPSHOT_KEY.format(token=start.snapshot))
-        if kept is not None and kept[0] == owner:
-            return kept[1], start.snapshot
-    goods = ranked_goods(profile, now)
-    token = secrets.token_hex(8)
-    cache.set(SNAPSHOT_KEY.format(token=token), (owner, goods), SNAPSHOT_SECONDS)
-    return goods, token
-
-
 def build_page(
     first: int,
     after: str | None = None,
     *,
-    profile: ViewerProfile = ANONYMOUS,
+    ask: feed_trip.Ask | None = None,
+    profile: ViewerProfile | None = None,
     now: datetime.datetime | None = None,
     rng=None,
+    as_cards: bool = False,
 ) -> FeedPage:
+    """A page of the feed for the reader `ask` describes (their profile read in the page's one
+    call, promotion.feed_trip), or for a given `profile` (None and no `ask`: anonymous). Entries
+    hold Product and ContentItem objects, or, `as_cards`, feed_cache.Card objects and stories
+    with their rendered `card` (the feed page: no query once the process's caches are warm)."""
     if first < 1 or first > MAX_PAGE:
         raise ValidationError(
             {"first": ValidationError(_("Ask for 1 to %(max)d items."), code="invalid", params={"max": MAX_PAGE})}
@@ -282,44 +267,44 @@ def build_page(
     now = now or timezone.now()
     start = FeedPosition.from_cursor(after)
     slots = sum(1 for p in range(start.position, start.position + first) if is_promoted_slot(p))
-    stories = list(with_content_relations(published_stories(), goods=False)[start.stories : start.stories + first + 1])
-    ranked, snapshot = _snapshot(start, profile, now)
-    # One more than a page, plus as many as promoted goods may displace.
-    wanted = ranked[start.products : start.products + first + 1 + slots]
-    reasons = dict(wanted)
 
     began, began_cpu = time.perf_counter(), time.thread_time()
-    try:
-        placements = choose(slots, now, rng or random.Random(), profile)  # noqa: S311
-    except BudgetUnavailable:
-        logger.exception("budget unavailable: feed served without promoted slots")
-        placements = []
+    trip = feed_trip.run(ask, slots, now, rng or random.Random(), kept=start.snapshot, profile=profile)  # noqa: S311
     selection_ms = (time.perf_counter() - began) * 1000
     selection_cpu_ms = (time.thread_time() - began_cpu) * 1000
 
-    # Visible and in stock now: the ranking may be older (a snapshot, the serving index).
-    loaded = with_catalog_relations(
-        organic_products().filter(pk__in=[*(pk for pk, _reason in wanted), *(p.product_id for p in placements)])
-    )
-    products = {product.pk: product for product in loaded}
+    version = trip.catalogue_version if isinstance(get_budget(), RedisBudget) else feed_cache.local_version()
+    kept = feed_cache.kept(version, now)
+    pool = kept.pool
+    # One more than a page, plus as many as promoted goods may displace.
+    upto = start.products + first + 1 + slots
+    wanted = [
+        (c.product_id, reason)
+        for c, reason in pool.rank(trip.profile, ranking_seed(trip.profile, now), upto, start.products)
+    ]
+    reasons = dict(wanted)
+    stories = kept.stories[start.stories : start.stories + first + 1]
+    # Still visible and in stock in this version of the catalogue (the serving index may be older).
+    placements = [p for p in trip.placements if p.product_id in pool.index_of]
+
     entries, position, used_stories, used_products = [], start.position, start.stories, start.products
-    promoted_queue = [p for p in placements if p.product_id in products]
+    promoted_queue = list(placements)
     # Goods promoted on this page are not shown again as organic items of the same page; goods
     # reached organically before their promoted slot are shown organically and not promoted.
     shown_promoted: set[int] = set()
     story_queue = list(stories)
-    # Each with its place in the ranked goods, so that goods gone since are passed over, not lost.
-    product_queue = [(start.products + i + 1, products[pk]) for i, (pk, _r) in enumerate(wanted) if pk in products]
+    # Each with its place in the ranked goods, so that the cursor says how far down the page went.
+    product_queue = [(start.products + i + 1, pk) for i, (pk, _r) in enumerate(wanted)]
+    snapshot = trip.copy
     while len(entries) < first:
         # A promoted item sits between organic ones: never after the feed's last organic item.
         if is_promoted_slot(position) and promoted_queue and (story_queue or product_queue):
             placement = promoted_queue.pop(0)
             shown_promoted.add(placement.product_id)
-            item = products[placement.product_id]
-            token = tokens.issue(placement.campaign.pk, item.pk, now)
+            token = tokens.issue(placement.campaign.pk, placement.product_id, now)
             position += 1
             cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
-            entries.append(FeedEntry(item, cursor, placement, token))
+            entries.append(FeedEntry(placement.product_id, cursor, placement, token))
             continue
         organic_index = used_stories + used_products
         want_story = organic_index % STORY_EVERY == 0
@@ -328,17 +313,18 @@ def build_page(
             item, used_stories = story_queue.pop(0), used_stories + 1
         elif product_queue:
             used_products, item = product_queue.pop(0)
-            if item.pk in shown_promoted:
+            if item in shown_promoted:
                 continue
-            promoted_queue = [p for p in promoted_queue if p.product_id != item.pk]
-            reason = reasons[item.pk]
+            promoted_queue = [p for p in promoted_queue if p.product_id != item]
+            reason = reasons[item]
         else:
             break
         position += 1
         cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
         entries.append(FeedEntry(item, cursor, reason=reason))
-    has_next = bool(story_queue or product_queue or start.products + len(wanted) < len(ranked))
-    quality.count_impressions([e.item.pk for e in entries if not e.promoted and not e.is_story], now)
+    has_next = bool(story_queue or product_queue or upto < len(pool))
+    entries = _loaded(entries, kept, as_cards)
+    quality.count_impressions([e.product_id for e in entries if not e.promoted and not e.is_story], now)
     return FeedPage(
         entries,
         has_next,
@@ -347,4 +333,27 @@ def build_page(
         selection_cpu_ms=selection_cpu_ms,
         promoted_slots=slots,
         filled_slots=sum(1 for e in entries if e.promoted),
+        profile=trip.profile,
+        catalogue_version=version,
     )
+
+
+def _loaded(entries: list["FeedEntry"], kept, as_cards: bool) -> list["FeedEntry"]:
+    """The entries' goods as cards or Product objects (a product gone meanwhile drops its entry),
+    and the stories' cards."""
+    ids = [e.item for e in entries if not isinstance(e.item, ContentItem)]
+    if as_cards:
+        goods = feed_cache.cards(kept, ids)
+    else:
+        goods = {p.pk: p for p in with_catalog_relations(organic_products().filter(pk__in=ids))}
+    out = []
+    for entry in entries:
+        if isinstance(entry.item, ContentItem):
+            if as_cards:
+                entry.card = feed_cache.story_card(kept, entry.item)
+        elif entry.item in goods:
+            entry.product_id, entry.item = entry.item, goods[entry.item]
+        else:
+            continue
+        out.append(entry)
+    return out

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from core import viewers
 
-from . import affinities
-from .feed_reader import REASON_KINDS, Reason, ViewerProfile
+from . import feed_trip
+from .feed_reader import REASON_KINDS, Reason
+from .feed_trip import Ask
 from .models import ReaderChoice
 
 # "0" when the browser's reader turned personalisation off; absent or "1" when it is on.
@@ -46,17 +47,20 @@ def enabled(request) -> bool:
     return request.COOKIES.get(COOKIE) != "0"
 
 
-def reader(request, asked: bool | None = None, *, new_cookie: bool = True) -> ViewerProfile:
-    """The reader the feed ranks for: their stored affinities while personalisation is on (and
-    `asked` is not False), else `ViewerProfile(personal=False)`. Either way known by a key, which
-    frequency caps count by: the account's, else the browser's, minted on a first visit when
-    `new_cookie` (a page sets it; an API client without a cookie stays unknown)."""
+def ask(request, asked: bool | None = None, *, new_cookie: bool = True) -> Ask:
+    """Who the feed ranks for (promotion.feed_trip reads their choice and profile in the page's one
+    call): known by a key, which frequency caps count by, the account's, else the browser's, minted
+    on a first visit when `new_cookie` (a page sets it; an API client without a cookie stays
+    unknown). `asked` False (the API's `personalised: false`) turns personalisation off for this
+    page whatever the reader chose; otherwise an account's saved choice decides, else the cookie."""
     keys = viewers.viewer_keys(request)
     if not keys and new_cookie:
         keys = [f"c:{viewers.ensure_cookie(request)}"]
-    if asked is False or not enabled(request):
-        return ViewerProfile(key=affinities.profile_key(keys), personal=False)
-    return affinities.load(keys)
+    if asked is False:
+        return Ask(tuple(keys), personal=False)
+    user = getattr(request, "user", None)
+    account = user.pk if user is not None and user.is_authenticated else None
+    return Ask(tuple(keys), personal=request.COOKIES.get(COOKIE) != "0", account_id=account)
 
 
 def account_choice(user) -> bool | None:
@@ -72,6 +76,7 @@ def choose(request, personalised: bool) -> None:
     with transaction.atomic():
         if user is not None and user.is_authenticated:
             ReaderChoice.objects.update_or_create(user=user, defaults={"personalised": personalised})
+            transaction.on_commit(lambda: feed_trip.remember_choice(user.pk, personalised))
         keys = viewers.viewer_keys(request)
         if not personalised and keys:
             transaction.on_commit(lambda: personalisation_turned_off.send(ReaderChoice, viewer_keys=keys))

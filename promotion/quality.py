@@ -8,17 +8,23 @@ few chance clicks move it little. Orders are counted from the database, not from
 the figures hold without Redis (then clicks and impressions stay at nothing and the click rates at
 the mean) and an order is never counted twice."""
 
+import atexit
+import collections
 import datetime
 import logging
+import threading
+import time
 from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
+from django.utils import timezone
 
 from shop.models import OrderLine, Product
 from shop.models.orders import OrderStatus
 
+from . import feed_cache
 from .affinities import STATS_TTL, stats_key
 from .clock import budget_day
 from .models import ProductFeedStats
@@ -33,6 +39,12 @@ DEFAULT_CLICK_RATE = 0.05
 DEFAULT_ORDER_RATE = 0.02
 # Fields of the day counters folded here; "order" fields are dropped with the rest (orders come from OrderLine).
 FOLDED = {"impression": "impressions", "view": "views", "click": "clicks", "cart": "carts"}
+# How long a process keeps feed impressions it has not sent (see count_impressions).
+FLUSH_SECONDS = 60
+_pending: collections.Counter = collections.Counter()
+_pending_since: float | None = None
+_pending_lock = threading.Lock()
+
 COUNTED_ORDERS = (OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 # KEYS: the day's counters, their folding copy. Moves the counters aside atomically (increments
@@ -46,23 +58,63 @@ return 1
 
 
 def count_impressions(product_ids, now: datetime.datetime) -> None:
-    """The organic goods a feed page showed: one pipelined call; without Redis, or when it fails,
-    nothing (the page must not fail for a counter)."""
+    """The organic goods a feed page showed. Kept in this process and added to the day's counters
+    by the next feed page's call (promotion.feed_trip: no round trip of their own), or by `flush`
+    when they have waited FLUSH_SECONDS (a quiet site) and when the process exits. Without Redis,
+    nothing (there is no fold to read them)."""
     if not product_ids or not settings.REDIS_URL:
+        return
+    global _pending_since
+    with _pending_lock:
+        for product_id in product_ids:
+            _pending[f"impression:{product_id}"] += 1
+        if _pending_since is None:
+            _pending_since = time.monotonic()
+        stale = time.monotonic() - _pending_since >= FLUSH_SECONDS
+    if stale:
+        flush(now)
+
+
+def take_pending() -> dict[str, int]:
+    """The counts waiting to be sent (now the caller's to send, or `put_back`)."""
+    global _pending_since
+    with _pending_lock:
+        taken = dict(_pending)
+        _pending.clear()
+        _pending_since = None
+    return taken
+
+
+def put_back(counters: dict[str, int]) -> None:
+    global _pending_since
+    with _pending_lock:
+        _pending.update(counters)
+        if counters and _pending_since is None:
+            _pending_since = time.monotonic()
+
+
+def flush(now: datetime.datetime | None = None) -> None:
+    """Send the waiting counts in one pipelined call; when Redis fails they are dropped with a
+    warning (the page must not fail for a counter, and the fold must not wait on them)."""
+    counters = take_pending()
+    if not counters or not settings.REDIS_URL:
         return
     import redis
 
     from .budget import redis_client
 
-    key = stats_key(budget_day(now))
+    key = stats_key(budget_day(now or timezone.now()))
     try:
         pipe = redis_client().pipeline(transaction=False)
-        for product_id in product_ids:
-            pipe.hincrby(key, f"impression:{product_id}", 1)
+        for field, n in counters.items():
+            pipe.hincrby(key, field, n)
         pipe.expire(key, STATS_TTL)
         pipe.execute()
     except redis.RedisError:
         logger.warning("feed impressions not counted: Redis unavailable", exc_info=True)
+
+
+atexit.register(flush)
 
 
 def smoothed(events: int, trials: int, mean: float, weight: float) -> float:
@@ -100,6 +152,7 @@ def fold(now: datetime.datetime) -> int:
             row.orders = orders.get(row.product_id, 0)
         _rate(rows)
         ProductFeedStats.objects.bulk_update(rows, ["orders", "click_rate", "order_rate"], batch_size=500)
+        feed_cache.catalogue_changed()  # the feed ranks with the new figures
     if taken:
         transaction.on_commit(lambda: _forget(taken))
     return len(rows)

@@ -3,12 +3,15 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from core import viewers
-from shop.signals import cart_added, order_placed, product_viewed
+from farmers.models import Cooperative, County, Farmer, Province, Village
+from shop.models import Category, Product, ProductImage, Variant
+from shop.signals import cart_added, order_placed, product_viewed, products_changed
 
-from . import affinities, personalisation
+from . import affinities, feed_trip, personalisation
 from .attribution import attribute_order
 from .clicks import is_bot
-from .models import Campaign
+from .feed_cache import catalogue_changed
+from .models import Campaign, ContentImage, ContentItem
 from .serving import campaigns_changed
 
 
@@ -58,6 +61,7 @@ def learn_from_cart(sender, product_ids, request, **kwargs):
 @receiver(personalisation.personalisation_turned_off, dispatch_uid="promotion.affinities.forget")
 def forget_reader(sender, viewer_keys, **kwargs):
     affinities.forget(viewer_keys)
+    feed_trip.forget_copies(viewer_keys)
 
 
 @receiver(user_logged_in, dispatch_uid="promotion.affinities.login")
@@ -77,3 +81,24 @@ m2m_changed.connect(
 m2m_changed.connect(
     campaigns_changed, sender=Campaign.target_categories.through, dispatch_uid="promotion-index-target-categories"
 )
+
+
+# The feed's cached pool and cards are remade after any change a card or the ranking shows
+# (promotion.feed_cache): goods and what their cards name, stories, and the quality fold's figures.
+_FEED_SHOWS = (
+    Product,
+    Variant,
+    ProductImage,
+    Category,
+    Province,
+    County,
+    Village,
+    Farmer,
+    Cooperative,
+    ContentItem,
+    ContentImage,
+)
+for _model in _FEED_SHOWS:
+    post_save.connect(catalogue_changed, sender=_model, dispatch_uid=f"promotion-feed-save-{_model.__name__}")
+    post_delete.connect(catalogue_changed, sender=_model, dispatch_uid=f"promotion-feed-delete-{_model.__name__}")
+products_changed.connect(catalogue_changed, dispatch_uid="promotion-feed-products-changed")

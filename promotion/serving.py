@@ -20,12 +20,12 @@ from django.db.models.functions import Coalesce
 from shop.models import Product
 from shop.selectors import visible_products
 
-from .budget import BudgetUnavailable, affordable, get_budget
+from .budget import BudgetUnavailable, Reader, affordable, get_budget
 from .clock import budget_day
 from .feed_reader import ANONYMOUS, ViewerProfile
 from .models import Campaign, CampaignDay
 from .selectors import running
-from .targeting import EVERYONE, Targets, interests, load_targets, reaches
+from .targeting import Targets, interests, load_targets
 
 logger = logging.getLogger(__name__)
 
@@ -186,34 +186,36 @@ def choose(wanted: int, now: datetime.datetime, rng: random.Random | None = None
     """Up to `wanted` placements (a list of Placement), best first, each a different campaign and
     product, among the campaigns that may reach this reader (promotion.targeting). A campaign with
     a frequency cap is counted against `profile.key` by the budget backend, in the same call."""
-    if wanted <= 0:
-        return []
+    reader = Reader(profile.key, profile.personal, profile.province_id, interests(profile))
+    return serve(wanted, now, rng, reader)[0]
+
+
+def serve(wanted: int, now: datetime.datetime, rng: random.Random | None, reader: Reader, counters=None):
+    """`choose` for a budget.Reader, with the budget's whole answer (promotion.feed_trip reads the
+    reader in the same call): (placements, budget.Servable)."""
     rng = rng or random.Random()  # noqa: S311 - a throttle and a rotation, not a secret
     index = serving_index(now)
-    reader_interests = interests(profile)
-    entrants = [
-        c
-        for c in index.campaigns
-        if c.pk in index.products
-        and c.is_running(now)
-        and reaches(index.targets.get(c.pk, EVERYONE), profile, reader_interests)
-        and rng.random() < c.serving_rate
-    ]
-    if not entrants:
-        return []
+    ranked = _entrants(index, now, rng) if wanted > 0 else []
+    servable = get_budget().servable([p.campaign for p in ranked], wanted, now, reader, index.targets, counters)
+    _check_version(index, servable.config_version)
+    chosen = {c.pk for c in servable.campaigns}
+    return [p for p in ranked if p.campaign.pk in chosen], servable
+
+
+def _entrants(index: ServingIndex, now: datetime.datetime, rng: random.Random) -> list[Placement]:
+    """The placements that may fill a slot, best first, whoever the reader: running, passing
+    their pacing throttle, one per product (whom they may reach is the budget's call to check)."""
     ranked: list[Placement] = []
-    for campaign in entrants:
+    for campaign in index.campaigns:
+        if campaign.pk not in index.products or not campaign.is_running(now) or rng.random() >= campaign.serving_rate:
+            continue
         gap, poorest_goods = index.products[campaign.pk]
         # Among the goods of the poorest village, rotate, so one listing is not shown forever.
         product_id = rng.choice(poorest_goods)
         score = float(campaign.bid) * campaign.predicted_ctr * (1 + POVERTY_BOOST * gap)
         ranked.append(Placement(campaign, product_id, score))
     ranked.sort(key=lambda p: (-p.score, p.campaign.pk))
-    ranked = _one_per_product(ranked)
-    servable = get_budget().servable([p.campaign for p in ranked], wanted, now, viewer=profile.key)
-    _check_version(index, servable.config_version)
-    chosen = {c.pk for c in servable.campaigns}
-    return [p for p in ranked if p.campaign.pk in chosen]
+    return _one_per_product(ranked)
 
 
 def _one_per_product(ranked: list[Placement]) -> list[Placement]:

@@ -51,16 +51,16 @@ def interests(profile: ViewerProfile) -> frozenset[int]:
     return frozenset(c for w, c in ranked if w >= floor)
 
 
-def reaches(targets: Targets, profile: ViewerProfile, reader_interests: frozenset[int]) -> bool:
-    """Whether a campaign with `targets` may be shown to this reader (`reader_interests` is
-    `interests(profile)`, computed once per request)."""
+def reaches(targets: Targets, reader) -> bool:
+    """Whether a campaign with `targets` may be shown to this reader (a budget.Reader: personal,
+    province_id, interests). On Redis the feed's script applies the same rule (budget._FEED)."""
     if not targets.targeted:
         return True
-    if not profile.personal:
+    if not reader.personal:
         return False
-    if targets.provinces and profile.province_id not in targets.provinces:
+    if targets.provinces and reader.province_id not in targets.provinces:
         return False
-    return not targets.categories or bool(targets.categories & reader_interests)
+    return not targets.categories or bool(targets.categories & reader.interests)
 
 
 def load_targets(campaign_ids: list[int]) -> dict[int, Targets]:

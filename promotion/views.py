@@ -51,12 +51,14 @@ def feed(request):
     old or mangled link) shows the top of the feed: a shopper following a link wants a feed, not
     an error page. A first visit gets its viewer cookie here, so that frequency caps count the
     reader from their first page (a reader without a key is shown no capped campaign). Ranked for
-    the reader unless they turned personalisation off (`personalisation.reader`)."""
-    profile = personalisation.reader(request)
+    the reader unless they turned personalisation off (`personalisation.ask`). Cards come from the
+    process's cache (promotion.feed_cache); the reader's parts (links, labels, why) are added here."""
+    ask = personalisation.ask(request)
     try:
-        page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None, profile=profile)
+        page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None, ask=ask, as_cards=True)
     except ValidationError:
-        page = build_page(FEED_PAGE_SIZE, profile=profile)
+        page = build_page(FEED_PAGE_SIZE, ask=ask, as_cards=True)
+    profile = page.profile
     personalisation.explain(page.entries, personal=profile.personal)
     context = {"page": page, "personal": profile.personal, "province_id": profile.province_id}
     response = render(request, "promotion/feed.html", context)

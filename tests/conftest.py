@@ -139,9 +139,20 @@ def _test_settings(settings, tmp_path):
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
     settings.PROMOTION_REDIS_PREFIX = f"test-{uuid.uuid4().hex}:promo"
     settings.PROMOTION_SERVING_INDEX_SECONDS = 0  # rebuilt each request unless a test says otherwise
+    settings.PROMOTION_FEED_CACHE_SECONDS = 0  # the feed's pool and cards too
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private-media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _feed_process_state():
+    """What the feed keeps in the process (promotion.feed_cache's pool and cards, impressions not
+    yet sent: promotion.quality) starts empty in each test, as in a new process."""
+    from promotion import feed_cache, quality
+
+    feed_cache.forget()
+    quality.take_pending()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -28,14 +28,14 @@ class FeedQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_feed(root, info, first=DEFAULT_PAGE, after=None, personalised=None):
-        profile = personalisation.reader(info.context, personalised, new_cookie=False)
+        ask = personalisation.ask(info.context, personalised, new_cookie=False)
         try:
-            page = feed.build_page(DEFAULT_PAGE if first is None else first, after, profile=profile)
+            page = feed.build_page(DEFAULT_PAGE if first is None else first, after, ask=ask)
         except ValidationError as exc:
             raise graphql_error(exc, next(iter(exc.error_dict)) if hasattr(exc, "error_dict") else "first") from None
-        personalisation.explain(page.entries, personal=profile.personal)
+        personalisation.explain(page.entries, personal=page.profile.personal)
         return FeedConnection(
-            personalised=profile.personal,
+            personalised=page.profile.personal,
             edges=page.entries,
             page_info=graphene.relay.PageInfo(
                 has_next_page=page.has_next,

@@ -2,8 +2,9 @@
 to /feed/province/ and coming back to the page it is on."""
 
 from django import template
+from django.utils import timezone
 
-from ..forms import ProvinceForm
+from .. import feed_cache
 
 register = template.Library()
 
@@ -12,7 +13,7 @@ register = template.Library()
 def province_choice(context, province_id=None):
     request = context.get("request")
     return {
-        "form": ProvinceForm(initial={"province": province_id}),
+        "field_html": feed_cache.province_field(feed_cache.kept(None, timezone.now()), province_id),
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }

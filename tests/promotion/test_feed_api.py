@@ -7,15 +7,16 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from graphql_relay import from_global_id
 
+from promotion import feed_cache
 from promotion.clicks import record_click
-from promotion.feed import SNAPSHOT_KEY, FeedPosition, organic_products, published_stories
+from promotion.feed import FeedPosition, organic_products, published_stories, ranking_seed
+from promotion.feed_reader import ViewerProfile
 from promotion.models import CampaignState, Click, ClickOutcome
 from promotion.tokens import issue
 from tests import factories as f
@@ -156,14 +157,15 @@ def used(cursor) -> FeedPosition:
 
 def check_continuity(pages):
     """Each page's organic entries are exactly the next stories and goods after the page before,
-    in feed order (the goods: the ranked list the first page kept for the pages after it); only
+    in feed order (the goods: this reader's whole ranked list, an anonymous reader's here); only
     goods promoted on that same page are left out of its organic entries."""
     stories = [("ContentItem", pk) for pk in published_stories().values_list("pk", flat=True)]
     snapshot = used(pages[0][0]["cursor"]).snapshot
     assert {used(e["cursor"]).snapshot for page in pages for e in page} == {snapshot}
-    _owner, ranked = cache.get(SNAPSHOT_KEY.format(token=snapshot))
-    assert sorted(pk for pk, _reason in ranked) == sorted(organic_products().values_list("pk", flat=True))
-    goods = [("Product", pk) for pk, _reason in ranked]
+    reader, now = ViewerProfile(), timezone.now()
+    ranked = [c.product_id for c, _reason in feed_cache.kept(None, now).pool.rank(reader, ranking_seed(reader, now))]
+    assert sorted(ranked) == sorted(organic_products().values_list("pk", flat=True))
+    goods = [("Product", pk) for pk in ranked]
     before = FeedPosition()
     for edges in pages:
         after = used(edges[-1]["cursor"])

@@ -6,10 +6,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from promotion import quality
+from promotion import affinities, quality
 from promotion.clock import budget_day
 from promotion.feed import FeedPosition, build_page, feed_candidates
 from promotion.feed_reader import ANONYMOUS, Reason, ViewerProfile
+from promotion.feed_trip import Ask
 from promotion.models import ProductFeedStats
 from shop.models import Order, OrderStatus, Product
 from tests import factories as f
@@ -35,12 +36,11 @@ def organic_goods(page):
     return [e for e in page.entries if not e.promoted and not e.is_story]
 
 
-def walk(first, profiles, between=None):
-    """Every entry of the feed, page by page; profiles[n] reads page n (the last one the rest);
-    `between(n)` runs after page n."""
+def walk(first, ask, between=None):
+    """Every entry of the feed for the reader `ask`, page by page; `between(n)` runs after page n."""
     entries, after, n = [], None, 0
     while True:
-        page = build_page(first, after, profile=profiles[min(n, len(profiles) - 1)])
+        page = build_page(first, after, ask=ask)
         entries += page.entries
         if between:
             between(n)
@@ -59,20 +59,32 @@ def test_a_tea_drinker_sees_tea_first_with_the_reason(shelves):
     assert sum(e.item.category_id == tea.pk for e in goods[:4]) >= 3
 
 
+def reader(n: int) -> Ask:
+    return Ask((f"c:{n:032x}",))
+
+
 def test_paging_through_the_whole_feed_sees_every_item_once_while_the_ranking_moves(shelves):
-    tea, honey = shelves["categories"]["tea"], shelves["categories"]["honey"]
-    before = ViewerProfile(key="u:1", categories={tea.pk: 3.0})
-    # After the first page the reader's signals change completely: their pages must not move.
-    after = ViewerProfile(
-        key="u:1", categories={honey.pk: 9.0}, ordered=frozenset(p.pk for p in shelves["goods"]["tea"])
-    )
     all_goods = {p.pk for kind in shelves["goods"].values() for p in kind}
-    for _walk in range(2):
-        entries = walk(4, [before, after])
+    for n in range(2):
+        ask = reader(n)
+        affinities.record_many(ask.viewer_keys, "view", [p.pk for p in shelves["goods"]["tea"][:3]])
+
+        def change_everything(page, ask=ask):
+            # After the first page the reader's signals change completely: their pages must not move.
+            if page == 0:
+                affinities.record_many(ask.viewer_keys, "order", [p.pk for p in shelves["goods"]["honey"]])
+                affinities.record_many(ask.viewer_keys, "order", [p.pk for p in shelves["goods"]["tea"]])
+
+        entries = walk(4, ask, change_everything)
+        assert organic_goods_of(entries[:4])[0].item.category_id == shelves["categories"]["tea"].pk
         shown = [(type(e.item).__name__, e.item.pk) for e in entries]
         assert len(shown) == len(set(shown)), "an item came twice"
         assert {pk for kind, pk in shown if kind == "Product"} == all_goods
         assert sum(kind == "ContentItem" for kind, _pk in shown) == 3
+
+
+def organic_goods_of(entries):
+    return [e for e in entries if not e.promoted and not e.is_story]
 
 
 def test_goods_sold_out_between_pages_are_passed_over_and_nothing_else_is_lost(shelves):
@@ -95,13 +107,20 @@ def test_goods_sold_out_between_pages_are_passed_over_and_nothing_else_is_lost(s
 
 
 def test_a_cursor_followed_by_another_reader_is_ranked_for_them(shelves):
-    tea = shelves["categories"]["tea"]
-    mine = build_page(4, profile=ViewerProfile(key="u:1", categories={tea.pk: 3.0}))
-    theirs = build_page(4, mine.end_cursor, profile=ViewerProfile(key="u:2"))
-    assert FeedPosition.from_cursor(theirs.end_cursor).snapshot != FeedPosition.from_cursor(mine.end_cursor).snapshot
+    me, them = reader(1), reader(2)
+    affinities.record_many(me.viewer_keys, "view", [p.pk for p in shelves["goods"]["tea"]])
+    affinities.record_many(them.viewer_keys, "view", [p.pk for p in shelves["goods"]["honey"]])
+    mine = build_page(4, ask=me)
+    assert FeedPosition.from_cursor(mine.end_cursor).snapshot
+    theirs = build_page(4, mine.end_cursor, ask=them)
+    assert FeedPosition.from_cursor(theirs.end_cursor).snapshot not in (
+        "",
+        FeedPosition.from_cursor(mine.end_cursor).snapshot,
+    )
+    assert organic_goods(theirs)[0].item.category_id == shelves["categories"]["honey"].pk
     # Switching personalisation off mid-way is a new ranking too, not the personal one continued.
-    off = build_page(4, mine.end_cursor, profile=ViewerProfile(key="u:1", categories={tea.pk: 3.0}, personal=False))
-    assert FeedPosition.from_cursor(off.end_cursor).snapshot != FeedPosition.from_cursor(mine.end_cursor).snapshot
+    off = build_page(4, mine.end_cursor, ask=Ask(me.viewer_keys, personal=False))
+    assert FeedPosition.from_cursor(off.end_cursor).snapshot == ""
     assert all(e.reason is None for e in off.entries)
 
 
@@ -131,6 +150,8 @@ def test_impressions_are_counted_and_folded_with_the_counters_into_quality_figur
     shown = [e.item.pk for e in organic_goods(page)]
     key = quality.stats_key(budget_day(now))
     client = redis_client()
+    assert not client.exists(key)  # kept in the process for the next page's call ...
+    quality.flush(now)  # ... or sent on their own
     counters = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
     assert counters == {f"impression:{pk}": 1 for pk in shown}
     # The signals' counters: the first shown product gets clicked a lot.

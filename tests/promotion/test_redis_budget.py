@@ -95,11 +95,6 @@ def test_a_cheaper_campaign_takes_the_slot_of_one_that_cannot_pay(any_backend):
     assert [p.campaign for p in choose(2, timezone.now(), random.Random(1))] == [cheap]
 
 
-# The personal feed's own, until issue 17's speed step folds them into the budget's one: the
-# reader's profile read, the ranked list kept in the cache, the impressions counted.
-FEED_OWN_TRIPS = 3
-
-
 class RoundTrips:
     """Counts what is sent to Redis: one send per command, or per pipeline or script call."""
 
@@ -115,9 +110,9 @@ class RoundTrips:
 
 
 def test_a_feed_request_makes_one_budget_round_trip(on_redis, client, monkeypatch, settings):
-    """One script call for the promoted slots. The personal feed adds three of its own for now (the
-    reader's profile read; the ranked list kept for the next pages, in the cache; the organic
-    impressions counted, one pipeline): issue 17's speed step is to bring them into the one."""
+    """One script call for everything a page needs of Redis: the promoted slots, the reader's
+    profile (a copy kept for the next pages), the catalogue's version, the last page's impressions
+    (promotion.feed_trip)."""
     settings.FEED_PROMOTED_EVERY = 5
     farmer = f.farmer()
     products = [f.product(seller=farmer) for _ in range(10)]
@@ -128,16 +123,16 @@ def test_a_feed_request_makes_one_budget_round_trip(on_redis, client, monkeypatc
     trips = RoundTrips(monkeypatch)
     response = client.get("/feed/")
     assert response.status_code == 200 and response.context["page"].filled_slots >= 1
-    assert trips.count == 1 + FEED_OWN_TRIPS
+    assert trips.count == 1
     assert products  # organic goods fill the rest of the page
 
 
-def test_a_feed_request_with_no_campaign_to_serve_makes_no_budget_round_trip(on_redis, client, monkeypatch):
+def test_a_feed_request_with_no_campaign_to_serve_makes_the_same_one_round_trip(on_redis, client, monkeypatch):
     f.product()
     assert client.get("/feed/").status_code == 200  # opens the connections once
     trips = RoundTrips(monkeypatch)
     assert client.get("/feed/").status_code == 200
-    assert trips.count == FEED_OWN_TRIPS
+    assert trips.count == 1
 
 
 def test_impressions_are_counted_in_redis_and_folded_in_by_reconcile(on_redis):
