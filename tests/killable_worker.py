@@ -10,12 +10,12 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 settings.MEDIA_ROOT = os.environ["SHANHUO_TEST_MEDIA_ROOT"]
 settings.PRIVATE_MEDIA_ROOT = os.environ["SHANHUO_TEST_PRIVATE_MEDIA_ROOT"]
 
-from config.celery import app  # noqa: E402, F401 - the app `celery -A tests.killable_worker` runs
+from config.celery import app  # noqa: E402 - the app `celery -A tests.killable_worker` runs
 
 app.conf.task_default_queue = os.environ["SHANHUO_TEST_QUEUE"]
 

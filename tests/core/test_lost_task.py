@@ -14,11 +14,9 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -70,10 +68,10 @@ def test_a_photo_task_killed_with_its_worker_reruns_and_completes_once(require_p
     queue, broker = celery_on_redis
     url = os.environ["REDIS_URL"]
     runs, log = tmp_path / "runs", tmp_path / "worker.log"
-    database = {**connection.settings_dict}
+    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": url,
         "CELERY_BROKER_URL": url,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
