@@ -359,3 +359,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- tasks: the outbox, and tasks lost with their worker ---
+# Tasks asked for by a change are written in its transaction (core.outbox) and sent after the
+# commit; what the broker could not take then is sent by beat every OUTBOX_DRAIN_SECONDS, once older
+# than OUTBOX_GRACE_SECONDS (a younger one is still being sent by its own commit).
+OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 30)
+OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 10)
+CELERY_BEAT_SCHEDULE["outbox-drain"] = {"task": "core.tasks.drain_outbox", "schedule": float(OUTBOX_DRAIN_SECONDS)}
+# A task taken by a worker that died (kill -9, OOM, a lost machine) is given to another worker
+# CELERY_VISIBILITY_TIMEOUT seconds after it was taken (kombu's default: 3,600). It must be longer
+# than the longest task, or a task still running is started again beside itself: the longest are
+# the nightly roll-up rebuild and a payout run, minutes each (docs/decisions.md, tasks). A retry's
+# countdown must be shorter too (a message waiting for its ETA is unacknowledged), so no task's
+# retry waits longer than 600 s (Celery's default cap of retry_backoff). Redis is scanned for such messages every
+# CELERY_UNACKED_RESTORE_SECONDS. Connecting and each command to the broker time out, so that a
+# publish to a broker gone silent fails (and the outbox keeps the task) instead of hanging.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 30),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    # A publish tries to connect once (kombu's default: again and again for 4 s): with the broker
+    # down, the request answers at once and the outbox keeps the task. A worker reconnects on its
+    # own terms (broker_connection_max_retries).
+    "max_retries": 0,
+}
+# After a failed send, a process keeps the tasks it is asked for in the outbox without trying the
+# broker for this long (each try costs the caller a connection attempt).
+OUTBOX_BROKER_PAUSE_SECONDS = env_int("OUTBOX_BROKER_PAUSE_SECONDS", 10)

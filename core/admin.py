@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import User
+from .models import OutboxMessage, User
 
 admin.site.register(User, UserAdmin)
 
@@ -48,3 +48,13 @@ def apply_to_each(model_admin, request, queryset, service, done_message) -> int:
     if done:
         model_admin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
     return done
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Tasks the broker could not take when asked (core.outbox); beat sends them again. Rows older
+    than a minute mean the broker or beat is down."""
+
+    list_display = ("task", "created_at", "attempts")
+    list_filter = ("task",)
+    search_fields = ("task",)

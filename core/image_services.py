@@ -2,7 +2,8 @@
 
 `accept_upload` runs while the person waits: it checks the file (core.images.check_upload), keeps
 the bytes as a private raw upload and asks for processing once the transaction commits, so the
-worker always finds the row. `process_image` runs on the task (core.tasks.process_image): it
+worker always finds the row (through core.outbox: with the broker down, the photo stays PENDING
+and is processed once it is back). `process_image` runs on the task (core.tasks.process_image): it
 cleans the raw upload into the public renditions, and is safe to run twice.
 """
 
@@ -14,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import outbox
 from core.errors import field_error
 from core.image_models import RENDITIONS, ImageStatus, ProcessedImage
 from core.images import ImageRejected, check_upload, clean_image
@@ -49,7 +51,7 @@ def accept_upload(image: ProcessedImage, data: bytes) -> ProcessedImage:
     image.raw_upload.save(f"{secrets.token_hex(16)}.upload", ContentFile(data), save=False)
     image.save()
     label, pk = image._meta.label_lower, image.pk
-    transaction.on_commit(lambda: process_image_task.delay(label, pk))
+    outbox.enqueue(process_image_task, [label, pk])  # kept for later if the broker is down
     return image
 
 

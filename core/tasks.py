@@ -14,3 +14,11 @@ def process_image(model_label: str, image_id: int) -> str | None:
         raise ValueError(f"{model_label} is not a photo model")
     image = process(model, image_id)
     return image.status if image else None
+
+
+@shared_task(acks_late=True, expires=60)
+def drain_outbox() -> int:
+    """Every OUTBOX_DRAIN_SECONDS (beat): send the tasks the broker could not take when asked."""
+    from core import outbox
+
+    return outbox.drain()

@@ -28,7 +28,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -37,6 +36,7 @@ from django.db.models import DateTimeField, Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbox
 from core.errors import field_error
 from core.money import FEN
 
@@ -222,14 +222,10 @@ def pay_out(account: Account, cutoff: datetime, method: str | None = None) -> Pa
         )
         if sender.sends_itself:
             # Only once the payout is committed: money must never leave for a payout rolled back.
-            transaction.on_commit(partial(_send_later, payout.pk), robust=True)
+            from . import tasks
+
+            outbox.enqueue(tasks.send_payout, [payout.pk], robust=True)
     return payout
-
-
-def _send_later(payout_id: int) -> None:
-    from . import tasks
-
-    tasks.send_payout.delay(payout_id)
 
 
 def run(now: datetime | None = None, method: str | None = None) -> list[Payout]:

@@ -25,12 +25,13 @@ def run_payouts() -> int:
     acks_late=True,
     autoretry_for=(payout_sending.SendError,),
     retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
+    retry_backoff_max=600,  # shorter than the broker's visibility timeout (settings)
+    max_retries=12,
 )
 def send_payout(payout_id: int) -> str | None:
     """Idempotent: a payout already settled is left alone, and the provider is asked with the
-    payout's idempotency key. A network error or an outage is retried, backing off up to an hour."""
+    payout's idempotency key. A network error or an outage is retried, backing off to every 10
+    minutes, for about 1.5 hours."""
     payout = payout_sending.send(payout_id)
     return payout.status if payout else None
 
@@ -62,8 +63,9 @@ def check_pending_refunds() -> dict[str, int]:
     acks_late=True,
     autoretry_for=(GatewayError, BillError),
     retry_backoff=600,
-    retry_backoff_max=3 * 3600,
-    max_retries=6,
+    retry_backoff_max=600,  # not longer: a message waiting for its retry must not outlive the visibility timeout
+    retry_jitter=False,
+    max_retries=48,  # every 10 minutes for 8 hours
 )
 def import_settlements(gateway: str, day: str | None = None) -> str:
     """Download yesterday's bill of `gateway` (or `day`, YYYY-MM-DD) and book its fees (daily,
@@ -85,7 +87,7 @@ def import_settlements(gateway: str, day: str | None = None) -> str:
     acks_late=True,
     autoretry_for=(payout_sending.SendError,),
     retry_backoff=60,
-    retry_backoff_max=3600,
+    retry_backoff_max=600,
     max_retries=3,
 )
 def check_payout(payout_id: int) -> str | None:

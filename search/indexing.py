@@ -16,6 +16,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core import outbox
 from shop.models import Product
 
 from . import fallback
@@ -255,10 +256,18 @@ def schedule(product_ids: Iterable[int] = (), related: Iterable[tuple[str, int]]
     Changes gather in one pending set per connection; every change also registers a flush, and
     the first flush to run sends the whole set as one task (the later ones find it empty). A
     change inside a rolled-back transaction is sent with the next one: harmless, as indexing
-    reads the current state."""
-    pending = connection.__dict__.setdefault("_search_pending", {"products": set(), "related": set()})
+    reads the current state.
+
+    With a broker, each change is also written in its transaction to core.outbox: if the broker
+    does not take the task after the commit, the outbox sends the changes later."""
+    from .tasks import sync_index
+
+    product_ids, related = sorted(set(product_ids)), sorted(set(related))
+    pending = connection.__dict__.setdefault("_search_pending", {"products": set(), "related": set(), "messages": []})
     pending["products"].update(product_ids)
     pending["related"].update(related)
+    if not outbox.is_eager(sync_index) and (product_ids or related):
+        pending["messages"].append(outbox.record(sync_index, [product_ids, [list(pair) for pair in related]]))
     transaction.on_commit(_flush, robust=True)
 
 
@@ -266,9 +275,14 @@ def _flush() -> None:
     pending = connection.__dict__.get("_search_pending")
     if not pending or not (pending["products"] or pending["related"]):
         return
-    products, related = sorted(pending["products"]), sorted(pending["related"])
+    products, related, messages = sorted(pending["products"]), sorted(pending["related"]), pending["messages"][:]
     pending["products"].clear()
     pending["related"].clear()
+    pending["messages"].clear()
     from .tasks import sync_index
 
-    sync_index.delay(products, [list(pair) for pair in related])
+    args = [products, [list(pair) for pair in related]]
+    if outbox.is_eager(sync_index):
+        sync_index.delay(*args)
+    else:
+        outbox.send(sync_index, args, {}, messages)

@@ -35,3 +35,18 @@ def waiting_messages(broker, queue: str, task: str | None = None) -> int:
 def unacked_messages(broker, queue: str) -> int:
     # Delivered but not yet acknowledged: kombu's `unacked` hash, each entry [message, exchange, routing key].
     return sum(json.loads(entry)[2] == queue for entry in broker.hvals("unacked"))
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a broker there is refused at once, as a Redis that is down."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def point_broker_at(url: str) -> None:
+    """Publish to this broker from now on (a worker already consuming keeps its own connection)."""
+    app.conf.broker_url = url
+    drop_broker_connections()

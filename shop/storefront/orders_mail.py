@@ -1,7 +1,7 @@
-from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
+from core import outbox
 from shop import tasks
 
 
@@ -9,4 +9,4 @@ def send_order_link(request, order, token: str) -> None:
     """Email the order's link once the order is committed, in the language the shopper reads."""
     url = request.build_absolute_uri(reverse("shop:order", args=[token]))
     language = translation.get_language()
-    transaction.on_commit(lambda: tasks.email_order_link.delay(order.pk, url, language))
+    outbox.enqueue(tasks.email_order_link, [order.pk, url, language])

@@ -21,6 +21,7 @@ SHOWN_INLINE = {
 }
 # Money records: read in the admin, changed only through the services (actions), never added by hand.
 READ_ONLY = {
+    "core.OutboxMessage",  # written and sent by core.outbox
     "shop.Checkout",
     "shop.Order",
     "shop.Fulfilment",

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 
+from core.models import OutboxMessage
 from farmers.baselines import update_baseline
 from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
@@ -220,6 +221,7 @@ def books(settings):
     Group.objects.create(name="运营")
     WebhookEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded", payload={}, outcome="paid")
     indexing.queue(get_backend(), [goods.product.pk])  # a product the search engine missed
+    OutboxMessage.objects.create(task="core.tasks.process_image", args=["shop.productimage", 1])  # broker was down
     quality.fold(timezone.now())  # the feed's quality figures: the paid order's goods get a row
     ReaderChoice.objects.create(user=operator, personalised=False)
     ChosenProvince.objects.create(user=operator, province=village.county.province, chosen_at=timezone.now())
