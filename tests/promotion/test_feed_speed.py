@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from promotion import affinities, feed_cache, quality
@@ -17,6 +18,7 @@ from promotion.clock import budget_day
 from promotion.feed_reader import ViewerProfile
 from promotion.serving import serving_index
 from promotion.targeting import EVERYONE, interests, reaches
+from shop.models import Product
 from tests import factories as f
 from tests.promotion.test_redis_budget import RoundTrips
 from tests.promotion.test_targeting import campaign, province
@@ -46,6 +48,8 @@ def shelves():
     for n in range(3):
         f.campaign(products=[f.product()], bid=Decimal("0.50") + n)
     campaign(target_categories=[tea], bid=Decimal("3.00"))
+    for _ in range(20):  # enough for a second page
+        f.product()
     f.story()
     return {"tea": tea, "honey": honey, "goods": goods}
 
@@ -67,13 +71,14 @@ def next_link(response) -> str:
 def test_a_personal_page_is_one_round_trip_and_no_query(on_redis, client, warm, shelves, monkeypatch):
     likes(COOKIE, shelves["goods"]["tea"])
     as_reader(client)
-    assert client.get("/feed/").status_code == 200  # the process's caches and the script, once
+    warming = client.get("/feed/")  # the process's caches and the script, once
+    assert client.get("/feed/" + next_link(warming)).status_code == 200  # the second page's cards
     trips = RoundTrips(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/feed/")
     page = response.context["page"]
     assert response.status_code == 200
-    assert page.profile.personal and page.profile.categories == {shelves["tea"].pk: pytest.approx(3.0, rel=1e-3)}
+    assert page.profile.personal and page.profile.categories == {shelves["tea"].pk: pytest.approx(6.0, rel=1e-3)}
     organic = [e for e in page.entries if not e.promoted and not e.is_story]
     assert organic[0].item.product_id in {p.pk for p in shelves["goods"]["tea"]} and organic[0].why
     assert any(e.promoted for e in page.entries)
@@ -103,10 +108,10 @@ def test_a_signed_in_reader_page_is_one_round_trip_and_the_sessions_two_queries(
         response = client.get("/feed/")
     assert trips.count == 1
     assert len(queries) <= 2, [q["sql"] for q in queries]  # the session and the user
-    assert response.context["page"].profile.categories == {shelves["honey"].pk: pytest.approx(3.0, rel=1e-3)}
+    assert response.context["page"].profile.categories == {shelves["honey"].pk: pytest.approx(6.0, rel=1e-3)}
     # Turned off on another device: the saved choice, read in the same one call, decides.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/feed/personalisation/", {"personal": "off"})
+        client.post(reverse("promotion:personalisation"), {"personal": "off"})
     client.cookies.pop("shanhuo_personal", None)
     trips.count = 0
     response = client.get("/feed/")
@@ -118,15 +123,18 @@ def test_a_changed_product_shows_in_a_process_that_did_not_see_the_change(
     on_redis, client, warm, shelves, django_capture_on_commit_callbacks
 ):
     as_reader(client)
-    goods = shelves["goods"]["honey"][0]
-    assert "土蜂蜜0" in client.get("/feed/").content.decode()
+    response = client.get("/feed/")
+    shown = next(e.item for e in response.context["page"].entries if not e.promoted and not e.is_story)
+    goods = Product.objects.get(pk=shown.product_id)
+    old_name = goods.name
+    assert old_name in response.content.decode()
     elsewhere = feed_cache._kept["feed"]  # this process's caches, as another process still holds them
     with django_capture_on_commit_callbacks(execute=True):
         goods.name = "百花土蜂蜜"
         goods.save()
     feed_cache._kept["feed"] = elsewhere
     html = client.get("/feed/").content.decode()
-    assert "百花土蜂蜜" in html and "土蜂蜜0<" not in html
+    assert "百花土蜂蜜" in html and f"{old_name}<" not in html
     # Sold out through a sale (a bulk update, products_changed): gone from the next page.
     with django_capture_on_commit_callbacks(execute=True):
         goods.variants.update(stock=0)
@@ -199,15 +207,15 @@ def test_a_pages_impressions_ride_with_the_next_pages_call(on_redis, client, war
 
 
 def test_turning_personalisation_off_deletes_the_profile_copies(
-    on_redis, client, warm, shelves, django_capture_on_commit_callbacks
+    on_redis, client, warm, shelves, settings, django_capture_on_commit_callbacks
 ):
     likes(COOKIE, shelves["goods"]["tea"])
     as_reader(client).get("/feed/")
-    copies = list(on_redis.scan_iter(match="*feed:copy:*"))
-    assert len(copies) == 1
+    copies = f"{settings.PROMOTION_REDIS_PREFIX}:feed:copy:*"
+    assert len(list(on_redis.scan_iter(match=copies))) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/feed/personalisation/", {"personal": "off"})
-    assert list(on_redis.scan_iter(match="*feed:copy:*")) == []
+        client.post(reverse("promotion:personalisation"), {"personal": "off"})
+    assert list(on_redis.scan_iter(match=copies)) == []
 
 
 def test_the_scripts_targeting_is_promotion_targeting(on_redis):
