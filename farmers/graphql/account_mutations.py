@@ -77,6 +77,9 @@ class TokenCreate(AccountMutation):
     refresh_token = graphene.String(description="A JWT refresh token for `tokenRefresh` (JWT_REFRESH_TTL seconds).")
     user = graphene.Field(TokenUserType)
 
+    class Meta:
+        name = "CreateToken"  # Saleor's name of the payload
+
     class Arguments:
         email = graphene.String(required=True, description="Or a farmer's phone number, or a user name.")
         password = graphene.String(required=True)

@@ -28,6 +28,9 @@ class TokenRefresh(AccountMutation):
     token = graphene.String(description="A new JWT access token.")
     user = graphene.Field(TokenUserType)
 
+    class Meta:
+        name = "RefreshToken"  # Saleor's name of the payload
+
     class Arguments:
         refresh_token = graphene.String(description="The `refreshToken` of `tokenCreate`.")
 
@@ -53,6 +56,9 @@ class TokenVerify(AccountMutation):
     payload = GenericScalar(description="The token's claims.")
     user = graphene.Field(TokenUserType)
 
+    class Meta:
+        name = "VerifyToken"  # Saleor's name of the payload
+
     class Arguments:
         token = graphene.String(required=True)
 
@@ -75,6 +81,7 @@ class TokensDeactivateAll(AccountMutation):
     `signOut` only forgets its tokens; send this first to end them). Web log-ins stay."""
 
     class Meta:
+        name = "DeactivateAllUserTokens"  # Saleor's name of the payload
         permission = authenticated
 
     @classmethod
