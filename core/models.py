@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -9,7 +10,7 @@ class User(AbstractUser):
     # Part of every API token's fingerprint (core.api_tokens): replacing it ends all of the user's
     # tokens at once (tokensDeactivateAll). Empty until first replaced, so that the bearer tokens
     # issued before it existed keep their fingerprint.
-    jwt_token_key = models.CharField(max_length=32, blank=True, default="", editable=False)
+    jwt_token_key = models.CharField(_("API token key"), max_length=32, blank=True, default="", editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
