@@ -10,6 +10,7 @@ with translation.override("en"):
     from core.graphql.fields import resolve_any_node
     from farmers.graphql.account_mutations import AccountMutations
     from farmers.graphql.queries import FarmersQueries
+    from farmers.graphql.token_mutations import TokenMutations
     from impact.graphql.queries import ImpactQueries
     from payments.graphql.payout_queries import PayoutQueries
     from promotion.graphql.content_mutations import ContentMutations
@@ -51,6 +52,7 @@ class Query(
 class Mutation(
     FeedMutations,
     AccountMutations,
+    TokenMutations,
     ShopMutations,
     CheckoutMutations,
     OrderMutations,

@@ -390,3 +390,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # After a failed send, a process keeps the tasks it is asked for in the outbox without trying the
 # broker for this long (each try costs the caller a connection attempt).
 OUTBOX_BROKER_PAUSE_SECONDS = env_int("OUTBOX_BROKER_PAUSE_SECONDS", 10)
+# --- saleor: Saleor's tokens and storefront origins (issue 19) ---
+# `tokenCreate` answers as Saleor does (core.graphql.jwt_tokens): a JWT access token that lasts
+# JWT_ACCESS_TTL seconds (Saleor's 5 minutes) and a refresh token that lasts JWT_REFRESH_TTL
+# (30 days), signed with JWT_SECRET_KEY (SECRET_KEY unless set: one secret to keep by default).
+# JWT_ISSUER is the API's public URL, written in each token's `iss`; the SDK sends a token only to
+# that URL. Unset, it is the URL the request came to (…/graphql/); set it behind a proxy that
+# rewrites the host or scheme.
+JWT_SECRET_KEY = env("JWT_SECRET_KEY", "") or SECRET_KEY
+JWT_ACCESS_TTL = env_int("JWT_ACCESS_TTL", 5 * 60)
+JWT_REFRESH_TTL = env_int("JWT_REFRESH_TTL", 30 * 24 * 3600)
+JWT_ISSUER = env("JWT_ISSUER", "")
+# Storefronts on other origins (a Next.js shop built on Saleor's SDK) may call /graphql/ from the
+# browser: their origins, e.g. https://shop.example.cn. No cookies cross origins (the app sends
+# `Authorization: Bearer`), so a cross-origin request never carries the session.
+INSTALLED_APPS.append("corsheaders")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "corsheaders.middleware.CorsMiddleware"
+)
+CORS_ALLOWED_ORIGINS = env_list("STOREFRONT_ORIGINS", "")
+CORS_URLS_REGEX = r"^/graphql/$"
+CORS_ALLOW_CREDENTIALS = False

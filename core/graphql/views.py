@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.settings import graphene_settings
 from graphene_django.views import HttpError
@@ -13,8 +14,7 @@ from graphene_file_upload.django import FileUploadGraphQLView
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 from graphql.validation import specified_rules
 
-from core import api_tokens
-
+from . import jwt_tokens
 from .validation import limit_rules
 
 logger = logging.getLogger(__name__)
@@ -65,13 +65,14 @@ class GraphQLView(FileUploadGraphQLView):
         if authorization:
             # An app's token: not sent by browsers on their own, so no CSRF check is needed.
             scheme, _space, token = authorization.partition(" ")
-            user = api_tokens.user_for(token.strip()) if scheme.lower() == "bearer" else None
-            if user is None:
+            try:
+                if scheme.lower() != "bearer":
+                    raise jwt_tokens.TokenError("JWT_INVALID_TOKEN", _("Send the token as `Authorization: Bearer`."))
+                request.user = jwt_tokens.bearer_user(token.strip())
+            except jwt_tokens.TokenError as error:
                 return JsonResponse(
-                    {"errors": [{"message": "Invalid or expired token.", "extensions": {"code": "INVALID_TOKEN"}}]},
-                    status=401,
+                    {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}, status=401
                 )
-            request.user = user
             request._dont_enforce_csrf_checks = True
         if (
             request.method == "POST"

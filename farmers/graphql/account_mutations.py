@@ -9,9 +9,11 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core import api_tokens, shoppers
+from core import shoppers
+from core.graphql import jwt_tokens
 from core.graphql.errors import error_code_enum, error_type
 from core.graphql.mutations import BaseMutation
+from core.graphql.user_types import TokenUserType
 from core.ratelimit import LoginAttempt
 
 from ..registration import login_name as typed_login_name
@@ -26,6 +28,11 @@ AccountErrorCode = error_code_enum(
         "PASSWORD_TOO_COMMON",
         "PASSWORD_ENTIRELY_NUMERIC",
         "PASSWORD_TOO_SIMILAR",
+        # Saleor's token codes (core.graphql.jwt_tokens).
+        "JWT_SIGNATURE_EXPIRED",
+        "JWT_INVALID_TOKEN",
+        "JWT_DECODE_ERROR",
+        "JWT_MISSING_TOKEN",
     ),
 )
 AccountError = error_type("AccountError", AccountErrorCode)
@@ -45,9 +52,10 @@ class AccountRegisterInput(graphene.InputObjectType):
 
 
 class AccountRegister(AccountMutation):
-    """A shopper account; returns a token for the app to sign in with at once."""
+    """A shopper account; returns tokens for the app to sign in with at once (as `tokenCreate`)."""
 
-    token = graphene.String()
+    token = graphene.String(description="A JWT access token, as `tokenCreate` returns.")
+    refresh_token = graphene.String(description="For `tokenRefresh`, as `tokenCreate` returns.")
     email = graphene.String()
 
     class Arguments:
@@ -56,14 +64,21 @@ class AccountRegister(AccountMutation):
     @classmethod
     def perform_mutation(cls, root, info, input):
         user = shoppers.register_shopper(input["email"], input["password"])
-        return cls(token=api_tokens.issue(user), email=user.email, errors=[])
+        token, refresh_token = jwt_tokens.pair(user, info.context)
+        return cls(token=token, refresh_token=refresh_token, email=user.email, errors=[])
 
 
 class TokenCreate(AccountMutation):
-    """Sign in: send the token back as `Authorization: Bearer <token>`. Rate-limited like the
+    """Sign in, as Saleor does: send `token` back as `Authorization: Bearer <token>` until its
+    `exp`, then trade `refreshToken` for a new one with `tokenRefresh`. Rate-limited like the
     log-in page."""
 
-    token = graphene.String()
+    token = graphene.String(description="A JWT access token (JWT_ACCESS_TTL seconds).")
+    refresh_token = graphene.String(description="A JWT refresh token for `tokenRefresh` (JWT_REFRESH_TTL seconds).")
+    user = graphene.Field(TokenUserType)
+
+    class Meta:
+        name = "CreateToken"  # Saleor's name of the payload
 
     class Arguments:
         email = graphene.String(required=True, description="Or a farmer's phone number, or a user name.")
@@ -80,7 +95,8 @@ class TokenCreate(AccountMutation):
         if user is None:
             raise ValidationError(_("Wrong email, phone number or password."), code="invalid_credentials")
         attempt.succeeded()
-        return cls(token=api_tokens.issue(user), errors=[])
+        token, refresh_token = jwt_tokens.pair(user, request)
+        return cls(token=token, refresh_token=refresh_token, user=user, errors=[])
 
 
 class AccountMutations(graphene.ObjectType):
