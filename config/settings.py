@@ -358,8 +358,6 @@ CELERY_BEAT_SCHEDULE["payouts-check-in-flight"] = {
 # LOG_FORMAT=json: one JSON object a line (docker-compose); text (the default) for a developer.
 # Every line carries the request id (core.request_ids), in tasks too.
 LOGGING = logging_config(env("LOG_FORMAT", "text"), env("LOG_LEVEL", "INFO"))
-# The worker keeps these handlers (JSON, request ids) instead of installing its own.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, there is no /metrics (404).
 # PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) collects gunicorn's workers' samples.
 METRICS_TOKEN = env("METRICS_TOKEN", "")

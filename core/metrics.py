@@ -57,7 +57,9 @@ task_seconds = Histogram(
 )
 budget_debits = Counter("shanhuo_budget_debits_total", "Promoted clicks billed to a campaign's budget.")
 budget_debited_yuan = Counter("shanhuo_budget_debited_yuan_total", "Yuan billed to campaigns' budgets.")
-clicks = Counter("shanhuo_clicks_total", "Clicks on promoted slots, by outcome (billed, bot, reused, ...).", ["outcome"])
+clicks = Counter(
+    "shanhuo_clicks_total", "Clicks on promoted slots, by outcome (billed, bot, reused, ...).", ["outcome"]
+)
 payments = Counter(
     "shanhuo_payments_total",
     "Shoppers' payments entering a state (pending, succeeded, failed, cancelled, refunded), by gateway.",
