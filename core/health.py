@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import kombu
-
 from django.conf import settings
 from django.db import connections
 
@@ -66,7 +65,10 @@ def _broker(url: str):
 def _search_engine(url: str):
     # The engine's root answers with its name and version: one cheap request, no index touched.
     parts = urlsplit(url)
-    request = urllib.request.Request(urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("the search engine's URL is http or https")
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(bare)  # noqa: S310 - http(s) only, checked above
     if parts.username:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         request.add_header("Authorization", f"Basic {base64.b64encode(credentials).decode()}")

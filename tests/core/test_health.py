@@ -83,7 +83,7 @@ def test_a_search_engine_that_answers_is_up_and_gets_the_credentials_of_its_url(
     seen = []
 
     class Engine(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the standard library's name
+        def do_GET(self):
             seen.append((self.path, self.headers.get("Authorization")))
             body = json.dumps({"version": {"distribution": "opensearch"}}).encode()
             self.send_response(200)
