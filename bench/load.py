@@ -309,7 +309,12 @@ def prepare_world(rng: random.Random, farmers: int) -> tuple[World, dict]:
     if method is None:
         sys.exit("No active shipping method in the database: checkouts cannot be delivered.")
     # Sellers logged in the way a browser would be: a session of the site's own (force_login).
-    sellers = list(Farmer.objects.filter(user__isnull=False).select_related("user")[:farmers])
+    # The seed's farmers have no accounts: the first few get one (kept on later runs with --reuse).
+    sellers = list(Farmer.objects.order_by("pk").select_related("user")[:farmers])
+    for farmer in sellers:
+        if farmer.user is None:
+            farmer.user = get_user_model().objects.create_user(username=f"load-farmer-{farmer.pk}")
+            farmer.save(update_fields=["user"])
     sessions = []
     for farmer in sellers:
         browser = Client()
@@ -317,7 +322,6 @@ def prepare_world(rng: random.Random, farmers: int) -> tuple[World, dict]:
         sessions.append(browser.cookies["sessionid"].value)
     if not (slugs and villages and variants and sessions):
         sys.exit(f"Not enough data: {len(slugs)} products, {len(villages)} villages, {len(sessions)} sellers")
-    get_user_model()  # the auth app is loaded
     stock_before = dict(Variant.objects.values_list("pk", "stock"))
     world = World(slugs, villages, variants, to_global_id("ShippingMethod", method.pk), sessions, words)
     return world, stock_before
