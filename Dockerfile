@@ -7,7 +7,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN python manage.py collectstatic --noinput -v0
-RUN useradd --create-home shanhuo && mkdir -p /data/media /data/private-media && chown -R shanhuo /data
+RUN useradd --create-home shanhuo && mkdir -p /data/media /data/private-media /run/metrics \
+    && chown -R shanhuo /data /run/metrics
 USER shanhuo
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -12,6 +12,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.logs import logging_config
+
 from .env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -411,3 +415,18 @@ MIDDLEWARE.insert(
 CORS_ALLOWED_ORIGINS = env_list("STOREFRONT_ORIGINS", "")
 CORS_URLS_REGEX = r"^/graphql/$"
 CORS_ALLOW_CREDENTIALS = False
+# --- ops: logs, metrics, error reports (README: "Operating the site") ---
+# LOG_FORMAT=json: one JSON object a line (docker-compose); text (the default) for a developer.
+# Every line carries the request id (core.request_ids), in tasks too.
+LOGGING = logging_config(env("LOG_FORMAT", "text"), env("LOG_LEVEL", "INFO"))
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, there is no /metrics (404).
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) collects gunicorn's workers' samples.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+# Errors go to Sentry when a DSN is set (core.sentry); nothing is loaded otherwise.
+SENTRY_DSN = env("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)

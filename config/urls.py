@@ -3,9 +3,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from core import views as core_views
 from core.graphql.views import GraphQLView
 
 urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.prometheus_metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(graphiql=True), name="graphql"),
     path("i18n/", include("django.conf.urls.i18n")),

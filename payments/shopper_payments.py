@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import metrics
 from core.errors import field_error
 from core.permissions import staff
 
@@ -34,13 +35,15 @@ def create_payment(order) -> Payment:
     """The order's payment. Its merchant reference (the number WeChat Pay and Alipay know it by) is
     the checkout's UUID: 32 characters, as WeChat allows, and unique across every database that
     shares one merchant account (staging, a restored backup), so a notify never finds a stranger."""
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         order=order,
         gateway=order.payment_method,
         amount=order.total,
         currency=order.currency,
         merchant_reference=order.checkout_id.hex,
     )
+    metrics.count_payment(payment.status, payment.gateway)
+    return payment
 
 
 def start_payment(payment: Payment) -> Payment:
@@ -92,6 +95,7 @@ def cancel_payment(order_id: int, close_order: Callable[[], object]) -> Payment:
         if was_open:
             payment.status = PaymentStatus.CANCELLED
             payment.save(update_fields=["status"])
+            metrics.count_payment(payment.status, payment.gateway)
     if payment.status == PaymentStatus.SUCCEEDED:
         try:
             refund_payment(None, payment, reason="order cancelled")
@@ -137,6 +141,7 @@ def record_succeeded(
     payment.reference = reference[:80]
     payment.save()
     ledger.book_payment(payment)
+    metrics.count_payment(payment.status, payment.gateway)
     payment_succeeded.send(sender=Payment, payment=payment)
     return True
 
@@ -158,6 +163,7 @@ def record_failed(payment_id: int, message: str = "") -> bool:
     payment.status = PaymentStatus.FAILED
     payment.failure_message = (message or "")[:255]
     payment.save(update_fields=["status", "failure_message"])
+    metrics.count_payment(payment.status, payment.gateway)
     return True
 
 
@@ -283,5 +289,6 @@ def finish_refund(refund_id: int, status: str, remote_id: str | None = None) -> 
     if settled == payment.amount:
         payment.status = PaymentStatus.REFUNDED
         payment.save(update_fields=["status"])
+        metrics.count_payment(payment.status, payment.gateway)
     refund_succeeded.send(sender=Refund, refund=refund, payment=payment)
     return True

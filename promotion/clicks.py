@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core import metrics
 from payments import ledger, ledger_text
 from shop.models import Product
 from shop.selectors import visible_products
@@ -71,6 +72,7 @@ def record_click(token: str, *, viewer_key: str, user=None, user_agent: str = ""
         outcome = ""  # not decided yet
     except tokens.TokenInvalid:
         click = Click.objects.create(outcome=ClickOutcome.FORGED, **fields)
+        metrics.count_click(click.outcome)
         return ClickResult(click, reverse("promotion:feed"))
     except tokens.TokenExpired as expired:
         served, outcome = expired.token, ClickOutcome.EXPIRED
@@ -90,6 +92,7 @@ def record_click(token: str, *, viewer_key: str, user=None, user_agent: str = ""
         if not click.outcome:
             _charge(click, campaign, viewer_key, now)
         click.save(update_fields=["outcome", "cost"])
+        metrics.count_click(click.outcome)
     destination = reverse("shop:product", kwargs={"slug": product.slug}) if visible else reverse("promotion:feed")
     return ClickResult(click, destination)
 
@@ -129,6 +132,7 @@ def _charge(click: Click, campaign: Campaign, viewer_key: str, now: datetime.dat
         return
     click.cost = campaign.bid
     Spend.objects.create(campaign=campaign, click=click, amount=campaign.bid, day=budget_day(now), created_at=now)
+    metrics.count_budget_debit(campaign.bid)
     ledger.post(
         f"promotion-click-{click.pk}",
         ledger_text.stored(ledger_text.PROMOTION_CLICK, click=click.pk, campaign=campaign.pk),
