@@ -49,8 +49,8 @@ def test_a_shoppers_cancel_racing_an_operators_refund_never_deadlocks_and_refund
 
         cancelled, refunded = run_together(
             [
-                lambda: outcome(cancel_as_shopper(CANCEL, {"id": gid}), "orderCancel"),
-                lambda: outcome(refund_as_operator(REFUND, {"id": gid}), "orderRefund"),
+                lambda cancel=cancel_as_shopper, gid=gid: outcome(cancel(CANCEL, {"id": gid}), "orderCancel"),
+                lambda gid=gid: outcome(refund_as_operator(REFUND, {"id": gid}), "orderRefund"),
             ]
         )
 
@@ -87,7 +87,7 @@ def test_one_payment_confirmed_by_several_operators_at_once_succeeds_once(shop, 
         gid = to_global_id("Order", order.pk)
 
         answers = run_together(
-            [lambda call=call: outcome(call(CONFIRM, {"id": gid}), "orderPaymentConfirm") for call in callers]
+            [lambda call=call, gid=gid: outcome(call(CONFIRM, {"id": gid}), "orderPaymentConfirm") for call in callers]
         )
 
         assert sorted(answers) == ["ALREADY_PAID"] * (operators - 1) + ["ok"]
