@@ -35,10 +35,13 @@ def test_a_change_rolled_back_bumps_nothing(on_redis, django_capture_on_commit_c
     campaign = f.campaign()
     start = version(on_redis)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            campaign.products.add(f.product())
-            raise RuntimeError("the admin's save failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        campaign.products.add(f.product())
+        raise RuntimeError("the admin's save failed")
 
     assert callbacks == []
     assert version(on_redis) == start
