@@ -168,14 +168,20 @@ def record_failed(payment_id: int, message: str = "") -> bool:
 
 
 def confirm_offline_payment(actor, payment: Payment, reference: str = "") -> Payment:
-    """An operator saw the bank transfer arrive, or the courier handed over the cash."""
+    """An operator saw the bank transfer arrive, or the courier handed over the cash. Exactly one
+    confirmation of a payment succeeds, however many race: the others (and any later one) are
+    refused with `already_paid`, and the money is booked once (`record_succeeded`'s lock)."""
     if not staff(actor):
         raise PermissionDenied(_("Only operators confirm offline payments."))
     if not gateways.get(payment.gateway).confirmed_by_hand:
         raise field_error(None, _("Card payments are confirmed by the card network, not by hand."), "invalid")
+    already = field_error(None, _("This payment is already confirmed."), "already_paid")
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
-        raise field_error(None, _("This payment is already confirmed."), "already_paid")
-    record_succeeded(payment.pk, confirmed_by=actor, reference=reference or "")
+        raise already
+    if not record_succeeded(payment.pk, confirmed_by=actor, reference=reference or ""):
+        # Another operator (or a second click) confirmed it between our read and the lock: one
+        # confirmation books the money, every other one is told it came too late.
+        raise already
     payment.refresh_from_db()
     return payment
 

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from graphql_relay import to_global_id
 
 from payments import ledger, shopper_payments
@@ -276,3 +277,44 @@ def test_balances_are_exact_to_the_fen(accounts):
 
     assert list(ledger.unbalanced_transactions()) == []
     assert ledger.balance(fees) == 0 and ledger.owed_to(payable.farmer) == 0 and ledger.owed_to(other.farmer) == 0
+
+
+# --- The detector the suite-wide guard relies on ------------------------------------------------
+
+
+class _Discarded(Exception):
+    """Raised to roll back the bad rows a test wrote on purpose."""
+
+
+def test_unbalanced_transactions_finds_a_single_entry_and_an_unbalanced_transaction():
+    """`unbalanced_transactions()` is what conftest's guard asserts empty after every test: it must
+    name a transaction of one entry, one whose entries miss zero by a fen, and one with no entries
+    at all, and pass a balanced one. The rows are written directly, as a bug bypassing
+    `ledger.post` would write them, inside a savepoint rolled back before the guard runs (the
+    ledger's rows cannot be deleted)."""
+    cash, fees = ledger.cash_account("offline"), ledger.fee_account()
+    with pytest.raises(_Discarded), transaction.atomic():
+        balanced = LedgerTransaction.objects.create(key="test:balanced", memo="")
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=balanced, account=cash, amount=Decimal("10.00")),
+                Entry(transaction=balanced, account=fees, amount=Decimal("-10.00")),
+            ]
+        )
+        assert not ledger.unbalanced_transactions().exists()
+        single = LedgerTransaction.objects.create(key="test:single", memo="")
+        Entry.objects.create(transaction=single, account=cash, amount=Decimal("10.00"))
+        off_by_a_fen = LedgerTransaction.objects.create(key="test:off-by-a-fen", memo="")
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=off_by_a_fen, account=cash, amount=Decimal("10.00")),
+                Entry(transaction=off_by_a_fen, account=fees, amount=Decimal("-9.99")),
+            ]
+        )
+        LedgerTransaction.objects.create(key="test:empty", memo="")
+
+        found = set(ledger.unbalanced_transactions().values_list("key", flat=True))
+        raise _Discarded
+
+    assert found == {"test:single", "test:off-by-a-fen", "test:empty"}
+    assert not LedgerTransaction.objects.filter(key__startswith="test:").exists()
