@@ -30,8 +30,9 @@ def test_every_operation_of_the_schema_has_a_rule_and_every_rule_an_operation():
         ("mutation", MUTATIONS, graphql_schema.mutation_type),
     ):
         operations = set(root.fields)
-        assert not operations - set(declared), f"{kind} fields with no rule in tests/authz/rules.py"
-        assert not set(declared) - operations, f"rules in tests/authz/rules.py for {kind} fields that are gone"
+        undeclared, gone = sorted(operations - set(declared)), sorted(set(declared) - operations)
+        assert not undeclared, f"{kind} fields with no rule in tests/authz/rules.py: {undeclared}"
+        assert not gone, f"rules in tests/authz/rules.py for {kind} fields that are gone: {gone}"
 
 
 def _cases():
