@@ -62,6 +62,8 @@ from bench.databases import reusable_database  # noqa: E402
 BENCH_DB = "shanhuo_bench_feed"
 TARGET_SELECTION_P99_MS = 5.0
 TARGET_ROUND_TRIPS = 1.0
+TARGET_PER_WORKER = 300
+TARGET_QUERIES = 2
 BROWSER_UA = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Mobile Safari/537.36"
@@ -184,6 +186,7 @@ class Run:
     errors: list = field(default_factory=list)
     tokens: list = field(default_factory=list)
     promoted_links: int = 0
+    personal: int = 0  # pages with a "why this" line: ranked for their reader
 
     @property
     def done(self) -> int:
@@ -232,15 +235,38 @@ def drive(port: int, clients: int, jobs, max_seconds: float, work) -> tuple[floa
     return time.perf_counter() - started, errors
 
 
-def feed_run(port, label, clients, requests, max_seconds, harvest=0, scroll=3) -> Run:
-    """GET /feed/, following the page's own `?after=` link up to `scroll` pages deep when it has one."""
+class Readers:
+    """The readers the load comes from, in turn: each scroll (up to `scroll` pages) is one reader's,
+    with their viewer cookie (a profile seeded by `seed_readers`), or, one in `new_every`, a first
+    visit with no cookie."""
+
+    def __init__(self, cookies: list[str], new_every: int = 10):
+        self.cookies, self.new_every = cookies, new_every
+        self.turn = 0
+        self.lock = threading.Lock()
+
+    def headers(self) -> dict:
+        with self.lock:
+            self.turn += 1
+            turn = self.turn
+        if not self.cookies or turn % self.new_every == 0:
+            return HEADERS
+        return {**HEADERS, "Cookie": f"shanhuo_viewer={self.cookies[turn % len(self.cookies)]}"}
+
+
+def feed_run(port, label, clients, requests, max_seconds, harvest=0, scroll=3, readers=None) -> Run:
+    """GET /feed/, following the page's own `?after=` link up to `scroll` pages deep when it has one,
+    each scroll as one of `readers` (none: every request a first visit)."""
     run = Run(label, clients)
     depth = threading.local()
+    readers = readers or Readers([])
 
     def work(conn, _job):
-        path = getattr(depth, "next", None) or "/feed/"
+        path = getattr(depth, "next", None)
+        if path is None:
+            path, depth.headers = "/feed/", readers.headers()
         began = time.perf_counter()
-        conn.request("GET", path, headers=HEADERS)
+        conn.request("GET", path, headers=depth.headers)
         response = conn.getresponse()
         body = response.read()
         run.latency_ms.append((time.perf_counter() - began) * 1000)
@@ -254,6 +280,7 @@ def feed_run(port, label, clients, requests, max_seconds, harvest=0, scroll=3) -
         html = body.decode("utf-8", "replace")
         links = TOKEN_LINK.findall(html)
         run.promoted_links += len(links)
+        run.personal += 'class="card-note"' in html
         if len(run.tokens) < harvest:
             run.tokens.extend(unquote(token) for token in links)
         pages = getattr(depth, "pages", 0) + 1
@@ -262,6 +289,51 @@ def feed_run(port, label, clients, requests, max_seconds, harvest=0, scroll=3) -
 
     run.seconds, run.errors = drive(port, clients, range(requests), max_seconds, work)
     return run
+
+
+def seed_readers(count: int, seed: int = 7) -> list[str]:
+    """`count` readers with a taste, as promotion.affinities records it in the bench's Redis: each
+    looked at four goods of each of two categories and ordered one of them. Their viewer cookies."""
+    import random
+
+    from promotion import affinities
+    from shop.selectors import visible_products
+
+    rng = random.Random(seed)
+    by_category: dict[int, list[int]] = {}
+    for pk, category in visible_products().filter(in_stock=True).values_list("pk", "category_id"):
+        by_category.setdefault(category, []).append(pk)
+    categories = sorted(by_category)
+    cookies = []
+    for _n in range(count):
+        cookie = f"{rng.getrandbits(128):032x}"
+        goods = [
+            pk
+            for c in rng.sample(categories, min(2, len(categories)))
+            for pk in rng.sample(by_category[c], min(4, len(by_category[c])))
+        ]
+        affinities.record_many([f"c:{cookie}"], "view", goods)
+        affinities.record_many([f"c:{cookie}"], "order", goods[:1])
+        cookies.append(cookie)
+    return cookies
+
+
+def queries_per_page(cookies: list[str], pages: int) -> list[int]:
+    """SQL queries of feed pages made in this process through Django's test client (the site's own
+    settings, middleware and Redis), one reader after another, once the process's caches are warm."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_USER_AGENT=BROWSER_UA)
+    counts = []
+    for n in range(pages + 3):
+        client.cookies["shanhuo_viewer"] = cookies[n % len(cookies)]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/feed/")
+        if n >= 3 and response.status_code == 200:  # the first pages build the caches
+            counts.append(len(queries))
+    return counts
 
 
 def click_run(port, label, clients, tokens, max_seconds) -> Run:
@@ -535,6 +607,8 @@ def main():
     parser.add_argument("--redis-db", type=int, default=7, help="the Redis database the benchmark owns")
     parser.add_argument("--no-database-path", action="store_true", help="skip the database budget backend's run")
     parser.add_argument("--reuse", action="store_true", help="keep an existing benchmark database (unseeded runs)")
+    parser.add_argument("--readers", type=int, default=300, help="readers with a taste the feed load comes from")
+    parser.add_argument("--worker-clients", type=int, default=3, help="clients of the one-worker pass")
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "")
@@ -604,6 +678,13 @@ def main():
     )
     connection.close()
 
+    started = time.perf_counter()
+    cookies = seed_readers(args.readers)
+    readers = Readers(cookies)
+    print(
+        f"readers: {len(cookies)} with a taste (seeded in {time.perf_counter() - started:.1f} s); "
+        "one scroll in 10 is a first visit"
+    )
     log_dir = Path(tempfile.mkdtemp(prefix="shanhuo-bench-feed-"))
     results: dict = {"feed": [], "clicks": [], "caps": [], "db_feed": None}
     harvest = args.clicks
@@ -612,13 +693,19 @@ def main():
     with Site(env, args.workers, args.threads, log_dir, "redis") as site:
         print(f"site: {site.describe()}, PROMOTION_BUDGET_BACKEND=redis, DEBUG off; load from {os.getpid()}'s threads")
         feed_run(site.port, "warm-up", 4, 40, 30)  # every worker loaded, the Lua scripts cached
-        single = feed_run(site.port, "GET /feed/, one client (reference)", 1, args.single_requests, 10)
+        single = feed_run(site.port, "GET /feed/, one client (reference)", 1, args.single_requests, 10, readers=readers)
         results["single"] = single
         print(FEED_HEADER + "\n" + feed_line(single))
         tokens: list[str] = []
         for clients in args.clients:
             run = feed_run(
-                site.port, "GET /feed/ (redis budget)", clients, args.requests, args.max_seconds, harvest - len(tokens)
+                site.port,
+                "GET /feed/ (redis budget)",
+                clients,
+                args.requests,
+                args.max_seconds,
+                harvest - len(tokens),
+                readers=readers,
             )
             tokens += run.tokens
             results["feed"].append(run)
@@ -634,7 +721,9 @@ def main():
         commands, monitored = count_redis_commands(
             redis_url,
             args.redis_db,
-            lambda: feed_run(site.port, "GET /feed/ under MONITOR", args.clients[0], args.monitor_requests, 60),
+            lambda: feed_run(
+                site.port, "GET /feed/ under MONITOR", args.clients[0], args.monitor_requests, 60, readers=readers
+            ),
         )
         results["monitor"] = (commands, monitored)
 
@@ -642,7 +731,9 @@ def main():
         states = dict(Campaign.objects.values_list("pk", "state"))
         Campaign.objects.filter(state=CampaignState.ACTIVE).update(state=CampaignState.PAUSED)
         try:
-            baseline = feed_run(site.port, "GET /feed/, no campaign running", args.clients[0], args.requests, 20)
+            baseline = feed_run(
+                site.port, "GET /feed/, no campaign running", args.clients[0], args.requests, 20, readers=readers
+            )
         finally:
             for state in set(states.values()):
                 Campaign.objects.filter(pk__in=[pk for pk, s in states.items() if s == state]).update(state=state)
@@ -669,6 +760,21 @@ def main():
         print(click_line(*results["clicks"][-1]))
         results["caps"].append(("redis", run, cap_figures(cap_names["redis"], redis_url)))
         connection.close()
+
+    # Per worker: one sync worker, its clients on the other core.
+    with Site(env, 1, 1, log_dir, "one-worker") as site:
+        feed_run(site.port, "warm-up", 2, 40, 30, readers=readers)
+        results["one_worker"] = feed_run(
+            site.port,
+            "GET /feed/, 1 sync worker",
+            args.worker_clients,
+            args.requests,
+            args.max_seconds,
+            readers=readers,
+        )
+        print(feed_line(results["one_worker"]))
+    results["queries"] = queries_per_page(cookies, 60)
+    connection.close()
 
     if not args.no_database_path:
         Campaign.objects.filter(name=cap_names["database"]).update(state=CampaignState.ACTIVE)
@@ -697,6 +803,7 @@ def main():
     feed_runs = [
         results["single"],
         *results["feed"],
+        results["one_worker"],
         results["baseline"],
         *([results["db_feed"]] if results["db_feed"] else []),
     ]
@@ -723,6 +830,14 @@ def main():
     print(
         f"  with promotion vs none at {args.clients[0]} clients: p50 {with_p50:.1f} vs {base_p50:.1f} ms "
         f"({with_p50 - base_p50:+.1f} ms end to end)"
+    )
+    personal_share = sum(r.personal for r in results["feed"]) / max(1, sum(r.done for r in results["feed"]))
+    print(f"  pages ranked for their reader (a 'why this' line shown): {personal_share:.0%}")
+    per_worker = results["one_worker"].rate
+    queries = results["queries"]
+    print(
+        f"  per worker: {per_worker:.1f} req/s (1 sync worker, {args.worker_clients} clients); SQL queries a page "
+        f"(in-process, warm, {len(queries)} readers' pages): mean {statistics.mean(queries):.2f}, max {max(queries)}"
     )
     commands, monitored = results["monitor"]
     feed_requests = monitored.statuses.get(200, 0)
@@ -770,6 +885,8 @@ def main():
             per_request <= TARGET_ROUND_TRIPS,
             f"Redis round trips <= {TARGET_ROUND_TRIPS:g} per feed request ({per_request:.2f})",
         ),
+        (per_worker >= TARGET_PER_WORKER, f"at least {TARGET_PER_WORKER} req/s per sync worker ({per_worker:.1f})"),
+        (max(queries) <= TARGET_QUERIES, f"at most {TARGET_QUERIES} SQL queries a page ({max(queries)} at most)"),
     ]
     for ok, text in verdicts:
         print(f"{'PASS' if ok else 'FAIL'} {text}")

@@ -357,13 +357,6 @@ CELERY_BEAT_SCHEDULE["payouts-check-in-flight"] = {
     "schedule": float(PAYOUT_CHECK_SECONDS),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-}
-
 # --- tasks: the outbox, and tasks lost with their worker ---
 # Tasks asked for by a change are written in its transaction (core.outbox) and sent after the
 # commit; what the broker could not take then is sent by beat every OUTBOX_DRAIN_SECONDS, once older
