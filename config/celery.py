@@ -1,9 +1,19 @@
 import os
 
 from celery import Celery
+from celery.signals import celeryd_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("shanhuo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_init.connect
+def _refuse_embedded_secret_key(**kwargs):
+    """`celery worker` (not the tests' in-process workers): workers sign what they send too (order
+    links in mails), so the same rule as config.wsgi."""
+    from config.env import refuse_embedded_secret_key
+
+    refuse_embedded_secret_key()

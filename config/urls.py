@@ -4,8 +4,14 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from core.graphql.views import GraphQLView
+from farmers.accounts.forms import AdminLogInForm
+from farmers.accounts.views import admin_login
+
+# The admin's log-in counts attempts like /accounts/login/ (core.ratelimit).
+admin.site.login_form = AdminLogInForm
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # before the admin's own URLs, which it wraps
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(graphiql=True), name="graphql"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -14,3 +14,11 @@ def process_image(model_label: str, image_id: int) -> str | None:
         raise ValueError(f"{model_label} is not a photo model")
     image = process(model, image_id)
     return image.status if image else None
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_account_exists(email: str, login_url: str, language: str) -> None:
+    """Idempotent enough: a retry may send the same notice twice."""
+    from core.shoppers import send_account_exists_mail
+
+    send_account_exists_mail(email, login_url, language)

@@ -7,12 +7,13 @@ phone number in any usual format included, through the log-in name rule of `farm
 import graphene
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import api_tokens, shoppers
 from core.graphql.errors import error_code_enum, error_type
 from core.graphql.mutations import BaseMutation
-from core.ratelimit import LoginAttempt
+from core.ratelimit import ACCOUNT_REGISTER_PER_IP, LoginAttempt, client_ip
 
 from ..registration import login_name as typed_login_name
 
@@ -45,9 +46,13 @@ class AccountRegisterInput(graphene.InputObjectType):
 
 
 class AccountRegister(AccountMutation):
-    """A shopper account; returns a token for the app to sign in with at once."""
+    """A shopper account. The answer is the same whether the address was new or already had an
+    account (whose owner is told by mail): sign in with `tokenCreate` next. Rate-limited per
+    address."""
 
-    token = graphene.String()
+    token = graphene.String(
+        deprecation_reason="Always null: the answer does not tell whether an account was made. Use tokenCreate."
+    )
     email = graphene.String()
 
     class Arguments:
@@ -55,8 +60,14 @@ class AccountRegister(AccountMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, input):
-        user = shoppers.register_shopper(input["email"], input["password"])
-        return cls(token=api_tokens.issue(user), email=user.email, errors=[])
+        request = info.context
+        if ACCOUNT_REGISTER_PER_IP.hit(client_ip(request)).blocked:
+            raise ValidationError(
+                _("Too many sign-ups from this network. Please try again in an hour."), code="rate_limited"
+            )
+        login_url = request.build_absolute_uri(reverse("accounts:login"))
+        shoppers.sign_up_shopper(input["email"], input["password"], login_url=login_url)
+        return cls(token=None, email=shoppers.normalise_email(input["email"]), errors=[])
 
 
 class TokenCreate(AccountMutation):
