@@ -20,7 +20,6 @@ from ..registration import login_name as typed_login_name
 AccountErrorCode = error_code_enum(
     "AccountErrorCode",
     (
-        "DUPLICATE_EMAIL",
         "INVALID_CREDENTIALS",
         "RATE_LIMITED",
         "PASSWORD_TOO_SHORT",
