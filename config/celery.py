@@ -14,6 +14,11 @@ app.autodiscover_tasks()
 def _refuse_embedded_secret_key(**kwargs):
     """`celery worker` (not the tests' in-process workers): workers sign what they send too (order
     links in mails), so the same rule as config.wsgi."""
+    from django.core.exceptions import ImproperlyConfigured
+
     from config.env import refuse_embedded_secret_key
 
-    refuse_embedded_secret_key()
+    try:
+        refuse_embedded_secret_key()
+    except ImproperlyConfigured as error:  # Celery logs and ignores a receiver's exceptions
+        raise SystemExit(f"ImproperlyConfigured: {error}") from None

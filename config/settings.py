@@ -374,7 +374,9 @@ SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
 _proxy_ssl_header = env_list("DJANGO_SECURE_PROXY_SSL_HEADER", "")
 if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
-    raise ImproperlyConfigured("DJANGO_SECURE_PROXY_SSL_HEADER is a header and its value, e.g. HTTP_X_FORWARDED_PROTO,https")
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER is a header and its value, e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
 SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
 # Content-Security-Policy (core.middleware.ContentSecurityPolicyMiddleware): scripts from this
 # site, inline ones only with the page's nonce; Stripe's script, frames and API (and the origin

@@ -52,7 +52,9 @@ def test_log_in_page_serves_and_keeps_a_stricter_limit_with_a_warning(client, ca
     assert limit == 2, "5 a window, shared by 3 processes, rounded up"
 
     with caplog.at_level(logging.WARNING, logger="core.ratelimit"):
-        good = client.post("/accounts/login/", {"username": "farmer-li", "password": "pw-123456"}, REMOTE_ADDR="10.1.1.1")
+        good = client.post(
+            "/accounts/login/", {"username": "farmer-li", "password": "pw-123456"}, REMOTE_ADDR="10.1.1.1"
+        )
     assert good.status_code == 302, "the right password logs in while the cache is down"
     assert any("cache could not" in record.getMessage() for record in caplog.records)
     client.post("/accounts/logout/")
@@ -60,7 +62,9 @@ def test_log_in_page_serves_and_keeps_a_stricter_limit_with_a_warning(client, ca
     for n in range(limit):
         wrong = client.post("/accounts/login/", {"username": "farmer-li", "password": f"x{n}"}, REMOTE_ADDR="10.1.1.2")
         assert wrong.status_code == 200
-    blocked = client.post("/accounts/login/", {"username": "farmer-li", "password": "pw-123456"}, REMOTE_ADDR="10.1.1.2")
+    blocked = client.post(
+        "/accounts/login/", {"username": "farmer-li", "password": "pw-123456"}, REMOTE_ADDR="10.1.1.2"
+    )
     assert blocked.status_code == 429, "the limit holds without the cache"
     assert "_auth_user_id" not in client.session
 

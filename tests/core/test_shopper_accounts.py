@@ -51,9 +51,7 @@ def test_register_refuses_bad_input_and_writes_nothing(gql, email, password, fie
     assert not User.objects.filter(email__iexact=email).exists()
 
 
-def test_a_taken_address_gets_the_answer_a_new_one_gets_and_its_owner_a_mail(
-    gql, django_capture_on_commit_callbacks
-):
+def test_a_taken_address_gets_the_answer_a_new_one_gets_and_its_owner_a_mail(gql, django_capture_on_commit_callbacks):
     """The answer must not tell whether an address is registered (issue 18 defect 2): it used to
     be DUPLICATE_EMAIL. The owner learns of the attempt by mail instead, with the way to sign in."""
     owner = f.user(username="wang@example.cn", email="wang@example.cn")
