@@ -17,7 +17,7 @@ from .env import env, env_bool, env_int, env_list
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # The embedded key is public: only DEBUG and the tests use it (config.env.refuse_embedded_secret_key).
-EMBEDDED_SECRET_KEY = "insecure-embedded-default-change-me"
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-change-me"  # noqa: S105 (public by design)
 SECRET_KEY = env("DJANGO_SECRET_KEY", EMBEDDED_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

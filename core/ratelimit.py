@@ -24,8 +24,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis import RedisError
 
 logger = logging.getLogger(__name__)
+
+# What the cache raises when its store is down or hangs: redis-py's errors (the Redis cache), and
+# socket errors (the others).
+STORE_ERRORS = (RedisError, OSError)
 
 # The clock, a module attribute so that tests can move time forward.
 clock = time.time
@@ -128,7 +133,7 @@ class RateLimit:
         key = self.key(identifier)
         try:
             return cache.get(key, 0)
-        except Exception as error:  # the cache's own errors: redis-py's, or any other backend's
+        except STORE_ERRORS as error:
             _store_failed("read a counter", error)
             return local_counters.get(key)
 
@@ -138,7 +143,7 @@ class RateLimit:
         key = self.key(identifier)
         try:
             return self._hit_shared(key)
-        except Exception as error:  # the cache's own errors: redis-py's, or any other backend's
+        except STORE_ERRORS as error:
             _store_failed("count", error)
         count = local_counters.incr(key, self.window)
         if count is None:
@@ -164,7 +169,7 @@ class RateLimit:
         try:
             with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
                 cache.decr(hit.key)
-        except Exception as error:  # the cache went down since: the event stays counted there
+        except STORE_ERRORS as error:
             _store_failed("take back an event", error)
 
     def reset(self, identifier: str) -> None:
@@ -172,7 +177,7 @@ class RateLimit:
         local_counters.delete(key)
         try:
             cache.delete(key)
-        except Exception as error:  # the cache's own errors: redis-py's, or any other backend's
+        except STORE_ERRORS as error:
             _store_failed("reset a counter", error)
 
 

@@ -42,7 +42,7 @@ def cache_down(settings):
 def test_the_cache_is_really_down(cache_down):
     from django.core.cache import cache
 
-    with pytest.raises(Exception, match="(?i)connect|refused"):
+    with pytest.raises(Exception, match=r"(?i)connect|refused"):
         cache.get("anything")
 
 
