@@ -18,7 +18,9 @@ from .env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-embedded-default-change-me")
+# The embedded key is public: only DEBUG and the tests use it (config.env.refuse_embedded_secret_key).
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-change-me"  # noqa: S105 (public by design)
+SECRET_KEY = env("DJANGO_SECRET_KEY", EMBEDDED_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -423,3 +425,36 @@ if SENTRY_DSN:
     from core.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# --- guard: production security (HTTPS, cookies, secret key, CSP) and the rate limits' fallback ---
+# When DEBUG is off the site is taken to be served over HTTPS: every variable below defaults to the
+# safe value, and a deployment served over plain HTTP (docker-compose on 127.0.0.1, a demo) turns
+# them off one by one. Behind a TLS-terminating proxy, name the header it sets for HTTPS requests
+# (e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https), or the redirect loops; the
+# proxy must then overwrite that header on every request, never pass the client's own.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# A year, as hstspreload.org asks; preloading (a promise browsers ship with) only when asked for.
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
+_proxy_ssl_header = env_list("DJANGO_SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER is a header and its value, e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+# Content-Security-Policy (core.middleware.ContentSecurityPolicyMiddleware): scripts from this
+# site, inline ones only with the page's nonce; Stripe's script, frames and API (and the origin
+# STRIPE_JS_URL names, localstripe's in tests) for card payments. Inline styles stay allowed: the
+# pages set a few style attributes, and a style cannot run code. DJANGO_CSP_REPORT_ONLY=1 sends the
+# policy as Content-Security-Policy-Report-Only (to try a change on a live site first).
+CSP_REPORT_ONLY = env_bool("DJANGO_CSP_REPORT_ONLY", False)
+MIDDLEWARE += ["core.middleware.ContentSecurityPolicyMiddleware"]
+# The rate limits' fallback while the cache (Redis) is down (core.ratelimit.LocalCounters): each
+# web process counts alone with its share of every limit, the limit divided by this number of
+# processes (gunicorn's workers), rounded up.
+RATELIMIT_FALLBACK_PROCESSES = env_int("RATELIMIT_FALLBACK_PROCESSES", 3)
+if REDIS_URL:  # a Redis that does not answer must fail fast, so that the fallbacks can step in
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})

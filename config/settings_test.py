@@ -18,3 +18,9 @@ SEARCH_TEST_ELASTICSEARCH_URL = ELASTICSEARCH_URL  # noqa: F405
 ELASTICSEARCH_URL = None
 OPENSEARCH_URL = None  # the suite's OpenSearch is its own node (tests/engine_node.py)
 SEARCH_BACKENDS = {"default": {"BACKEND": "search.backends.database.DatabaseBackend", "OPTIONS": {"using": "default"}}}
+
+# The test client and the browser tests speak plain HTTP to 127.0.0.1; production's HTTPS
+# settings are checked by tests/config/test_security_settings.py with production's variables.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -5,11 +5,17 @@ from django.views.static import serve
 
 from core import views as core_views
 from core.graphql.views import GraphQLView
+from farmers.accounts.forms import AdminLogInForm
+from farmers.accounts.views import admin_login
+
+# The admin's log-in counts attempts like /accounts/login/ (core.ratelimit).
+admin.site.login_form = AdminLogInForm
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.prometheus_metrics, name="metrics"),
+    path("admin/login/", admin_login),  # before the admin's own URLs, which it wraps
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(graphiql=True), name="graphql"),
     path("i18n/", include("django.conf.urls.i18n")),

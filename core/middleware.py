@@ -1,8 +1,11 @@
 import logging
+import secrets
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.views.defaults import bad_request
 
 from . import metrics, request_ids
@@ -91,3 +94,55 @@ class ChineseFirstForFarmerPagesMiddleware:
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+# Stripe.js's needs, from Stripe's own list (docs.stripe.com/security/guide#content-security-policy).
+STRIPE_SCRIPTS = ("https://js.stripe.com", "https://*.js.stripe.com")
+STRIPE_FRAMES = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
+STRIPE_CONNECT = ("https://api.stripe.com",)
+# Forms that end at WeChat's OAuth (binding a farmer's WeChat is a POST answered by a redirect
+# there; Chromium, WeChat's browser included, applies form-action to that redirect).
+FORM_TARGETS = ("https://open.weixin.qq.com",)
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def content_security_policy(nonce: str) -> str:
+    """The policy of one response. Built per response from the settings, so that the origin of
+    STRIPE_JS_URL (and STRIPE_API_BASE) is the one in force, and the nonce is this page's."""
+    stripe = [origin for origin in (_origin(settings.STRIPE_JS_URL), _origin(settings.STRIPE_API_BASE)) if origin]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", f"'nonce-{nonce}'", *STRIPE_SCRIPTS, *stripe],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *STRIPE_CONNECT, *stripe],
+        "frame-src": ["'self'", *STRIPE_FRAMES, *stripe],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'", *FORM_TARGETS],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(dict.fromkeys(sources))}" for name, sources in directives.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends a Content-Security-Policy on every response that has none yet: an injected script
+    cannot run, because inline scripts must carry the page's nonce (`{{ request.csp_nonce }}` in
+    a template; a fresh one per request, made only when a page or the header asks for it) and
+    inline event handlers (onclick=…) are not allowed at all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.csp_nonce = SimpleLazyObject(lambda: secrets.token_urlsafe(16))
+        response = self.get_response(request)
+        header = "Content-Security-Policy-Report-Only" if settings.CSP_REPORT_ONLY else "Content-Security-Policy"
+        if header not in response:
+            response[header] = content_security_policy(str(request.csp_nonce))
+        return response

@@ -22,3 +22,11 @@ def drain_outbox() -> int:
     from core import outbox
 
     return outbox.drain()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_account_exists(email: str, login_url: str, language: str) -> None:
+    """Idempotent enough: a retry may send the same notice twice."""
+    from core.shoppers import send_account_exists_mail
+
+    send_account_exists_mail(email, login_url, language)

@@ -1,6 +1,7 @@
 """The farmer's sign-up form and the log-in form that farmers, NGO officers and staff share."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
@@ -166,7 +167,34 @@ class SignUpForm(ServiceErrorsForm):
     SERVICE_FIELDS = {"password": "password1"}
 
 
-class LogInForm(AuthenticationForm):
+RATE_LIMITED_MESSAGE = _("Too many attempts. Please wait 15 minutes and try again.")
+
+
+class RateLimitedLogIn:
+    """The rate-limited check of a log-in form (`core.ratelimit.LoginAttempt`), shared by our
+    log-in page and the admin's, so that guesses at one account count together at both doors.
+    The attempt is counted before the password is checked; a blocked one never reaches it."""
+
+    rate_limited = False
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password:
+            login_name = registration.login_name(username)
+            attempt = LoginAttempt.begin(self.request, login_name)
+            if attempt.blocked:
+                self.rate_limited = True
+                raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
+            self.user_cache = authenticate(self.request, username=login_name, password=password)
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+            attempt.succeeded()
+        return self.cleaned_data
+
+
+class LogInForm(RateLimitedLogIn, AuthenticationForm):
     """One form for everyone: farmers type their phone number (in any usual format), NGO officers,
     cooperative managers and staff their user name. Attempts are rate-limited (`core.ratelimit`)
     before the password is checked."""
@@ -186,30 +214,19 @@ class LogInForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("Wrong phone number, user name or password."),
         "inactive": _("This account is inactive."),
-        "rate_limited": _("Too many attempts. Please wait 15 minutes and try again."),
+        "rate_limited": RATE_LIMITED_MESSAGE,
     }
-
-    rate_limited = False
 
     def __init__(self, request=None, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(request, *args, **kwargs)
 
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username and password:
-            login_name = registration.login_name(username)
-            attempt = LoginAttempt.begin(self.request, login_name)
-            if attempt.blocked:
-                self.rate_limited = True
-                raise ValidationError(self.error_messages["rate_limited"], code="rate_limited")
-            self.user_cache = authenticate(self.request, username=login_name, password=password)
-            if self.user_cache is None:
-                raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
-            self.confirm_login_allowed(self.user_cache)
-            attempt.succeeded()
-        return self.cleaned_data
+
+class AdminLogInForm(RateLimitedLogIn, AdminAuthenticationForm):
+    """The admin's own log-in form (staff only, its own page and words), rate-limited like ours:
+    an operator's account is the one most worth guessing."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "rate_limited": RATE_LIMITED_MESSAGE}
 
 
 class ShopperSignUpForm(ServiceErrorsForm):

@@ -1,6 +1,7 @@
 """Sign-up, log-in and log-out pages: they parse the form, call the service and shape the page."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -112,6 +113,16 @@ class LogInView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return home_for(self.request.user)
+
+
+def admin_login(request, extra_context=None):
+    """The admin's log-in page, with `AdminLogInForm` (rate-limited; config/urls.py sets it as the
+    admin site's form) and, like our log-in page, 429 Too Many Requests for a refused attempt."""
+    response = admin.site.login(request, extra_context)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if getattr(form, "rate_limited", False):
+        response.status_code = 429
+    return response
 
 
 class LogOutView(auth_views.LogoutView):

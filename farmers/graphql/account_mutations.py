@@ -7,6 +7,7 @@ phone number in any usual format included, through the log-in name rule of `farm
 import graphene
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import shoppers
@@ -14,14 +15,13 @@ from core.graphql import jwt_tokens
 from core.graphql.errors import error_code_enum, error_type
 from core.graphql.mutations import BaseMutation
 from core.graphql.user_types import TokenUserType
-from core.ratelimit import LoginAttempt
+from core.ratelimit import ACCOUNT_REGISTER_PER_IP, LoginAttempt, client_ip
 
 from ..registration import login_name as typed_login_name
 
 AccountErrorCode = error_code_enum(
     "AccountErrorCode",
     (
-        "DUPLICATE_EMAIL",
         "INVALID_CREDENTIALS",
         "RATE_LIMITED",
         "PASSWORD_TOO_SHORT",
@@ -52,10 +52,13 @@ class AccountRegisterInput(graphene.InputObjectType):
 
 
 class AccountRegister(AccountMutation):
-    """A shopper account; returns tokens for the app to sign in with at once (as `tokenCreate`)."""
+    """A shopper account. The answer is the same whether the address was new or already had an
+    account (whose owner is told by mail): sign in with `tokenCreate` next. Rate-limited per
+    address."""
 
-    token = graphene.String(description="A JWT access token, as `tokenCreate` returns.")
-    refresh_token = graphene.String(description="For `tokenRefresh`, as `tokenCreate` returns.")
+    token = graphene.String(
+        deprecation_reason="Always null: the answer does not tell whether an account was made. Use tokenCreate."
+    )
     email = graphene.String()
 
     class Arguments:
@@ -63,9 +66,14 @@ class AccountRegister(AccountMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, input):
-        user = shoppers.register_shopper(input["email"], input["password"])
-        token, refresh_token = jwt_tokens.pair(user, info.context)
-        return cls(token=token, refresh_token=refresh_token, email=user.email, errors=[])
+        request = info.context
+        if ACCOUNT_REGISTER_PER_IP.hit(client_ip(request)).blocked:
+            raise ValidationError(
+                _("Too many sign-ups from this network. Please try again in an hour."), code="rate_limited"
+            )
+        login_url = request.build_absolute_uri(reverse("accounts:login"))
+        shoppers.sign_up_shopper(input["email"], input["password"], login_url=login_url)
+        return cls(token=None, email=shoppers.normalise_email(input["email"]), errors=[])
 
 
 class TokenCreate(AccountMutation):

@@ -3,8 +3,9 @@
 import json
 
 import pytest
+from django.core import mail
 
-from core import api_tokens
+from core import api_tokens, ratelimit
 from core.graphql import jwt_tokens
 from core.models import User
 from tests import factories as f
@@ -25,13 +26,13 @@ def bearer(client, token, query=ME):
     return response
 
 
-def test_register_then_use_the_token_for_me(gql, client):
+def test_register_then_sign_in_and_use_the_token_for_me(gql, client):
     result = gql(REGISTER, {"input": {"email": " Li.Na@Example.CN ", "password": "shanhuo-mountain-9"}})["data"]
-    assert result["accountRegister"]["errors"] == []
-    assert result["accountRegister"]["email"] == "li.na@example.cn"
+    assert result["accountRegister"] == {"token": None, "email": "li.na@example.cn", "errors": []}
     user = User.objects.get(username="li.na@example.cn")
     assert user.check_password("shanhuo-mountain-9")
-    response = bearer(client, result["accountRegister"]["token"])
+    token = gql(TOKEN, {"email": "li.na@example.cn", "password": "shanhuo-mountain-9"})["data"]["tokenCreate"]["token"]
+    response = bearer(client, token)
     assert response.status_code == 200
     assert response.json()["data"]["me"] == {"email": "li.na@example.cn", "checkouts": [], "orders": {"totalCount": 0}}
 
@@ -51,13 +52,44 @@ def test_register_refuses_bad_input_and_writes_nothing(gql, email, password, fie
     assert not User.objects.filter(email__iexact=email).exists()
 
 
-def test_register_refuses_an_address_already_used_in_any_case(gql):
-    f.user(username="wang@example.cn", email="wang@example.cn")
-    errors = gql(REGISTER, {"input": {"email": "WANG@example.cn", "password": "shanhuo-mountain-9"}})["data"][
-        "accountRegister"
-    ]["errors"]
-    assert errors[0]["code"] == "DUPLICATE_EMAIL"
+def test_a_taken_address_gets_the_answer_a_new_one_gets_and_its_owner_a_mail(gql, django_capture_on_commit_callbacks):
+    """The answer must not tell whether an address is registered (issue 18 defect 2): it used to
+    be DUPLICATE_EMAIL. The owner learns of the attempt by mail instead, with the way to sign in."""
+    owner = f.user(username="wang@example.cn", email="wang@example.cn")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = gql(REGISTER, {"input": {"email": "new@example.cn", "password": "shanhuo-mountain-9"}})
+    assert mail.outbox == [], "a new account gets no such mail"
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = gql(REGISTER, {"input": {"email": "WANG@example.cn", "password": "shanhuo-mountain-9"}})
+
+    assert taken["data"]["accountRegister"] == {"token": None, "email": "wang@example.cn", "errors": []}
+    assert new["data"]["accountRegister"] == {"token": None, "email": "new@example.cn", "errors": []}
     assert User.objects.filter(email__iexact="wang@example.cn").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password("pw-123456"), "the existing account is unchanged"
+    assert [message.to for message in mail.outbox] == [["wang@example.cn"]]
+    assert "http://testserver/accounts/login/" in mail.outbox[0].body
+
+
+def test_a_taken_address_with_a_bad_password_gets_the_same_error_as_a_new_one(gql):
+    f.user(username="wang@example.cn", email="wang@example.cn")
+    for email in ("wang@example.cn", "new@example.cn"):
+        errors = gql(REGISTER, {"input": {"email": email, "password": "short1"}})["data"]["accountRegister"]["errors"]
+        assert [(error["field"], error["code"]) for error in errors][:1] == [("password", "PASSWORD_TOO_SHORT")]
+
+
+def test_register_is_rate_limited_per_address(gql):
+    limit = ratelimit.ACCOUNT_REGISTER_PER_IP.limit
+    for n in range(limit):
+        answer = gql(REGISTER, {"input": {"email": f"s{n}@example.cn", "password": "shanhuo-mountain-9"}})
+        assert answer["data"]["accountRegister"]["errors"] == []
+
+    blocked = gql(REGISTER, {"input": {"email": "one-more@example.cn", "password": "shanhuo-mountain-9"}})
+    errors = blocked["data"]["accountRegister"]["errors"]
+
+    assert [(error["field"], error["code"]) for error in errors] == [(None, "RATE_LIMITED")]
+    assert errors[0]["message"] == "这个网络注册的次数太多了，请一小时后再试。", "in the site's language"
+    assert not User.objects.filter(username="one-more@example.cn").exists()
 
 
 def test_token_create_signs_in_and_wrong_passwords_are_rate_limited(gql):

@@ -13,6 +13,7 @@ import pytest
 import zxingcpp
 from django.test import Client
 from PIL import Image
+from playwright.sync_api import expect
 
 from shop.models import Order, OrderStatus
 from tests.shop.buying import shipping_method, variant
@@ -62,7 +63,8 @@ def test_guest_pays_by_wechat_qr_and_the_page_turns_paid(live_server, browser, o
     assert order.status == OrderStatus.PAID
 
     # No reload by the test: the page's own polling turns it to paid.
-    page.wait_for_function("document.querySelector('.store-status').textContent.trim() === '已付款'")
+    # (expect, not wait_for_function, whose string predicate the page's CSP refuses to evaluate)
+    expect(page.locator(".store-status")).to_have_text("已付款", timeout=30_000)
     assert page.locator(".store-qr").count() == 0
     page.screenshot(path=output_dir / "3-paid.png", full_page=True)
     context.close()
