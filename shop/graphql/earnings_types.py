@@ -1,7 +1,6 @@
 import graphene
 
 from core.graphql.connection import check_page_arguments
-
 from farmers.models import Farmer
 from payments.graphql.payout_types import PayoutType, with_payout_relations
 
