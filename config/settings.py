@@ -356,3 +356,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# --- input: bounds on what a GraphQL request may send ---
+# A JSON (or application/graphql) body larger than this is refused with a 413 before it is decoded;
+# the largest field we accept (a story's 20,000 characters, escaped) needs far less.
+GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1024 * 1024)
+# Objects and lists in a request nested deeper than this are refused (a product's input nests 5).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)

@@ -3,7 +3,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +23,23 @@ logger = logging.getLogger(__name__)
 # Only short queries are cached (an app's queries are a few hundred bytes to a few KB), so that a
 # client sending many large distinct queries cannot grow the cache: 128 x 4 KB of text at most.
 CACHED_QUERY_LENGTH = 4096
+
+
+def nests_deeper_than(value, limit: int) -> bool:
+    """Whether decoded JSON nests objects and lists more than `limit` deep. Iterative, so that a
+    deep value cannot exhaust the stack here, and linear in the number of objects and lists."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def bad_request(message: str) -> HttpError:
+    return HttpError(HttpResponseBadRequest(message))
 
 
 def check_document(query: str, max_depth: int, max_cost: int):
@@ -84,19 +101,41 @@ class GraphQLView(FileUploadGraphQLView):
         return super().dispatch(request, *args, **kwargs)
 
     def parse_body(self, request):
+        """The body, refused with a 4xx when it is too large or nested too deeply to be a request of
+        ours: Python's JSON decoder recurses, and a body nested a thousand deep would otherwise end
+        in a RecursionError (a 500). Multipart uploads are bounded by Django's own upload limits."""
+        max_bytes = settings.GRAPHQL_MAX_BODY_BYTES
+        if self.get_content_type(request) != "multipart/form-data":
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > max_bytes or len(request.body) > max_bytes:
+                raise HttpError(HttpResponse(f"The request is larger than {max_bytes} bytes.", status=413))
         try:
-            return super().parse_body(request)
+            data = super().parse_body(request)
         except HttpError:
             raise
+        except RecursionError as error:
+            raise bad_request(self.too_deep_message()) from error
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
             # graphene-file-upload trusts the multipart `operations` and `map` fields.
-            raise HttpError(HttpResponseBadRequest(f"Malformed GraphQL request: {error}")) from error
+            raise bad_request(f"Malformed GraphQL request: {error}") from error
+        if nests_deeper_than(data, settings.GRAPHQL_MAX_JSON_DEPTH):
+            raise bad_request(self.too_deep_message())
+        return data
+
+    @staticmethod
+    def too_deep_message() -> str:
+        return f"The request nests objects and lists more than {settings.GRAPHQL_MAX_JSON_DEPTH} deep."
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if not query:
             return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
         if not isinstance(query, str):
-            raise HttpError(HttpResponseBadRequest("The query must be a string."))
+            raise bad_request("The query must be a string.")
+        if variables is not None and nests_deeper_than(variables, settings.GRAPHQL_MAX_JSON_DEPTH):
+            raise bad_request(self.too_deep_message())  # variables sent as a JSON string, decoded after the body
         if len(query) > settings.GRAPHQL_MAX_QUERY_LENGTH:
             message = f"The query is longer than {settings.GRAPHQL_MAX_QUERY_LENGTH} characters."
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE"})])
