@@ -363,3 +363,8 @@ LOGGING = {
 GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1024 * 1024)
 # Objects and lists in a request nested deeper than this are refused (a product's input nests 5).
 GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
+# Queries are refused, before the (possibly quadratic) validation, when they have more lexical
+# tokens than this (GraphiQL's schema query has about 200, the largest of ours about 120)...
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# ...or select one field (or spread one fragment) more than this many times in one place.
+GRAPHQL_MAX_REPEATS = env_int("GRAPHQL_MAX_REPEATS", 20)

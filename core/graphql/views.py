@@ -15,7 +15,7 @@ from graphql.validation import specified_rules
 
 from core import api_tokens
 
-from .validation import limit_rules
+from .validation import limit_rules, most_repeated_selection
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,25 @@ def bad_request(message: str) -> HttpError:
     return HttpError(HttpResponseBadRequest(message))
 
 
-def check_document(query: str, max_depth: int, max_cost: int):
-    """Parse and validate: the specification's rules first, then our depth and cost limits."""
+def check_document(query: str, max_depth: int, max_cost: int, max_tokens: int, max_repeats: int):
+    """Parse and validate: the specification's rules first, then our depth and cost limits.
+
+    Before validation, which can be quadratic in a document, two linear checks: the parser stops
+    at `max_tokens`, and no selection may be made more than `max_repeats` times in one place."""
     try:
-        document = parse(query)
+        document = parse(query, max_lexical_tokens=max_tokens)
     except GraphQLError as error:
+        if error.message.endswith(f"more than {max_tokens} tokens. Parsing aborted."):
+            message = f"The query has more than {max_tokens} tokens (names, values and punctuation)."
+            error = GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE", "limit": max_tokens})
         return None, (error,)
+    repeated = most_repeated_selection(document)
+    if repeated is not None and repeated[1] > max_repeats:
+        key, count, node = repeated
+        what = "fragments" if key == "..." else f"`{key}`"
+        message = f"The query selects {what} {count} times in one place; at most {max_repeats} are allowed."
+        extensions = {"code": "QUERY_TOO_REPETITIVE", "measured": count, "limit": max_repeats}
+        return document, (GraphQLError(message, node, extensions=extensions),)
     schema = graphene_settings.SCHEMA.graphql_schema
     errors = validate(schema, document, specified_rules, graphene_settings.MAX_VALIDATION_ERRORS)
     if not errors:
@@ -60,7 +73,12 @@ _cached_check = lru_cache(maxsize=128)(check_document)
 
 
 def checked_document(query: str):
-    limits = (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_COST)
+    limits = (
+        settings.GRAPHQL_MAX_DEPTH,
+        settings.GRAPHQL_MAX_COST,
+        settings.GRAPHQL_MAX_TOKENS,
+        settings.GRAPHQL_MAX_REPEATS,
+    )
     if len(query) <= CACHED_QUERY_LENGTH:
         return _cached_check(query, *limits)
     return check_document(query, *limits)

@@ -238,3 +238,68 @@ def test_malformed_bodies_are_bad_requests(client, content_type, body):
     response = client.generic("POST", "/graphql/", body, content_type=content_type)
     assert response.status_code == 400
     assert response.json()["errors"][0]["message"]
+
+
+@pytest.fixture
+def validation_must_not_run(monkeypatch):
+    """The refusals below must come before validation, which is quadratic in repeated fields."""
+    from core.graphql import views
+
+    def validate(*args, **kwargs):
+        raise AssertionError("validation ran")
+
+    monkeypatch.setattr(views, "validate", validate)
+
+
+REPEATED_FIELD_QUERIES = {
+    # The issue's probe: 20 KB, one field 3,900 times; stopped by the parser at 2,000 tokens.
+    "tokens": ("{ categories { " + "name " * 3900 + "} }", "QUERY_TOO_LARGE"),
+    # Fewer tokens than that, but one field 1,900 times in one place.
+    "repeats": ("{ categories { " + "name " * 1900 + "} }", "QUERY_TOO_REPETITIVE"),
+    "inline fragments": ("{ categories { " + "... on Category { name } " * 300 + "} }", "QUERY_TOO_REPETITIVE"),
+    "distinct fragments": (
+        "{ categories { "
+        + " ".join(f"...F{i}" for i in range(150))
+        + " } } "
+        + " ".join(f"fragment F{i} on Category {{ name }}" for i in range(150)),
+        "QUERY_TOO_REPETITIVE",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REPEATED_FIELD_QUERIES)
+def test_repeated_fields_are_refused_before_validation(client, validation_must_not_run, case):
+    query, code = REPEATED_FIELD_QUERIES[case]
+    assert len(query) <= 20_000
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    error = first_error(response)
+    assert error["extensions"]["code"] == code
+    assert error["message"] in (
+        "The query has more than 2000 tokens (names, values and punctuation).",
+        "The query selects `name` 1900 times in one place; at most 20 are allowed.",
+        "The query selects `name` 300 times in one place; at most 20 are allowed.",
+        "The query selects fragments 150 times in one place; at most 20 are allowed.",
+    )
+
+
+def test_a_field_repeated_up_to_the_bound_is_fine(client):
+    f.category(name="水果")
+    response = post(client, {"query": "{ categories { " + "name " * 20 + "} }"})
+    assert response.json() == {"data": {"categories": [{"name": "水果"}]}}
+
+
+def test_the_full_introspection_query_still_works(client):
+    """What GraphiQL and code generators send (every option on): far below the token bound."""
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    body = post(client, {"query": query}).json()
+    assert "errors" not in body
+    assert {"name": "Product"} in [{"name": t["name"]} for t in body["data"]["__schema"]["types"]]
