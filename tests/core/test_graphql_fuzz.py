@@ -18,9 +18,10 @@ from hypothesis_graphql import from_schema
 
 from tests import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.timeout(180)]
-
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+
+# A wider search by hand gets a second per example.
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(max(180, EXAMPLES))]
 
 
 def string_node(values: st.SearchStrategy[str]) -> st.SearchStrategy[StringValueNode]:
