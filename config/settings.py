@@ -458,3 +458,15 @@ MIDDLEWARE += ["core.middleware.ContentSecurityPolicyMiddleware"]
 RATELIMIT_FALLBACK_PROCESSES = env_int("RATELIMIT_FALLBACK_PROCESSES", 3)
 if REDIS_URL:  # a Redis that does not answer must fail fast, so that the fallbacks can step in
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+
+# --- input: bounds on what a GraphQL request may send ---
+# A JSON (or application/graphql) body larger than this is refused with a 413 before it is decoded;
+# the largest field we accept (a story's 20,000 characters, escaped) needs far less.
+GRAPHQL_MAX_BODY_BYTES = env_int("GRAPHQL_MAX_BODY_BYTES", 1024 * 1024)
+# Objects and lists in a request nested deeper than this are refused (a product's input nests 5).
+GRAPHQL_MAX_JSON_DEPTH = env_int("GRAPHQL_MAX_JSON_DEPTH", 32)
+# Queries are refused, before the (possibly quadratic) validation, when they have more lexical
+# tokens than this (GraphiQL's schema query has about 200, the largest of ours about 120)...
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# ...or select one field (or spread one fragment) more than this many times in one place.
+GRAPHQL_MAX_REPEATS = env_int("GRAPHQL_MAX_REPEATS", 20)

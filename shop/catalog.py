@@ -22,11 +22,11 @@ from core.money import FEN, AmountWords, clean_amount, parse_amount
 from farmers.models import Cooperative, Farmer
 from farmers.permissions import can_act_for_cooperative, can_act_for_farmer
 
+from .limits import MAX_PRICE
 from .models import MAX_IMAGES_PER_PRODUCT, MAX_VARIANTS_PER_PRODUCT, ImageStatus, Product, ProductImage, Variant
 from .permissions import can_manage_product
 from .signals import products_changed
 
-MAX_PRICE = Decimal("99999999.99")
 MAX_STOCK = 10_000_000
 PRODUCT_FIELDS = ("name", "category", "description", "harvest_date", "is_published", "publish_when_verified")
 VARIANT_FIELDS = ("name", "sku", "price", "stock", "weight_kg")
@@ -58,7 +58,7 @@ def clean_price(value, field: str = "price") -> Decimal:
     words = AmountWords(
         invalid=_("Enter the price as a number, e.g. 39.90."),
         too_small=_("The price must be more than zero."),
-        too_large=_("The price is too high."),
+        too_large=_("The price can be at most %(max)s yuan.") % {"max": f"{MAX_PRICE:,}"},
         too_precise=_("A price has at most two decimal places (fen)."),
     )
     return clean_amount(value, field, maximum=MAX_PRICE, code="invalid_price", words=words)

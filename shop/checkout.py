@@ -25,6 +25,7 @@ from payments import gateways
 from payments import shopper_payments as payments
 
 from . import catalog
+from .limits import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
 from .models import (
     Checkout,
     CheckoutLine,
@@ -35,7 +36,6 @@ from .models import (
     ShippingMethod,
     Variant,
 )
-from .models.checkout import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
 from .regions import normalise_province
 from .selectors import visible_products
 from .shipping import active_methods, parcel_price

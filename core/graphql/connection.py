@@ -18,7 +18,9 @@ class CountableConnection(graphene.relay.Connection):
 
 
 def check_page_arguments(field_name: str, max_limit: int | None, args: dict) -> None:
-    """Cursors that are not ours and page sizes out of range, as coded errors (any connection)."""
+    """Cursors that are not ours, page sizes and offsets out of range, as coded errors (any paginated
+    field). graphene-django would otherwise fail on them with a ValueError or an assertion, which
+    the API can only report as "Internal error."."""
     for name in ("after", "before"):
         cursor = args.get(name)
         if cursor is not None:
@@ -38,6 +40,14 @@ def check_page_arguments(field_name: str, max_limit: int | None, args: dict) -> 
                 f"Requesting {value} records on the `{field_name}` connection exceeds the `{name}` limit "
                 f"of {max_limit} records.",
                 extensions={"code": "PAGE_TOO_LARGE", "field": name, "limit": max_limit},
+            )
+    offset = args.get("offset")
+    if offset is not None:
+        if offset < 0:
+            raise GraphQLError("`offset` cannot be negative.", extensions={"code": "INVALID", "field": "offset"})
+        if args.get("before") is not None:
+            raise GraphQLError(
+                "`offset` cannot be used with `before`.", extensions={"code": "INVALID", "field": "offset"}
             )
 
 

@@ -101,6 +101,37 @@ class QueryCost:
         return 1
 
 
+def most_repeated_selection(document) -> tuple[str, int, object] | None:
+    """The selection made most often in one place, with its count and a node: a field by its
+    response name (`name`), or fragment spreads, all counted together (`...`); inline fragments
+    count toward the selection set they are in. Linear in the document: each selection is counted
+    once. The specification's overlapping-fields rule compares every pair of same-named fields,
+    and every pair of fragments spread in one place, so 2,000 of either cost seconds of validation;
+    this scan finds them first."""
+    worst = None
+    for definition in document.definitions:
+        roots = [getattr(definition, "selection_set", None)]
+        while roots:
+            counts, nodes, pending = {}, {}, [roots.pop()]
+            while pending:
+                selection_set = pending.pop()
+                for selection in selection_set.selections if selection_set else ():
+                    if isinstance(selection, InlineFragmentNode):
+                        pending.append(selection.selection_set)
+                        continue
+                    key = "..."
+                    if isinstance(selection, FieldNode):
+                        key = (selection.alias or selection.name).value
+                        if selection.selection_set is not None:
+                            roots.append(selection.selection_set)
+                    counts[key] = counts.get(key, 0) + 1
+                    nodes.setdefault(key, selection)
+            for key, count in counts.items():
+                if worst is None or count > worst[1]:
+                    worst = (key, count, nodes[key])
+    return worst
+
+
 def limits_validator(max_depth: int, max_cost: int, cap: int):
     class QueryLimitsRule(ValidationRule):
         def enter_document(self, document, *_args):

@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from graphql.validation import specified_rules
 from core import metrics
 
 from . import jwt_tokens
-from .validation import limit_rules
+from .validation import limit_rules, most_repeated_selection
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,42 @@ logger = logging.getLogger(__name__)
 CACHED_QUERY_LENGTH = 4096
 
 
-def check_document(query: str, max_depth: int, max_cost: int):
-    """Parse and validate: the specification's rules first, then our depth and cost limits."""
+def nests_deeper_than(value, limit: int) -> bool:
+    """Whether decoded JSON nests objects and lists more than `limit` deep. Iterative, so that a
+    deep value cannot exhaust the stack here, and linear in the number of objects and lists."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def bad_request(message: str) -> HttpError:
+    return HttpError(HttpResponseBadRequest(message))
+
+
+def check_document(query: str, max_depth: int, max_cost: int, max_tokens: int, max_repeats: int):
+    """Parse and validate: the specification's rules first, then our depth and cost limits.
+
+    Before validation, which can be quadratic in a document, two linear checks: the parser stops
+    at `max_tokens`, and no selection may be made more than `max_repeats` times in one place."""
     try:
-        document = parse(query)
+        document = parse(query, max_lexical_tokens=max_tokens)
     except GraphQLError as error:
+        if error.message.endswith(f"more than {max_tokens} tokens. Parsing aborted."):
+            message = f"The query has more than {max_tokens} tokens (names, values and punctuation)."
+            error = GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE", "limit": max_tokens})
         return None, (error,)
+    repeated = most_repeated_selection(document)
+    if repeated is not None and repeated[1] > max_repeats:
+        key, count, node = repeated
+        what = "fragments" if key == "..." else f"`{key}`"
+        message = f"The query selects {what} {count} times in one place; at most {max_repeats} are allowed."
+        extensions = {"code": "QUERY_TOO_REPETITIVE", "measured": count, "limit": max_repeats}
+        return document, (GraphQLError(message, node, extensions=extensions),)
     schema = graphene_settings.SCHEMA.graphql_schema
     errors = validate(schema, document, specified_rules, graphene_settings.MAX_VALIDATION_ERRORS)
     if not errors:
@@ -46,7 +76,12 @@ _cached_check = lru_cache(maxsize=128)(check_document)
 
 
 def checked_document(query: str):
-    limits = (settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_COST)
+    limits = (
+        settings.GRAPHQL_MAX_DEPTH,
+        settings.GRAPHQL_MAX_COST,
+        settings.GRAPHQL_MAX_TOKENS,
+        settings.GRAPHQL_MAX_REPEATS,
+    )
     if len(query) <= CACHED_QUERY_LENGTH:
         return _cached_check(query, *limits)
     return check_document(query, *limits)
@@ -96,19 +131,41 @@ class GraphQLView(FileUploadGraphQLView):
         return super().dispatch(request, *args, **kwargs)
 
     def parse_body(self, request):
+        """The body, refused with a 4xx when it is too large or nested too deeply to be a request of
+        ours: Python's JSON decoder recurses, and a body nested a thousand deep would otherwise end
+        in a RecursionError (a 500). Multipart uploads are bounded by Django's own upload limits."""
+        max_bytes = settings.GRAPHQL_MAX_BODY_BYTES
+        if self.get_content_type(request) != "multipart/form-data":
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > max_bytes or len(request.body) > max_bytes:
+                raise HttpError(HttpResponse(f"The request is larger than {max_bytes} bytes.", status=413))
         try:
-            return super().parse_body(request)
+            data = super().parse_body(request)
         except HttpError:
             raise
+        except RecursionError as error:
+            raise bad_request(self.too_deep_message()) from error
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
             # graphene-file-upload trusts the multipart `operations` and `map` fields.
-            raise HttpError(HttpResponseBadRequest(f"Malformed GraphQL request: {error}")) from error
+            raise bad_request(f"Malformed GraphQL request: {error}") from error
+        if nests_deeper_than(data, settings.GRAPHQL_MAX_JSON_DEPTH):
+            raise bad_request(self.too_deep_message())
+        return data
+
+    @staticmethod
+    def too_deep_message() -> str:
+        return f"The request nests objects and lists more than {settings.GRAPHQL_MAX_JSON_DEPTH} deep."
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if not query:
             return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
         if not isinstance(query, str):
-            raise HttpError(HttpResponseBadRequest("The query must be a string."))
+            raise bad_request("The query must be a string.")
+        if variables is not None and nests_deeper_than(variables, settings.GRAPHQL_MAX_JSON_DEPTH):
+            raise bad_request(self.too_deep_message())  # variables sent as a JSON string, decoded after the body
         if len(query) > settings.GRAPHQL_MAX_QUERY_LENGTH:
             message = f"The query is longer than {settings.GRAPHQL_MAX_QUERY_LENGTH} characters."
             return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE"})])

@@ -1,5 +1,6 @@
 import graphene
 
+from core.graphql.connection import check_page_arguments
 from farmers.models import Farmer
 from payments.graphql.payout_types import PayoutType, with_payout_relations
 
@@ -7,6 +8,7 @@ from .. import earnings
 from .order_types import FulfilmentStatusEnum
 
 RECENT_LIMIT = 100
+DEFAULT_RECENT = 10
 
 
 class SalesTotalsType(graphene.ObjectType):
@@ -85,13 +87,13 @@ class EarningsStatementType(graphene.ObjectType):
     recent_orders = graphene.List(
         graphene.NonNull(ParcelEarningsType),
         required=True,
-        first=graphene.Int(default_value=10, description=f"At most {RECENT_LIMIT}."),
+        first=graphene.Int(default_value=DEFAULT_RECENT, description=f"At most {RECENT_LIMIT}."),
         description="The newest paid orders in the period.",
     )
     payouts = graphene.List(
         graphene.NonNull(PayoutType),
         required=True,
-        first=graphene.Int(default_value=10, description=f"At most {RECENT_LIMIT}."),
+        first=graphene.Int(default_value=DEFAULT_RECENT, description=f"At most {RECENT_LIMIT}."),
         description="The newest payouts (the `payouts` connection pages through all).",
     )
     members = graphene.List(
@@ -132,13 +134,15 @@ class EarningsStatementType(graphene.ObjectType):
 
     @staticmethod
     def resolve_recent_orders(root, info, first):
+        limit = _limit(info, first)
         parcels = earnings.seller_parcels(root.seller).filter(root.period.bounds())
-        parcels = earnings.with_earnings_relations(parcels)[: _limit(first)]
+        parcels = earnings.with_earnings_relations(parcels)[:limit]
         return [earnings.parcel_earnings(parcel) for parcel in parcels]
 
     @staticmethod
     def resolve_payouts(root, info, first):
-        return with_payout_relations(earnings.seller_payouts(root.seller))[: _limit(first)]
+        limit = _limit(info, first)
+        return with_payout_relations(earnings.seller_payouts(root.seller))[:limit]
 
     @staticmethod
     def resolve_members(root, info):
@@ -147,5 +151,8 @@ class EarningsStatementType(graphene.ObjectType):
         return earnings.members_sales(root.seller, root.period)
 
 
-def _limit(first: int) -> int:
-    return max(0, min(first, RECENT_LIMIT))
+def _limit(info, first: int | None) -> int:
+    """A negative or oversized `first` is a coded error, as on connections; null is the default."""
+    first = DEFAULT_RECENT if first is None else first
+    check_page_arguments(info.field_name, RECENT_LIMIT, {"first": first})
+    return first

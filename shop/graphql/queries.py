@@ -8,7 +8,7 @@ from core.graphql.scalars import ExactDecimal
 from farmers.graphql.types import CountyType, FarmerType, VillageType
 
 from .. import permissions, selectors
-from ..catalog import MAX_PRICE
+from ..limits import MAX_PRICE
 from .types import CategoryType, ProductType
 
 

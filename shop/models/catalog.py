@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 # is named by the migrations of shop and promotion.
 from core.image_models import ImageStatus, PrivateMediaStorage, ProcessedImage, private_storage  # noqa: F401
 from farmers.models import Cooperative, Farmer, Village
+
+from ..limits import MAX_PRICE
 
 MAX_VARIANTS_PER_PRODUCT = 20
 MAX_IMAGES_PER_PRODUCT = 8
@@ -130,7 +132,10 @@ class Variant(models.Model):
     name = models.CharField(_("unit"), max_length=40)
     sku = models.CharField(_("SKU"), max_length=40, blank=True)
     price = models.DecimalField(
-        _("price (CNY)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("price (CNY)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_PRICE)],
     )
     stock = models.PositiveIntegerField(_("stock"), default=0)
     weight_kg = models.DecimalField(
@@ -148,6 +153,8 @@ class Variant(models.Model):
         verbose_name_plural = _("variants")
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gt=0), name="variant_price_positive"),
+            # Every order's totals fit their columns (shop.limits).
+            models.CheckConstraint(condition=models.Q(price__lte=MAX_PRICE), name="variant_price_at_most_max"),
             models.CheckConstraint(condition=models.Q(weight_kg__gte=0), name="variant_weight_not_negative"),
         ]
 

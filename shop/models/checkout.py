@@ -7,12 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from farmers.models import Cooperative, Farmer
 
+from ..limits import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY  # noqa: F401 - their home is shop.limits
 from .address import MainlandAddress
 from .catalog import Variant, exactly_one_seller
 from .shipping import ShippingMethod
-
-MAX_LINE_QUANTITY = 999
-MAX_CHECKOUT_LINES = 50
 
 
 class Checkout(MainlandAddress):

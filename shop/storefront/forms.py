@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import ServiceErrorsForm
 from payments import gateways
-from shop.models.checkout import MAX_LINE_QUANTITY
+from shop.limits import MAX_LINE_QUANTITY
 from shop.regions import PROVINCES
 
 

@@ -177,3 +177,129 @@ def test_a_name_of_only_invisible_characters_is_refused(client):
     errors = post(client, {"query": CREATE, "variables": {"input": data}}).json()["data"]["productCreate"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("name", "INVALID")]
     assert not Product.objects.exists()
+
+
+def deeply_nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000, 33])
+def test_a_deeply_nested_body_is_a_bad_request(client, depth):
+    """Python's JSON decoder recurses: 1,000 deep was a RecursionError and a 500. Not signed in."""
+    body = b'{"query": "{ categories { name } }", "variables": {"a": ' + deeply_nested(depth) + b"}}"
+    response = client.generic("POST", "/graphql/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "The request nests objects and lists more than 32 deep."
+
+
+def test_nesting_up_to_the_bound_is_fine(client):
+    body = b'{"query": "{ categories { name } }", "variables": {"a": ' + deeply_nested(30) + b"}}"
+    response = client.generic("POST", "/graphql/", body, content_type="application/json")
+    assert response.json() == {"data": {"categories": []}}
+
+
+def test_deeply_nested_variables_sent_as_a_string_are_a_bad_request(client):
+    response = client.get("/graphql/", {"query": "{ categories { name } }", "variables": deeply_nested(40).decode()})
+    assert response.status_code == 400
+    assert "more than 32 deep" in response.json()["errors"][0]["message"]
+
+
+def test_deeply_nested_multipart_operations_are_a_bad_request(client):
+    operations = b'{"query": "{ categories { name } }", "variables": ' + deeply_nested(1000) + b"}"
+    data = {"operations": operations.decode(), "map": "{}", "0": SimpleUploadedFile("a.jpg", b"x")}
+    response = client.post("/graphql/", data)
+    assert response.status_code == 400
+    assert "more than 32 deep" in response.json()["errors"][0]["message"]
+
+
+def test_an_over_large_body_is_refused_before_it_is_decoded(client, settings):
+    settings.GRAPHQL_MAX_BODY_BYTES = 1000
+    body = json.dumps({"query": "{ categories { name } }", "variables": {"a": "x" * 1000}})
+    response = client.generic("POST", "/graphql/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["message"] == "The request is larger than 1000 bytes."
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"\xff\xfe"),
+        ("application/graphql", b"\xff\xfe"),
+        ("application/json", b"[]"),
+        ("application/json", b"null"),
+        ("application/json", b'{"query": '),
+        ("application/json", b'{"query": "{ categories { name } }", "variables": 5}'),
+        ("application/json", b'{"query": "{ categories { name } }", "variables": "[1"}'),
+        ("application/json", b'{"query": "{ categories { name } }", "operationName": ["a"]}'),
+        ("application/json", b'{"query": "{ categories { name \\u0000 } }"}'),
+    ],
+)
+def test_malformed_bodies_are_bad_requests(client, content_type, body):
+    response = client.generic("POST", "/graphql/", body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"]
+
+
+@pytest.fixture
+def validation_must_not_run(monkeypatch):
+    """The refusals below must come before validation, which is quadratic in repeated fields."""
+    from core.graphql import views
+
+    def validate(*args, **kwargs):
+        raise AssertionError("validation ran")
+
+    monkeypatch.setattr(views, "validate", validate)
+
+
+REPEATED_FIELD_QUERIES = {
+    # The issue's probe: 20 KB, one field 3,900 times; stopped by the parser at 2,000 tokens.
+    "tokens": ("{ categories { " + "name " * 3900 + "} }", "QUERY_TOO_LARGE"),
+    # Fewer tokens than that, but one field 1,900 times in one place.
+    "repeats": ("{ categories { " + "name " * 1900 + "} }", "QUERY_TOO_REPETITIVE"),
+    "inline fragments": ("{ categories { " + "... on Category { name } " * 300 + "} }", "QUERY_TOO_REPETITIVE"),
+    "distinct fragments": (
+        "{ categories { "
+        + " ".join(f"...F{i}" for i in range(150))
+        + " } } "
+        + " ".join(f"fragment F{i} on Category {{ name }}" for i in range(150)),
+        "QUERY_TOO_REPETITIVE",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REPEATED_FIELD_QUERIES)
+def test_repeated_fields_are_refused_before_validation(client, validation_must_not_run, case):
+    query, code = REPEATED_FIELD_QUERIES[case]
+    assert len(query) <= 20_000
+    response = post(client, {"query": query})
+    assert response.status_code == 400
+    error = first_error(response)
+    assert error["extensions"]["code"] == code
+    assert error["message"] in (
+        "The query has more than 2000 tokens (names, values and punctuation).",
+        "The query selects `name` 1900 times in one place; at most 20 are allowed.",
+        "The query selects `name` 300 times in one place; at most 20 are allowed.",
+        "The query selects fragments 150 times in one place; at most 20 are allowed.",
+    )
+
+
+def test_a_field_repeated_up_to_the_bound_is_fine(client):
+    f.category(name="水果")
+    response = post(client, {"query": "{ categories { " + "name " * 20 + "} }"})
+    assert response.json() == {"data": {"categories": [{"name": "水果"}]}}
+
+
+def test_the_full_introspection_query_still_works(client):
+    """What GraphiQL and code generators send (every option on): far below the token bound."""
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    body = post(client, {"query": query}).json()
+    assert "errors" not in body
+    assert {"name": "Product"} in [{"name": t["name"]} for t in body["data"]["__schema"]["types"]]
