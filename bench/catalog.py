@@ -4,7 +4,7 @@ hand-written SQL query that returns the same rows.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/catalog.py
 
 DATABASE_URL names the PostgreSQL server to use; the benchmark works in a database of its own
-(`shanhuo_bench`, re-created unless --reuse finds it seeded) and prints the figures.
+(`shanhuo_bench`, or --database; re-created unless --reuse finds it seeded) and prints the figures.
 """
 
 import argparse
@@ -69,7 +69,7 @@ def percentile(samples, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def point_django_at_bench_database(server_url: str, reuse: bool) -> bool:
+def point_django_at_bench_database(server_url: str, reuse: bool, bench_db: str = BENCH_DB) -> bool:
     """Create the benchmark database on the given server; True when it must be seeded."""
     import psycopg
 
@@ -84,12 +84,12 @@ def point_django_at_bench_database(server_url: str, reuse: bool) -> bool:
         )
     )
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_db]).fetchone()
         if exists and not reuse:
-            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE "{bench_db}" WITH (FORCE)')
         if not exists or not reuse:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
+            conn.execute(f'CREATE DATABASE "{bench_db}"')
+    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{bench_db}", "", ""))
     return not (exists and reuse)
 
 
@@ -98,6 +98,7 @@ def main():
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded benchmark database")
+    parser.add_argument("--database", default=BENCH_DB, help=f"the benchmark's database (default {BENCH_DB})")
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "")
@@ -105,7 +106,7 @@ def main():
         sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(name, None)  # seeding runs its photo tasks in-process
-    must_seed = point_django_at_bench_database(server, args.reuse)
+    must_seed = point_django_at_bench_database(server, args.reuse, args.database)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
