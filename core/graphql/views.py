@@ -15,6 +15,7 @@ from graphql.validation import specified_rules
 
 from core import api_tokens
 
+from .execution import PlainFieldsExecutionContext
 from .validation import limit_rules
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class GraphQLView(FileUploadGraphQLView):
                 variable_values=variables,
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
+                execution_context_class=PlainFieldsExecutionContext,
             )
         except Exception as error:  # noqa: BLE001 - reported as a GraphQL error, as graphene-django does
             return ExecutionResult(errors=[error])
