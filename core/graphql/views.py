@@ -3,7 +3,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +14,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_o
 from graphql.validation import specified_rules
 
 from core import api_tokens
+from core.responses import JsonResponse, utf8_json
 
 from .execution import PlainFieldsExecutionContext
 from .validation import limit_rules
@@ -122,6 +123,12 @@ class GraphQLView(FileUploadGraphQLView):
             )
         except Exception as error:  # noqa: BLE001 - reported as a GraphQL error, as graphene-django does
             return ExecutionResult(errors=[error])
+
+    def json_encode(self, request, d, pretty=False):
+        """graphene-django's, with Chinese as UTF-8 rather than `\\uXXXX` escapes."""
+        if not (self.pretty or pretty) and not request.GET.get("pretty"):
+            return utf8_json(d, separators=(",", ":"))
+        return utf8_json(d, sort_keys=True, indent=2, separators=(",", ": "))
 
     @staticmethod
     def format_error(error):
