@@ -1,10 +1,10 @@
 """Benchmark: `products(first: 100)` with nested fields through the full Django stack, against one
 hand-written SQL query that returns the same rows.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/catalog.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/catalog.py --products 10000 100000
 
 DATABASE_URL names the PostgreSQL server to use; the benchmark works in a database of its own
-(`shanhuo_bench`, re-created unless --reuse finds it seeded) and prints the figures.
+(`shanhuo_bench`, or --database; re-created unless --reuse finds it seeded) and prints the figures.
 """
 
 import argparse
@@ -69,7 +69,7 @@ def percentile(samples, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def point_django_at_bench_database(server_url: str, reuse: bool) -> bool:
+def point_django_at_bench_database(server_url: str, reuse: bool, bench_db: str = BENCH_DB) -> bool:
     """Create the benchmark database on the given server; True when it must be seeded."""
     import psycopg
 
@@ -84,20 +84,29 @@ def point_django_at_bench_database(server_url: str, reuse: bool) -> bool:
         )
     )
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_db]).fetchone()
         if exists and not reuse:
-            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE "{bench_db}" WITH (FORCE)')
         if not exists or not reuse:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", "", ""))
+            conn.execute(f'CREATE DATABASE "{bench_db}"')
+    os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{bench_db}", "", ""))
     return not (exists and reuse)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument(
+        "--products",
+        type=int,
+        nargs="+",
+        default=[10_000],
+        help="catalogue sizes, each in a database of its own (e.g. --products 10000 100000)",
+    )
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded benchmark database")
+    parser.add_argument(
+        "--database", default=BENCH_DB, help=f"the benchmark's database (default {BENCH_DB}; _<size> added per size)"
+    )
     args = parser.parse_args()
 
     server = os.environ.get("DATABASE_URL", "")
@@ -105,25 +114,40 @@ def main():
         sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
     for name in ("REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(name, None)  # seeding runs its photo tasks in-process
-    must_seed = point_django_at_bench_database(server, args.reuse)
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("MEDIA_ROOT", str(ROOT / "bench" / ".media"))
-    import django
 
-    django.setup()
+    ratios = []
+    for size in args.products:
+        database = args.database if len(args.products) == 1 else f"{args.database}_{size}"
+        ratios.append((size, measure_catalogue(server, database, size, args)))
+    print("summary: GraphQL / hand-written SQL, p50 (target: at most 2.5)")
+    for size, ratio in ratios:
+        print(f"  {size:>7} products   {ratio:5.2f}x")
+
+
+def measure_catalogue(server: str, database: str, size: int, args) -> float:
+    """Seed (unless reused) and measure one catalogue; the p50 ratio."""
+    must_seed = point_django_at_bench_database(server, args.reuse, database)
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
     from shop.models import Product
 
+    connection.close()
+    connection.settings_dict["NAME"] = database
     call_command("migrate", verbosity=0)
-    if must_seed or Product.objects.count() < args.products:
+    if must_seed or Product.objects.count() < size:
         # In a process of its own: seeding leaves a large heap behind, which would slow every
         # garbage collection of the measuring process and skew the figures.
         started = time.perf_counter()
-        command = [sys.executable, str(ROOT / "manage.py"), "seed_demo", "--products", str(args.products), "--reset"]
+        command = [sys.executable, str(ROOT / "manage.py"), "seed_demo", "--products", str(size), "--reset"]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=os.environ)  # noqa: S603 - fixed argv
         print(f"seeded {Product.objects.count()} products in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
@@ -171,7 +195,22 @@ def main():
     )
     print(f"  GraphQL through Django   p50 {g50:7.2f} ms   p95 {g95:7.2f} ms   ({len(executed)} SQL queries)")
     print(f"  hand-written SQL         p50 {s50:7.2f} ms   p95 {s95:7.2f} ms   (1 query)")
-    print(f"  ratio GraphQL / SQL      p50 {g50 / s50:7.2f}      p95 {g95 / s95:7.2f}      (target: under 5)")
+    print(f"  ratio GraphQL / SQL      p50 {g50 / s50:7.2f}      p95 {g95 / s95:7.2f}      (target: at most 2.5)")
+    print_bytes(client, body)
+    return g50 / s50
+
+
+def print_bytes(client, body: str) -> None:
+    """What the page weighs on the wire: as sent (UTF-8), as it was (ASCII escapes), gzipped."""
+    sent = client.post("/graphql/", body, content_type="application/json").content
+    escaped = json.dumps(json.loads(sent), separators=(",", ":")).encode()
+    packed = client.post("/graphql/", body, content_type="application/json", headers={"accept-encoding": "gzip"})
+    assert packed.get("Content-Encoding") == "gzip", "the answer was not compressed"
+    print(
+        f"  bytes: {len(escaped):,} with \\uXXXX escapes, {len(sent):,} as UTF-8 "
+        f"({1 - len(sent) / len(escaped):.0%} less), {len(packed.content):,} gzipped "
+        f"({1 - len(packed.content) / len(escaped):.0%} less)"
+    )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.CompressApiResponsesMiddleware",  # catalog: gzip for JSON, not for HTML pages
     "core.middleware.RejectNulCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

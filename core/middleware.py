@@ -4,6 +4,7 @@ import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 from django.views.defaults import bad_request
@@ -146,3 +147,34 @@ class ContentSecurityPolicyMiddleware:
         if header not in response:
             response[header] = content_security_policy(str(request.csp_nonce))
         return response
+
+
+class CompressApiResponsesMiddleware(GZipMiddleware):
+    """gzip for JSON (the GraphQL API, the JSON views) and plain text, CSS, scripts and SVG; never
+    for HTML pages (docs/decisions.md, under "catalog").
+
+    A page that holds a secret (the CSRF token in its forms, a farmer's own phone number on their
+    pages) beside text an attacker can put in it (a search box echoed back) leaks that secret to
+    anyone who can watch compressed sizes over many requests (BREACH). API answers carry no CSRF
+    token, and a cross-site page cannot make a browser send authenticated API requests of its
+    choosing: a POST with the session cookie needs the CSRF token, a bearer token is never sent on
+    its own, and the session cookie (SameSite=Lax) is left off cross-site fetches. Django's own
+    random padding of each gzip header (Heal The Breach) is kept as a further guard."""
+
+    compressible_types = frozenset(
+        {
+            "application/json",
+            "application/graphql-response+json",
+            "application/javascript",
+            "text/javascript",
+            "text/css",
+            "text/plain",
+            "image/svg+xml",
+        }
+    )
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in self.compressible_types:
+            return response
+        return super().process_response(request, response)

@@ -3,9 +3,11 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from core.responses import JsonResponse
 
 from . import alipay_events, gateways, stripe_events, wechat_transfer_events, wechatpay_client, wechatpay_events
 from .gateways import GatewayError
@@ -42,7 +44,7 @@ def stripe_webhook(request):
 
 def _wechat_fail(status: int, message: str) -> JsonResponse:
     """WeChat Pay's documented refusal: 4xx/5xx with {"code": "FAIL", "message": …}; it retries."""
-    return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"code": "FAIL", "message": message}, status=status)
 
 
 def _wechat_notify(request, handle, what: str):

@@ -5,11 +5,12 @@ import math
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+
+from core.responses import JsonResponse
 
 from . import product_search
 from .analysis import MAX_QUERY_LENGTH, QueryTooLong

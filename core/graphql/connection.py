@@ -1,11 +1,17 @@
+from functools import partial
+
 import graphene
+from django.db.models import QuerySet
+from graphene.relay.connection import connection_adapter, page_info_adapter
 from graphene_django.fields import DjangoConnectionField
+from graphene_django.utils import maybe_queryset
 from graphql import GraphQLError
-from graphql_relay import cursor_to_offset
+from graphql_relay import connection_from_array_slice, cursor_to_offset
 
 
 class CountableConnection(graphene.relay.Connection):
-    """A Relay connection with `totalCount`, taken from the count DjangoConnectionField already runs."""
+    """A Relay connection with `totalCount`: counted only when a client asks for it, unless the
+    page itself showed where the list ends (`ConnectionField`)."""
 
     class Meta:
         abstract = True
@@ -14,6 +20,8 @@ class CountableConnection(graphene.relay.Connection):
 
     @staticmethod
     def resolve_total_count(root, info):
+        if root.length is None:
+            root.length = root.count_rows()
         return root.length
 
 
@@ -52,7 +60,55 @@ def check_page_arguments(field_name: str, max_limit: int | None, args: dict) -> 
 
 
 class ConnectionField(DjangoConnectionField):
-    """A Django connection whose page-size errors are ordinary coded GraphQL errors."""
+    """A Django connection whose page-size errors are ordinary coded GraphQL errors, and which pages
+    forward without counting the list.
+
+    graphene-django counts every list before slicing it, to know whether a next page exists; over
+    the whole catalogue that count is a scan of every visible product, the one cost of a page that
+    grows with the catalogue. Paging forward (`first`, `after`, `offset`), one row more than the
+    page tells that instead, and the count runs only for `totalCount` (or `last`/`before`, which
+    need it).
+    """
+
+    @classmethod
+    def resolve_connection(cls, connection, args, iterable, max_limit=None):
+        iterable = maybe_queryset(iterable)
+        offset = args.get("offset") or 0
+        after = cursor_to_offset(args["after"]) if args.get("after") is not None else None
+        first = args.get("first")
+        if (
+            not isinstance(iterable, QuerySet)
+            or args.get("last") is not None
+            or args.get("before") is not None
+            or offset < 0
+            or (after is not None and after < 0)
+        ):
+            return super().resolve_connection(connection, args, iterable, max_limit)
+        args = dict(args)
+        args.pop("offset", None)
+        start = offset + (after + 1 if after is not None else 0)
+        if first is None:
+            first = args["first"] = max_limit
+        # `after` is folded into `start`; graphql-relay clips the slice by it all the same.
+        args["after"] = None
+        rows = list(iterable[start : start + first + 1]) if first is not None else list(iterable[start:])
+        # Past the end, the page alone does not say how long the list is: count when asked.
+        known = bool(rows) or start == 0
+        page = connection_from_array_slice(
+            rows,
+            args,
+            slice_start=start,
+            array_length=start + len(rows),
+            array_slice_length=len(rows),
+            connection_type=partial(connection_adapter, connection),
+            edge_type=connection.Edge,
+            page_info_type=page_info_adapter,
+        )
+        page.iterable = iterable
+        complete = first is None or len(rows) <= first
+        page.length = start + len(rows) if known and complete else None
+        page.count_rows = iterable.count
+        return page
 
     @classmethod
     def connection_resolver(

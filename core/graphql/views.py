@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -16,8 +16,10 @@ from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_o
 from graphql.validation import specified_rules
 
 from core import metrics
+from core.responses import JsonResponse, utf8_json
 
 from . import jwt_tokens
+from .execution import PlainFieldsExecutionContext
 from .validation import limit_rules, most_repeated_selection
 
 logger = logging.getLogger(__name__)
@@ -187,11 +189,18 @@ class GraphQLView(FileUploadGraphQLView):
                 variable_values=variables,
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
+                execution_context_class=PlainFieldsExecutionContext,
             )
         except Exception as error:  # noqa: BLE001 - reported as a GraphQL error, as graphene-django does
             result = ExecutionResult(errors=[error])
         count_operation(operation, started, result)
         return result
+
+    def json_encode(self, request, d, pretty=False):
+        """graphene-django's, with Chinese as UTF-8 rather than `\\uXXXX` escapes."""
+        if not (self.pretty or pretty) and not request.GET.get("pretty"):
+            return utf8_json(d, separators=(",", ":"))
+        return utf8_json(d, sort_keys=True, indent=2, separators=(",", ": "))
 
     @staticmethod
     def format_error(error):
