@@ -405,6 +405,10 @@ def main():
         "CELERY_BROKER_URL": redis_url,
         "PROMOTION_BUDGET_BACKEND": "redis",
         "DJANGO_DEBUG": "0",
+        # Plain HTTP on the loopback: production's HTTPS redirect and Secure cookies off.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # shared with this process: its sessions
         "LOG_FORMAT": "json",

@@ -231,7 +231,14 @@ def main():
     fake = FakeWeChatPay(folder / "keys")
     fake.write_certificate()  # the server verifies with it and never asks WeChat for certificates
     os.environ.update(fake.env(notify_base="https://127.0.0.1"))
-    os.environ.update({"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"})
+    os.environ.update(
+        {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback
+        }
+    )
     server = set_up_django_on_fresh_database(BENCH_DB, str(folder / "media"))
     from django.core.management import call_command
     from django.db import connections

@@ -1,7 +1,5 @@
 from django.utils.functional import SimpleLazyObject
 
-from core.session_memo import remembered
-
 from .permissions import is_ngo_staff, is_seller
 
 
@@ -9,8 +7,6 @@ def roles(request):
     """What the navigation offers, by the same rules the pages enforce; computed only if used."""
     user = getattr(request, "user", None)
     return {
-        "can_sell": SimpleLazyObject(lambda: remembered(request, "can_sell", lambda: is_seller(user))),
-        "can_verify_farmers": SimpleLazyObject(
-            lambda: remembered(request, "can_verify_farmers", lambda: is_ngo_staff(user))
-        ),
+        "can_sell": SimpleLazyObject(lambda: is_seller(user)),
+        "can_verify_farmers": SimpleLazyObject(lambda: is_ngo_staff(user)),
     }

@@ -262,16 +262,19 @@ return 'OK'
 
 # The feed's one call a page. KEYS: 1 the campaigns' config version, 2 the feed's catalogue version,
 # 3 the day's product counters, 4 the reader's saved choice, 5 the reader's profile, 6 the profile
-# copy the page's cursor names, 7 a new copy; then (total, day, impressions, reader's count) per
-# candidate campaign, in rank order (keys 3-7 are not read when ARGV[4] is '': pass any key).
-# ARGV: 1 wanted, 2 impressions TTL, 3 reader's count TTL, 4 how to know the reader ('' = as
+# copy the page's cursor names, 7 a new copy (keys 3-7 are not read when ARGV[4] is '': pass any
+# key). ARGV: 1 wanted, 2 impressions TTL, 3 reader's count TTL, 4 how to know the reader ('' = as
 # ARGV 5, 11 and 12 say; 'browser' or 'account' = read their profile, an account's choice first),
 # 5 personal by the browser ("1"/"0"), 6 copy TTL, 7 choice TTL, 8 counters TTL, 9 and 10 the
 # interests rule (promotion.targeting: top n, share of the strongest), 11 the reader's province
 # ("" none) and 12 interests (",1,2," or "") when given, 13 a count of counter increments and
-# (field, n) pairs; then per candidate (amount, total cap, daily cap, frequency cap, target provinces
-# ",1,2," or "", target categories ",3," or ""); a frequency cap of 0 is none (the reader's count is
-# not touched), -1 a cap that cannot be counted (no reader key): not served.
+# (field, n) pairs; then the campaigns' key prefix, the day (YYYYMMDD), the reader's hashed key
+# ("" none), and the candidate campaigns in rank order, one string: per campaign
+# "id|amount|total cap|daily cap|frequency cap|provinces|categories", ";" between campaigns (target
+# lists ",1,2," or ""; a frequency cap of 0 is none, -1 a cap that cannot be counted: no reader
+# key, not served). The campaigns' keys are built here from the prefix (as `_keys` does): packing
+# four keys and six values per campaign cost the request more than the script's work. So the
+# budget Redis is one server, not a Cluster (docs/decisions.md).
 # Returns {'CHOICE'} (before any write) when an account's choice is not in Redis; else the config
 # version, the catalogue version, 1/0 personal, the copy read ('kept', 'new' or ''), the profile's
 # fields (flat) and the 0-based ranks chosen.
@@ -318,12 +321,16 @@ local a = 14
 local counters = tonumber(ARGV[13])
 for _ = 1, counters do redis.call('HINCRBY', KEYS[3], ARGV[a], ARGV[a + 1]); a = a + 2 end
 if counters > 0 then redis.call('EXPIRE', KEYS[3], ARGV[8]) end
-local wanted, chosen = tonumber(ARGV[1]), {}
-for i = 0, (#KEYS - 7) / 4 - 1 do
+local prefix, day, counted = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+local wanted, chosen, i = tonumber(ARGV[1]), {}, -1
+for spec in string.gmatch(ARGV[a + 3], '[^;]+') do
+  i = i + 1
   if #chosen >= wanted then break end
-  local k, c = 7 + i * 4, a + i * 6
+  local id, amount, total_cap, daily_cap, cap, provinces, categories =
+    string.match(spec, '^(%d+)|(%d+)|(%d+)|(%d+)|(-?%d+)|([^|]*)|([^|]*)$')
+  amount, cap = tonumber(amount), tonumber(cap)
+  local base = prefix .. ':{c' .. id .. '}'
   local reach = true
-  local provinces, categories = ARGV[c + 4], ARGV[c + 5]
   if provinces ~= '' or categories ~= '' then
     if not personal then reach = false
     elseif provinces ~= '' and (province == '' or not string.find(provinces, ',' .. province .. ',', 1, true)) then
@@ -335,17 +342,20 @@ for i = 0, (#KEYS - 7) / 4 - 1 do
       end
     end
   end
-  local total = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
-  local day = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
-  local amount, cap = tonumber(ARGV[c]), tonumber(ARGV[c + 3])
-  if reach and total + amount <= tonumber(ARGV[c + 1]) and day + amount <= tonumber(ARGV[c + 2])
-      and (cap == 0 or (cap > 0 and tonumber(redis.call('GET', KEYS[k + 4]) or '0') < cap)) then
-    chosen[#chosen + 1] = i
-    redis.call('INCR', KEYS[k + 3])
-    redis.call('EXPIRE', KEYS[k + 3], ARGV[2])
-    if cap > 0 then
-      redis.call('INCR', KEYS[k + 4])
-      redis.call('EXPIRE', KEYS[k + 4], ARGV[3])
+  local reader = base .. ':freq:' .. day .. ':' .. counted
+  if reach then
+    local total = tonumber(redis.call('GET', base .. ':spent') or '0')
+    local spent_today = tonumber(redis.call('GET', base .. ':day:' .. day) or '0')
+    if total + amount <= tonumber(total_cap) and spent_today + amount <= tonumber(daily_cap)
+        and (cap == 0 or (cap > 0 and tonumber(redis.call('GET', reader) or '0') < cap)) then
+      chosen[#chosen + 1] = i
+      local impressions = base .. ':impressions:' .. day
+      redis.call('INCR', impressions)
+      redis.call('EXPIRE', impressions, ARGV[2])
+      if cap > 0 then
+        redis.call('INCR', reader)
+        redis.call('EXPIRE', reader, ARGV[3])
+      end
     end
   end
 end
@@ -516,16 +526,17 @@ class RedisBudget:
         for field, n in (counters or {}).items():
             args += [field, n]
         targets = targets or {}
+        specs = []
         for campaign in ranked:
-            k = _keys(campaign.pk, day)
             cap = campaign.frequency_cap or 0
             if cap and counted is None:
                 cap = -1
-            # An uncounted campaign names its impressions key again: the script never reads it.
-            keys += [k["total"], k["day"], k["impressions"], k["reader"] + counted if cap > 0 else k["impressions"]]
             aim = targets.get(campaign.pk, EVERYONE)
-            args += [campaign.bid_fen, campaign.total_cap_fen, campaign.daily_cap_fen, cap]
-            args += [_id_list(aim.provinces), _id_list(aim.categories)]
+            specs.append(
+                f"{campaign.pk}|{campaign.bid_fen}|{campaign.total_cap_fen}|{campaign.daily_cap_fen}|{cap}"
+                f"|{_id_list(aim.provinces)}|{_id_list(aim.categories)}"
+            )
+        args += [settings.PROMOTION_REDIS_PREFIX, f"{day:%Y%m%d}", counted or "", ";".join(specs)]
         with _unavailable_on_redis_errors():
             reply = self._feed(keys=keys, args=args)
         if reply == [b"CHOICE"]:

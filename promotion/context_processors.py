@@ -1,7 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
 from core.permissions import staff as is_operator
-from core.session_memo import remembered
 
 from .permissions import is_sponsor_staff
 
@@ -9,7 +8,4 @@ from .permissions import is_sponsor_staff
 def roles(request):
     """Whether the navigation offers the sponsor pages, by the rule they enforce; computed only if used."""
     user = getattr(request, "user", None)
-    sponsor = SimpleLazyObject(
-        lambda: remembered(request, "can_see_sponsor_pages", lambda: is_operator(user) or is_sponsor_staff(user))
-    )
-    return {"can_see_sponsor_pages": sponsor}
+    return {"can_see_sponsor_pages": SimpleLazyObject(lambda: is_operator(user) or is_sponsor_staff(user))}

@@ -282,46 +282,14 @@ def build_page(
         (c.product_id, reason)
         for c, reason in pool.rank(trip.profile, ranking_seed(trip.profile, now), upto, start.products)
     ]
-    reasons = dict(wanted)
     stories = kept.stories[start.stories : start.stories + first + 1]
     # Still visible and in stock in this version of the catalogue (the serving index may be older).
     placements = [p for p in trip.placements if p.product_id in pool.index_of]
 
-    entries, position, used_stories, used_products = [], start.position, start.stories, start.products
-    promoted_queue = list(placements)
-    # Goods promoted on this page are not shown again as organic items of the same page; goods
-    # reached organically before their promoted slot are shown organically and not promoted.
-    shown_promoted: set[int] = set()
-    story_queue = list(stories)
-    # Each with its place in the ranked goods, so that the cursor says how far down the page went.
-    product_queue = [(start.products + i + 1, pk) for i, (pk, _r) in enumerate(wanted)]
-    snapshot = trip.copy
-    while len(entries) < first:
-        # A promoted item sits between organic ones: never after the feed's last organic item.
-        if is_promoted_slot(position) and promoted_queue and (story_queue or product_queue):
-            placement = promoted_queue.pop(0)
-            shown_promoted.add(placement.product_id)
-            token = tokens.issue(placement.campaign.pk, placement.product_id, now)
-            position += 1
-            cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
-            entries.append(FeedEntry(placement.product_id, cursor, placement, token))
-            continue
-        organic_index = used_stories + used_products
-        want_story = organic_index % STORY_EVERY == 0
-        reason = None
-        if story_queue and (want_story or not product_queue):
-            item, used_stories = story_queue.pop(0), used_stories + 1
-        elif product_queue:
-            used_products, item = product_queue.pop(0)
-            if item in shown_promoted:
-                continue
-            promoted_queue = [p for p in promoted_queue if p.product_id != item]
-            reason = reasons[item]
-        else:
-            break
-        position += 1
-        cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
-        entries.append(FeedEntry(item, cursor, reason=reason))
+    entries, story_queue, product_queue = _arrange(start, first, stories, wanted, placements, trip.copy, now)
+    shown = [e.placement for e in entries if e.promoted]
+    if len(shown) < len(placements):  # the feed ended before their slot: their goods stay organic
+        entries, story_queue, product_queue = _arrange(start, first, stories, wanted, shown, trip.copy, now)
     has_next = bool(story_queue or product_queue or upto < len(pool))
     entries = _loaded(entries, kept, as_cards)
     quality.count_impressions([e.product_id for e in entries if not e.promoted and not e.is_story], now)
@@ -336,6 +304,45 @@ def build_page(
         profile=trip.profile,
         catalogue_version=version,
     )
+
+
+def _arrange(start: FeedPosition, first: int, stories, wanted, placements, snapshot: str, now):
+    """The page's entries from its stories, ranked goods and promoted placements, and what is left
+    of the stories and goods."""
+    reasons = dict(wanted)
+    entries, position, used_stories, used_products = [], start.position, start.stories, start.products
+    promoted_queue = list(placements)
+    # Goods promoted on this page are shown in their slot only, not also as organic items of the
+    # page (before the slot or after it): the slot is filled, and nothing is shown twice.
+    promoted_goods = {p.product_id for p in placements}
+    story_queue = list(stories)
+    # Each with its place in the ranked goods, so that the cursor says how far down the page went.
+    product_queue = [(start.products + i + 1, pk) for i, (pk, _r) in enumerate(wanted)]
+    while len(entries) < first:
+        # A promoted item sits between organic ones: never after the feed's last organic item.
+        if is_promoted_slot(position) and promoted_queue and (story_queue or product_queue):
+            placement = promoted_queue.pop(0)
+            token = tokens.issue(placement.campaign.pk, placement.product_id, now)
+            position += 1
+            cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
+            entries.append(FeedEntry(placement.product_id, cursor, placement, token))
+            continue
+        organic_index = used_stories + used_products
+        want_story = organic_index % STORY_EVERY == 0
+        reason = None
+        if story_queue and (want_story or not product_queue):
+            item, used_stories = story_queue.pop(0), used_stories + 1
+        elif product_queue:
+            used_products, item = product_queue.pop(0)
+            if item in promoted_goods:
+                continue
+            reason = reasons[item]
+        else:
+            break
+        position += 1
+        cursor = FeedPosition(position, used_stories, used_products, snapshot).cursor()
+        entries.append(FeedEntry(item, cursor, reason=reason))
+    return entries, story_queue, product_queue
 
 
 def _loaded(entries: list["FeedEntry"], kept, as_cards: bool) -> list["FeedEntry"]:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from shop.selectors import with_card_relations
@@ -143,24 +144,41 @@ def cards(state: _Kept, product_ids) -> dict[int, Card]:
     return found
 
 
+def page_cards(entries) -> SafeString:
+    """A page's cards: the cached pieces, with this page's reader's parts put around them (an
+    organic card's link with ?from=feed, a card followed, for the reader's signals; its "why this"
+    line; a promoted slot's /r/<token> link and 广告 label). Joined here rather than in a template
+    loop: twenty cards a page, on every page."""
+    out = []
+    for entry in entries:
+        if entry.is_story:
+            out.append(entry.card)
+        elif entry.promoted:
+            out.append(
+                format_html(
+                    '<li class="card card-promoted"><p class="card-badge">{}</p>'
+                    '<a href="{}" rel="sponsored nofollow">{}</a>{}</li>',
+                    entry.ad_label,
+                    reverse("promotion:click", args=[entry.token]),
+                    entry.item.picture,
+                    entry.item.facts,
+                )
+            )
+        else:
+            note = format_html('<p class="card-note">{}</p>', entry.why) if entry.why else ""
+            card = entry.item
+            out.append(
+                format_html(
+                    '<li class="card"><a href="{}?from=feed">{}</a>{}{}</li>', card.url, card.picture, card.facts, note
+                )
+            )
+    return mark_safe("\n".join(out))  # noqa: S308 - each piece escaped by format_html or rendered by our templates
+
+
 def story_card(state: _Kept, story) -> SafeString:
     key = (story.pk, translation.get_language())
     html = state.story_cards.get(key)
     if html is None:
         html = mark_safe(render_to_string("promotion/_story_card.html", {"story": story}))  # noqa: S308 - our template
         state.story_cards[key] = html
-    return html
-
-
-def province_field(state: _Kept, province_id: int | None) -> SafeString:
-    """The province form's field (promotion/_province_form.html), rendered once per choice and
-    language: its choices are a query."""
-    key = (province_id, translation.get_language())
-    html = state.provinces.get(key)
-    if html is None:
-        from .forms import ProvinceForm
-
-        form = ProvinceForm(initial={"province": province_id})
-        html = mark_safe(render_to_string("storefront/_field.html", {"field": form["province"]}))  # noqa: S308 - our template
-        state.provinces[key] = html
     return html

@@ -76,10 +76,12 @@ def choose(request, personalised: bool) -> None:
     with transaction.atomic():
         if user is not None and user.is_authenticated:
             ReaderChoice.objects.update_or_create(user=user, defaults={"personalised": personalised})
-            transaction.on_commit(lambda: feed_trip.remember_choice(user.pk, personalised))
         keys = viewers.viewer_keys(request)
         if not personalised and keys:
             transaction.on_commit(lambda: personalisation_turned_off.send(ReaderChoice, viewer_keys=keys))
+    if user is not None and user.is_authenticated:
+        # Where the feed's call reads it: at once (the reader's next page must follow the switch).
+        feed_trip.remember_choice(user.pk, personalised)
 
 
 def remember(response, personalised: bool):

@@ -3,6 +3,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from core import viewers
+from core.image_models import ImageStatus
 from farmers.models import Cooperative, County, Farmer, Province, Village
 from shop.models import Category, Product, ProductImage, Variant
 from shop.signals import cart_added, order_placed, product_viewed, products_changed
@@ -85,20 +86,19 @@ m2m_changed.connect(
 
 # The feed's cached pool and cards are remade after any change a card or the ranking shows
 # (promotion.feed_cache): goods and what their cards name, stories, and the quality fold's figures.
-_FEED_SHOWS = (
-    Product,
-    Variant,
-    ProductImage,
-    Category,
-    Province,
-    County,
-    Village,
-    Farmer,
-    Cooperative,
-    ContentItem,
-    ContentImage,
-)
+_FEED_SHOWS = (Product, Variant, Category, Province, County, Village, Farmer, Cooperative, ContentItem)
 for _model in _FEED_SHOWS:
     post_save.connect(catalogue_changed, sender=_model, dispatch_uid=f"promotion-feed-save-{_model.__name__}")
     post_delete.connect(catalogue_changed, sender=_model, dispatch_uid=f"promotion-feed-delete-{_model.__name__}")
 products_changed.connect(catalogue_changed, dispatch_uid="promotion-feed-products-changed")
+
+
+def photo_changed(sender, instance, **kwargs):
+    """A photo shows on cards once processed: an upload still waiting changes nothing they show."""
+    if instance.status == ImageStatus.READY or kwargs.get("signal") is post_delete:
+        catalogue_changed()
+
+
+for _model in (ProductImage, ContentImage):
+    post_save.connect(photo_changed, sender=_model, dispatch_uid=f"promotion-feed-save-{_model.__name__}")
+    post_delete.connect(photo_changed, sender=_model, dispatch_uid=f"promotion-feed-delete-{_model.__name__}")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import viewers
 from shop.selectors import visible_products, with_catalog_relations
 
-from . import affinities, personalisation, posters
+from . import affinities, feed_cache, personalisation, posters
 from .clicks import is_bot, record_click
 from .feed import build_page
 from .forms import ProvinceForm
@@ -60,7 +60,12 @@ def feed(request):
         page = build_page(FEED_PAGE_SIZE, ask=ask, as_cards=True)
     profile = page.profile
     personalisation.explain(page.entries, personal=profile.personal)
-    context = {"page": page, "personal": profile.personal, "province_id": profile.province_id}
+    context = {
+        "page": page,
+        "cards": feed_cache.page_cards(page.entries),
+        "personal": profile.personal,
+        "province_id": profile.province_id,
+    }
     response = render(request, "promotion/feed.html", context)
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from graphql_relay import to_global_id
 
+from core.graphql import jwt_tokens
 from tests.shop.buying import ADDRESS, gid
 
 from .world import OPERATOR, ROLES, World
@@ -207,6 +208,21 @@ MUTATIONS: dict[str, Rule] = {
         lambda w: {"name": w.shopper_t.username},
         writes=False,
     ),
+    "tokenRefresh": Rule(
+        # A refresh token is the credential: whoever holds T's gets T's access token; no row written.
+        "mutation($t: String!) { tokenRefresh(refreshToken: $t) { token errors { field code message } } }",
+        EVERYONE,
+        lambda w: {"t": jwt_tokens.create(w.shopper_t, jwt_tokens.REFRESH, "http://testserver/graphql/")},
+        writes=False,
+    ),
+    "tokenVerify": Rule(
+        "mutation($t: String!) { tokenVerify(token: $t) { isValid errors { field code message } } }",
+        EVERYONE,
+        lambda w: {"t": jwt_tokens.create(w.shopper_t, jwt_tokens.ACCESS, "http://testserver/graphql/")},
+        writes=False,
+    ),
+    # Ends the caller's own tokens (a new key on their own row): any account, nobody else's.
+    "tokensDeactivateAll": Rule("mutation { tokensDeactivateAll { errors { field code message } } }", SIGNED_IN),
     "feedPersonalisationSet": Rule(
         "mutation { feedPersonalisationSet(personalised: false) { personalised errors { field code message } } }",
         SIGNED_IN,

@@ -24,7 +24,7 @@ from farmers.baselines import update_baseline
 from payments import disputes, ledger_text, payouts, shopper_payments
 from payments.models import Account, LedgerTransaction, PayoutDestination, WebhookEvent
 from promotion import quality
-from promotion.budget import get_budget
+from promotion.budget import Reader, get_budget
 from promotion.models import ChosenProvince, ReaderChoice
 from promotion.shares import record_visit, share_link_for
 from search import indexing
@@ -195,7 +195,7 @@ def books(settings):
     village = goods.product.village
     capped = f.campaign(products=[goods.product], bid=Decimal("0.50"), frequency_cap=3)
     billed = click(capped, goods.product, viewer=VIEWER)
-    get_budget().servable([capped], 1, timezone.now(), viewer=VIEWER)  # the reader's count of a capped campaign
+    get_budget().servable([capped], 1, timezone.now(), Reader(VIEWER))  # the reader's count of a capped campaign
     checkout = ready_checkout([(goods, 2), (variant(price="12.50"), 1)])
     order = complete_checkout(None, checkout, "offline", [VIEWER])
     ready_checkout([(goods, 1)])  # a cart not yet ordered

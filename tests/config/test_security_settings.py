@@ -25,7 +25,9 @@ PRODUCTION = {
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in READ and k != "DJANGO_SETTINGS_MODULE"}
+    # Nor what other tests of this process set for themselves (the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE).
+    left_out = {*READ, "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in left_out}
     return subprocess.run(
         [sys.executable, *args],
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},

@@ -75,6 +75,8 @@ def test_a_photo_task_killed_with_its_worker_reruns_and_completes_once(require_p
         "REDIS_URL": url,
         "CELERY_BROKER_URL": url,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
+        # A worker with DEBUG off refuses the embedded key (config.env.refuse_embedded_secret_key).
+        "DJANGO_SECRET_KEY": "test-worker-key-" + "x" * 40,
         "CELERY_UNACKED_RESTORE_SECONDS": "1",
         "SHANHUO_TEST_QUEUE": queue,
         "SHANHUO_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
