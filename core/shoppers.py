@@ -53,7 +53,7 @@ def register_shopper(email, password):
 
 def sign_up_shopper(email, password, *, login_url: str):
     """A shopper's account, for apps (`accountRegister`): the new user, or None when the address
-    already has an account; the answer must not tell which (decision 300), so the caller answers
+    already has an account; the answer must not tell which (decision 264), so the caller answers
     both alike. The input is checked the same way in both cases, the password is hashed in both
     (the time taken tells nothing either), and the owner of a taken address is told by mail, with
     the way to sign in, in case it was them."""
