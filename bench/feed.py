@@ -87,6 +87,28 @@ def bench_redis_url(server_url: str, db: int) -> str:
 # --- The site under gunicorn --------------------------------------------------------------------
 
 
+def site_env(database_url: str, redis_url: str) -> dict:
+    """The settings a benchmark's site runs with, as deployed (DEBUG off, the Redis budget). The
+    benchmark's own process takes them too: it shares every setting with the server, the secret
+    key included (tokens and sessions minted there)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "PROMOTION_BUDGET_BACKEND": "redis",
+        "DJANGO_DEBUG": "0",
+        # Plain HTTP on the loopback: production's HTTPS redirect and Secure cookies off.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SESSION_COOKIE_SECURE": "0",
+        "DJANGO_CSRF_COOKIE_SECURE": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -619,23 +641,7 @@ def main():
     redis_url = bench_redis_url(os.environ["REDIS_URL"], args.redis_db)
     database_url, must_seed = reusable_database(server, BENCH_DB, args.reuse)
 
-    # This process and the server share every setting, the secret key included (tokens minted here).
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "PROMOTION_BUDGET_BACKEND": "redis",
-        "DJANGO_DEBUG": "0",
-        # Plain HTTP on the loopback: production's HTTPS redirect and Secure cookies off.
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SESSION_COOKIE_SECURE": "0",
-        "DJANGO_CSRF_COOKIE_SECURE": "0",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = site_env(database_url, redis_url)
     os.environ.update(env)
     import django
     import redis

@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.databases import percentile, reusable_database  # noqa: E402
-from bench.feed import BROWSER_UA, TOKEN_LINK, Site, bench_redis_url  # noqa: E402
+from bench.feed import BROWSER_UA, TOKEN_LINK, Site, bench_redis_url, site_env  # noqa: E402
 
 BENCH_DB = "shanhuo_bench_load"
 WEIGHTS = {
@@ -398,23 +398,10 @@ def main():
     log_dir = Path(tempfile.mkdtemp(prefix="shanhuo-load-"))
     metrics_token = secrets.token_urlsafe(24)
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "PROMOTION_BUDGET_BACKEND": "redis",
-        "DJANGO_DEBUG": "0",
-        # Plain HTTP on the loopback: production's HTTPS redirect and Secure cookies off.
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SESSION_COOKIE_SECURE": "0",
-        "DJANGO_CSRF_COOKIE_SECURE": "0",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # shared with this process: its sessions
+        **site_env(database_url, redis_url),
         "LOG_FORMAT": "json",
         "METRICS_TOKEN": metrics_token,
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
-        "PYTHONUNBUFFERED": "1",
     }
     env.pop("SENTRY_DSN", None)
     os.environ.update({k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"})
