@@ -87,6 +87,19 @@ def bench_redis_url(server_url: str, db: int) -> str:
 # --- The site under gunicorn --------------------------------------------------------------------
 
 
+def bench_services(bench_db: str, redis_db: int, reuse: bool) -> tuple[str, bool, str]:
+    """The benchmark's own database on DATABASE_URL's PostgreSQL server (and whether it needs
+    seeding) and its own database of REDIS_URL's Redis; exits saying what to set when either is not
+    set."""
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    if not os.environ.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
+        sys.exit("Set REDIS_URL to a Redis server, e.g. redis://127.0.0.1:6379/0")
+    database_url, must_seed = reusable_database(server, bench_db, reuse)
+    return database_url, must_seed, bench_redis_url(os.environ["REDIS_URL"], redis_db)
+
+
 def site_env(database_url: str, redis_url: str) -> dict:
     """The settings a benchmark's site runs with, as deployed (DEBUG off, the Redis budget). The
     benchmark's own process takes them too: it shares every setting with the server, the secret
@@ -633,14 +646,7 @@ def main():
     parser.add_argument("--worker-clients", type=int, default=3, help="clients of the one-worker pass")
     args = parser.parse_args()
 
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
-    if not os.environ.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
-        sys.exit("Set REDIS_URL to a Redis server, e.g. redis://127.0.0.1:6379/0")
-    redis_url = bench_redis_url(os.environ["REDIS_URL"], args.redis_db)
-    database_url, must_seed = reusable_database(server, BENCH_DB, args.reuse)
-
+    database_url, must_seed, redis_url = bench_services(BENCH_DB, args.redis_db, args.reuse)
     env = site_env(database_url, redis_url)
     os.environ.update(env)
     import django

@@ -47,8 +47,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.databases import percentile, reusable_database  # noqa: E402
-from bench.feed import BROWSER_UA, TOKEN_LINK, Site, bench_redis_url, site_env  # noqa: E402
+from bench.databases import percentile  # noqa: E402
+from bench.feed import BROWSER_UA, TOKEN_LINK, Site, bench_services, site_env  # noqa: E402
 
 BENCH_DB = "shanhuo_bench_load"
 WEIGHTS = {
@@ -387,13 +387,7 @@ def main():
     except ImportError:
         sys.exit("The load test needs aiohttp: .venv/bin/pip install -r requirements-dev.txt")
 
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
-    if not os.environ.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
-        sys.exit("Set REDIS_URL to a Redis server, e.g. redis://127.0.0.1:6379/0")
-    redis_url = bench_redis_url(os.environ["REDIS_URL"], args.redis_db)
-    database_url, must_seed = reusable_database(server, BENCH_DB, args.reuse)
+    database_url, must_seed, redis_url = bench_services(BENCH_DB, args.redis_db, args.reuse)
     metrics_dir = tempfile.mkdtemp(prefix="shanhuo-load-metrics-")
     log_dir = Path(tempfile.mkdtemp(prefix="shanhuo-load-"))
     metrics_token = secrets.token_urlsafe(24)

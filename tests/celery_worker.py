@@ -50,3 +50,11 @@ def point_broker_at(url: str) -> None:
     """Publish to this broker from now on (a worker already consuming keeps its own connection)."""
     app.conf.broker_url = url
     drop_broker_connections()
+
+
+def forget_queue(broker, queue: str) -> None:
+    """Delete what a test's own queue left in Redis (its messages, kombu's bindings) and close."""
+    stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
+    if stale:
+        broker.delete(*stale)
+    broker.close()

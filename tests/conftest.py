@@ -261,7 +261,7 @@ def celery_on_redis(require_redis):
     import redis
 
     from config.celery import app
-    from tests.celery_worker import drop_broker_connections
+    from tests.celery_worker import drop_broker_connections, forget_queue
 
     queue = f"test-worker-{uuid.uuid4().hex}"
     saved = {key: app.conf[key] for key in ("broker_url", "task_default_queue")}
@@ -279,10 +279,7 @@ def celery_on_redis(require_redis):
         app.conf.update(saved)
         drop_broker_connections()
         root.handlers[:], root.level = root_handlers, root_level
-        stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
-        if stale:
-            broker.delete(*stale)
-        broker.close()
+        forget_queue(broker, queue)
 
 
 # Fixtures that tests in several folders use, registered here only, so each stays one instance per

@@ -26,7 +26,7 @@ from search.models import SearchEntry
 from shop import catalog
 from shop.models import ImageStatus, ProductImage
 from tests import factories
-from tests.celery_worker import closed_port, drop_broker_connections, point_broker_at, waiting_messages
+from tests.celery_worker import closed_port, drop_broker_connections, forget_queue, point_broker_at, waiting_messages
 from tests.conftest import redis_available, require
 from tests.core.test_images import phone_jpeg
 from tests.shop.test_product_images import UPLOAD
@@ -57,10 +57,7 @@ def worker():
         app.conf.update(saved)
         drop_broker_connections()
         root.handlers[:], root.level = root_handlers, root_level
-        stale = [*broker.scan_iter(match=f"{queue}*"), *broker.scan_iter(match=f"_kombu.binding*.{queue}")]
-        if stale:
-            broker.delete(*stale)
-        broker.close()
+        forget_queue(broker, queue)
 
 
 @pytest.fixture
