@@ -157,7 +157,7 @@ def measure_catalogue(server: str, database: str, size: int, args) -> float:
     body = json.dumps({"query": QUERY})
 
     def graphql_once():
-        response = client.post("/graphql/", body, content_type="application/json")
+        response = client.post("/graphql/", body, content_type="application/json", secure=True)
         payload = response.json()
         assert response.status_code == 200 and "errors" not in payload, payload
         return payload["data"]["products"]["edges"]
@@ -202,9 +202,11 @@ def measure_catalogue(server: str, database: str, size: int, args) -> float:
 
 def print_bytes(client, body: str) -> None:
     """What the page weighs on the wire: as sent (UTF-8), as it was (ASCII escapes), gzipped."""
-    sent = client.post("/graphql/", body, content_type="application/json").content
+    sent = client.post("/graphql/", body, content_type="application/json", secure=True).content
     escaped = json.dumps(json.loads(sent), separators=(",", ":")).encode()
-    packed = client.post("/graphql/", body, content_type="application/json", headers={"accept-encoding": "gzip"})
+    packed = client.post(
+        "/graphql/", body, content_type="application/json", secure=True, headers={"accept-encoding": "gzip"}
+    )
     assert packed.get("Content-Encoding") == "gzip", "the answer was not compressed"
     print(
         f"  bytes: {len(escaped):,} with \\uXXXX escapes, {len(sent):,} as UTF-8 "
