@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from shop.selectors import with_card_relations
@@ -49,6 +49,12 @@ class Card:
     url: str
     picture: SafeString
     facts: SafeString
+    # An organic card up to its "why this" line: joined once, not on every page.
+    organic: SafeString = field(init=False)
+
+    def __post_init__(self):
+        organic = format_html('<li class="card"><a href="{}?from=feed">{}</a>{}', self.url, self.picture, self.facts)
+        object.__setattr__(self, "organic", organic)
 
 
 @dataclass
@@ -165,13 +171,8 @@ def page_cards(entries) -> SafeString:
                 )
             )
         else:
-            note = format_html('<p class="card-note">{}</p>', entry.why) if entry.why else ""
-            card = entry.item
-            out.append(
-                format_html(
-                    '<li class="card"><a href="{}?from=feed">{}</a>{}{}</li>', card.url, card.picture, card.facts, note
-                )
-            )
+            note = f'<p class="card-note">{conditional_escape(entry.why)}</p>' if entry.why else ""
+            out.append(f"{entry.item.organic}{note}</li>")
     return mark_safe("\n".join(out))  # noqa: S308 - each piece escaped by format_html or rendered by our templates
 
 

@@ -1,15 +1,18 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from core import viewers
+from core import page_shells, viewers
 from shop.selectors import visible_products, with_catalog_relations
 
 from . import affinities, feed_cache, personalisation, posters
@@ -58,17 +61,26 @@ def feed(request):
         page = build_page(FEED_PAGE_SIZE, request.GET.get("after") or None, ask=ask, as_cards=True)
     except ValidationError:
         page = build_page(FEED_PAGE_SIZE, ask=ask, as_cards=True)
-    profile = page.profile
-    personalisation.explain(page.entries, personal=profile.personal)
-    context = {
-        "page": page,
-        "cards": feed_cache.page_cards(page.entries),
-        "personal": profile.personal,
-        "province_id": profile.province_id,
-    }
-    response = render(request, "promotion/feed.html", context)
+    personalisation.explain(page.entries, personal=page.profile.personal)
+    context, shell = feed_page_parts(page)
+    response = page_shells.render(request, "promotion/feed.html", context, **shell)
     response["Server-Timing"] = f"promo;dur={page.selection_ms:.2f}, promo-cpu;dur={page.selection_cpu_ms:.2f}"
     return viewers.remember(request, response)
+
+
+def feed_page_parts(page) -> tuple[dict, dict]:
+    """feed.html's context and its shell's key and holes (core.page_shells): the reader's cards and
+    next-page cursor are holes; what else differs between readers (the switch, the province form,
+    whether there is a next page) is in the key."""
+    profile = page.profile
+    context = {"page": page, "personal": profile.personal, "province_id": profile.province_id}
+    return context, {
+        "key": (profile.personal, profile.province_id, bool(page.entries), page.has_next),
+        "holes": {
+            "cards": feed_cache.page_cards(page.entries),
+            "after": escape(quote(page.end_cursor or "", safe="/")),
+        },
+    }
 
 
 @never_cache

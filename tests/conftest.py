@@ -147,11 +147,14 @@ def _test_settings(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _feed_process_state():
-    """What the feed keeps in the process (promotion.feed_cache's pool and cards, the serving index,
-    impressions not yet sent: promotion.quality) starts empty in each test, as in a new process."""
+    """What the feed keeps in the process (promotion.feed_cache's pool and cards, the page shells,
+    the serving index, impressions not yet sent: promotion.quality) starts empty in each test, as
+    in a new process."""
+    from core import page_shells
     from promotion import feed_cache, quality, serving
 
     feed_cache.forget()
+    page_shells.forget()
     serving.forget_serving_index()
     quality.take_pending()
 

@@ -122,7 +122,7 @@ def test_a_feed_request_makes_one_budget_round_trip(on_redis, client, monkeypatc
     assert client.get("/feed/").status_code == 200  # loads the script into Redis once
     trips = RoundTrips(monkeypatch)
     response = client.get("/feed/")
-    assert response.status_code == 200 and response.context["page"].filled_slots >= 1
+    assert response.status_code == 200 and response.context_data["page"].filled_slots >= 1
     assert trips.count == 1
     assert products  # organic goods fill the rest of the page
 
@@ -164,8 +164,8 @@ def test_with_redis_down_the_feed_shows_organic_items_and_clicks_still_redirect(
     product = f.product()
     campaign = f.campaign(products=[product])
     response = client.get("/feed/")
-    assert response.status_code == 200 and response.context["page"].entries
-    assert response.context["page"].filled_slots == 0
+    assert response.status_code == 200 and response.context_data["page"].entries
+    assert response.context_data["page"].filled_slots == 0
     clicked = client.get(f"/r/{tokens.issue(campaign.pk, product.pk, timezone.now())}", HTTP_USER_AGENT=BROWSER)
     assert clicked["Location"] == reverse("shop:product", args=[product.slug])
     assert Click.objects.get().outcome == ClickOutcome.UNAVAILABLE and not Spend.objects.exists()

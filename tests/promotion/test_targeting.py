@@ -205,7 +205,7 @@ def test_caps_and_targeting_add_no_redis_round_trip_to_the_feed(on_redis, client
     assert client.get("/feed/").status_code == 200  # loads the script into Redis once, mints the cookie
     trips = RoundTrips(monkeypatch)
     response = client.get("/feed/")
-    assert response.status_code == 200 and response.context["page"].filled_slots >= 1
+    assert response.status_code == 200 and response.context_data["page"].filled_slots >= 1
     assert trips.count == 1
 
 
@@ -215,11 +215,11 @@ def test_the_feed_counts_a_reader_by_their_viewer_cookie(on_redis, client, setti
     for _ in range(25):  # newer: the promoted goods are not reached organically on the first page
         f.product()
     first = client.get("/feed/")
-    assert first.context["page"].filled_slots == 1
+    assert first.context_data["page"].filled_slots == 1
     assert first.cookies["shanhuo_viewer"].value  # minted on the first visit, so the cap can count
-    assert client.get("/feed/").context["page"].filled_slots == 0
+    assert client.get("/feed/").context_data["page"].filled_slots == 0
     client.cookies.clear()
-    assert client.get("/feed/").context["page"].filled_slots == 1  # a new browser, a new reader
+    assert client.get("/feed/").context_data["page"].filled_slots == 1  # a new browser, a new reader
 
 
 # --- Setting targets -------------------------------------------------------------------------
