@@ -26,7 +26,8 @@ in flight, to 127.0.0.1 only, each client picking its next request by these weig
 
 It prints throughput, p50/p99 per kind, errors (5xx, broken connections, GraphQL errors; target 0),
 business refusals apart (out of stock), each gunicorn worker's resident memory at the start (after
-a warm-up) and at the end, a few counters from the site's own /metrics, and then checks that every
+a warm-up), every 30 s and at the end (flat: at most FLAT_MIB gained over the run's second half,
+when the per-process caches have filled), a few counters from the site's own /metrics, and then checks that every
 ledger transaction balances, that no stock is negative, and that for every variant stock + sold =
 its stock before the run. Exit status 1 when any check fails or any error happened.
 """
@@ -42,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -254,6 +256,9 @@ class Worker:
                 self.process.wait(5)
 
 
+FLAT_MIB = 2.0
+
+
 def worker_pids(master_pid: int) -> list[int]:
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     return sorted(int(pid) for pid in children)
@@ -264,6 +269,43 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class MemoryTrace:
+    """Each gunicorn worker's resident memory every `every` seconds while the load runs: a cache
+    that fills and stops is flat once full, a leak keeps rising, so the run's second half is what
+    tells them apart."""
+
+    def __init__(self, master_pid: int, every: float = 30):
+        self.master_pid, self.every = master_pid, every
+        self.samples: list[tuple[float, dict[int, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self):
+        self._sample()
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def _sample(self):
+        pids = worker_pids(self.master_pid)
+        self.samples.append((time.monotonic() - self._started, {pid: rss_mib(pid) for pid in pids}))
+
+    def second_half_growth(self) -> dict[int, float]:
+        """MiB each worker gained between the sample nearest the run's middle and the last."""
+        end_t, end = self.samples[-1]
+        _t, middle = min(self.samples, key=lambda sample: abs(sample[0] - end_t / 2))
+        return {pid: end[pid] - middle[pid] for pid in end if pid in middle}
 
 
 def scrape(port: int, token: str) -> str:
@@ -435,7 +477,8 @@ def main():
         pids = worker_pids(site.process.pid)
         rss_start = {pid: rss_mib(pid) for pid in pids}
         print(f"running {args.duration:.0f} s of mixed traffic, {args.clients} clients ...", flush=True)
-        stats, seconds = asyncio.run(drive(base, world, args.clients, args.duration))
+        with MemoryTrace(site.process.pid, every=min(30, args.duration / 10)) as memory:
+            stats, seconds = asyncio.run(drive(base, world, args.clients, args.duration))
         pids_end = worker_pids(site.process.pid)
         rss_end = {pid: rss_mib(pid) for pid in pids_end}
         exposition = scrape(site.port, metrics_token)
@@ -467,6 +510,11 @@ def main():
             print(f"  pid {pid}: {'started during the run' if start is None else 'gone by the end'} (restarted worker)")
         else:
             print(f"  pid {pid}: {start:.1f} -> {end:.1f} MiB ({end - start:+.1f})")
+    print("  through the run (MiB, every worker, at each tenth of the run):")
+    tenth = max(1, len(memory.samples) // 10)
+    for at, sizes in memory.samples[::tenth]:
+        print(f"    {at:6.0f} s  " + "  ".join(f"{sizes[pid]:.1f}" for pid in sorted(sizes)))
+    late_growth = memory.second_half_growth()
 
     def total(name, **labels):
         return f"{metric_sum(exposition, name, **labels):.0f}"
@@ -480,7 +528,13 @@ def main():
         f"{total('shanhuo_payments_total', state='pending')} payments opened; "
         f"{total('shanhuo_celery_task_runs_total')} task runs, {total('shanhuo_celery_task_failures_total')} failed"
     )
-    checks = [(errors == 0, f"errors 0 ({errors})"), *check_books(stock_before, sold_before)]
+    flat = max(late_growth.values(), default=float("nan"))
+    checks = [
+        (errors == 0, f"errors 0 ({errors})"),
+        # Flat: a worker gains at most 2 MiB over the second half of the run (caches full by then).
+        (flat <= FLAT_MIB, f"memory flat: at most {FLAT_MIB} MiB a worker over the run's second half ({flat:+.1f})"),
+        *check_books(stock_before, sold_before),
+    ]
     for ok, text in checks:
         print(f"{'PASS' if ok else 'FAIL'} {text}")
     print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
