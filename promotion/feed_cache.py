@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from shop.selectors import with_card_relations
@@ -160,20 +160,15 @@ def page_cards(entries) -> SafeString:
         if entry.is_story:
             out.append(entry.card)
         elif entry.promoted:
+            label, link = conditional_escape(entry.ad_label), escape(reverse("promotion:click", args=[entry.token]))
             out.append(
-                format_html(
-                    '<li class="card card-promoted"><p class="card-badge">{}</p>'
-                    '<a href="{}" rel="sponsored nofollow">{}</a>{}</li>',
-                    entry.ad_label,
-                    reverse("promotion:click", args=[entry.token]),
-                    entry.item.picture,
-                    entry.item.facts,
-                )
+                f'<li class="card card-promoted"><p class="card-badge">{label}</p>'
+                f'<a href="{link}" rel="sponsored nofollow">{entry.item.picture}</a>{entry.item.facts}</li>'
             )
         else:
             note = f'<p class="card-note">{conditional_escape(entry.why)}</p>' if entry.why else ""
             out.append(f"{entry.item.organic}{note}</li>")
-    return mark_safe("\n".join(out))  # noqa: S308 - each piece escaped by format_html or rendered by our templates
+    return mark_safe("\n".join(out))  # noqa: S308 - each piece escaped here or rendered by our templates
 
 
 def story_card(state: _Kept, story) -> SafeString:

@@ -296,3 +296,21 @@ def test_with_the_switch_off_no_card_says_why_and_the_ad_is_still_labelled(clien
 
     assert len(found) == 7 and all(c["note"] is None for c in found)
     assert [c["badge"] for c in found if c["promoted"]] == ["广告 · 山路公益基金会"]
+
+
+def test_a_sponsors_and_a_categorys_markup_is_shown_as_text(client):
+    """The why line and the 广告 label are put into the cards' cached HTML per request
+    (promotion.feed_cache.page_cards): names come from sellers and sponsors, so they are escaped."""
+    tea = f.category(name="<i>茶</i>&叶")
+    farmer = f.farmer()
+    promoted = f.product(seller=farmer, name="推荐的蜂蜜")
+    teas = [f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}") for n in range(6)]
+    f.campaign(f.sponsor(name='山路"<b>基金会</b>'), products=[promoted])
+    looked_at_tea(client, teas)
+
+    html = client.get(FEED).content.decode()
+
+    found = cards(html)
+    assert {c["note"] for c in found if not c["promoted"]} == {"因为您看过 &lt;i&gt;茶&lt;/i&gt;&amp;叶"}
+    assert [c["badge"] for c in found if c["promoted"]] == ["广告 · 山路&quot;&lt;b&gt;基金会&lt;/b&gt;"]
+    assert "<b>" not in html and "<i>" not in html
