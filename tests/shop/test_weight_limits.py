@@ -31,16 +31,23 @@ def dearest_table() -> ShippingMethod:
     )
 
 
+def column_max(model, name: str) -> Decimal:
+    field = model._meta.get_field(name)
+    return limits.largest(field.max_digits, field.decimal_places)
+
+
 def test_the_bounds_fit_the_columns():
-    field = Fulfilment._meta.get_field("weight_kg")
-    assert limits.largest(field.max_digits, field.decimal_places - 1) >= limits.MAX_CART_WEIGHT_KG
+    """The heaviest cart is one seller's parcel; the dearest shipping of any cart (all of it in one
+    parcel, or spread over fifty) fits a parcel's and an order's shipping, and the order's room."""
+    assert column_max(Fulfilment, "weight_kg") >= limits.MAX_CART_WEIGHT_KG
     assert limits.MAX_SHIPPING_TOTAL <= limits.SHIPPING_ALLOWANCE
+    assert column_max(Fulfilment, "shipping_price") >= limits.MAX_SHIPPING_TOTAL
+    assert column_max(Order, "shipping_total") >= limits.MAX_SHIPPING_TOTAL
     for model, name, bound in (
         (ShippingRate, "price", limits.MAX_SHIPPING_RATE_PRICE),
         (ShippingMethod, "extra_kg_price", limits.MAX_EXTRA_KG_PRICE),
     ):
-        field = model._meta.get_field(name)
-        assert limits.largest(field.max_digits, field.decimal_places) >= bound
+        assert column_max(model, name) >= bound
 
 
 def test_the_heaviest_dearest_cart_completes(gql):
