@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
+from shop import catalog, limits
 from shop import checkout as service
-from shop import limits
-from shop.models import CheckoutLine, Fulfilment, Order, ShippingMethod, ShippingRate, Variant
+from shop.models import CheckoutLine, Fulfilment, Order, OrderLine, ShippingMethod, ShippingRate, Variant
 from tests import factories as f
 from tests.shop.buying import ready_checkout, shipping_method, variant
 from tests.shop.test_checkout_api import ADD, COMPLETE, UPDATE, checkout_id, data_of, gid, lines_input, ok
@@ -40,6 +40,7 @@ def test_the_bounds_fit_the_columns():
     """The heaviest cart is one seller's parcel; the dearest shipping of any cart (all of it in one
     parcel, or spread over fifty) fits a parcel's and an order's shipping, and the order's room."""
     assert column_max(Fulfilment, "weight_kg") >= limits.MAX_CART_WEIGHT_KG
+    assert column_max(OrderLine, "unit_weight_kg") >= column_max(Variant, "weight_kg") >= catalog.MAX_WEIGHT_KG
     assert limits.MAX_SHIPPING_TOTAL <= limits.SHIPPING_ALLOWANCE
     assert column_max(Fulfilment, "shipping_price") >= limits.MAX_SHIPPING_TOTAL
     assert column_max(Order, "shipping_total") >= limits.MAX_SHIPPING_TOTAL
