@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 # shop.FulfilmentStatus.DELIVERED, by value: payments may not import shop.
 DELIVERED = "delivered"
 
+# `Payout.amount` holds numeric(12, 2). One order's share always fits (shop.limits); a seller owed
+# more than this over many orders is paid whole orders up to it, and the rest by the next runs.
+MAX_PAYOUT = Decimal("9999999999.99")
+
 
 class PayoutRace(RuntimeError):
     """Money this payout was to settle was settled by another at the same moment."""
@@ -132,12 +136,26 @@ def _eligible_entries(account: Account, cutoff: datetime):
 
 
 def _due(account: Account, cutoff: datetime) -> Due | None:
-    rows = list(_eligible_entries(account, cutoff).values_list("pk", "amount"))
-    # Entries on a payable are credits (negative): the seller is owed their negation.
-    amount = -sum((amount for _pk, amount in rows), Decimal("0"))
+    rows = _eligible_entries(account, cutoff).values_list("pk", "amount", "transaction__order")
+    # Entries on a payable are credits (negative): the seller is owed their negation. Per order, so
+    # that a payout over MAX_PAYOUT can leave whole orders for the next run.
+    orders: dict[int, tuple[list[int], Decimal]] = {}
+    for pk, amount, order in rows:
+        ids, owed = orders.setdefault(order, ([], Decimal("0")))
+        ids.append(pk)
+        orders[order] = (ids, owed - amount)
+    # Money taken back (an order owing, after a refund) is always settled; orders owed are added
+    # oldest first while the payout fits, so it never pays more than the whole sum would.
+    taken = sorted(orders.values(), key=lambda order: (order[1] > 0, order[0][0]))
+    amount, entry_ids = Decimal("0"), []
+    for ids, owed in taken:
+        if owed > 0 and amount + owed > MAX_PAYOUT:
+            continue
+        amount += owed
+        entry_ids += ids
     if amount <= 0 or amount < minimum():
         return None
-    return Due(account=account, amount=amount, entry_ids=tuple(pk for pk, _amount in rows))
+    return Due(account=account, amount=amount, entry_ids=tuple(entry_ids))
 
 
 def due_payouts(now: datetime | None = None) -> list[Due]:

@@ -25,7 +25,7 @@ from payments import gateways
 from payments import shopper_payments as payments
 
 from . import catalog
-from .limits import MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
+from .limits import MAX_CART_WEIGHT_KG, MAX_CHECKOUT_LINES, MAX_LINE_QUANTITY
 from .models import (
     Checkout,
     CheckoutLine,
@@ -111,6 +111,26 @@ def _insufficient_stock(variants: list[Variant], lines_by_variant: dict[int, Che
     )
 
 
+def _too_heavy(weight_kg: Decimal) -> ValidationError:
+    return field_error(
+        "lines",
+        _("A cart can weigh at most %(max)s kg; this one would weigh %(weight)s kg. Order less, or in several orders."),
+        "cart_too_heavy",
+        max=f"{MAX_CART_WEIGHT_KG:,f}",
+        weight=f"{weight_kg.normalize():,f}",
+    )
+
+
+def _ensure_light_enough(checkout: Checkout, quantities: dict[Variant, int]) -> None:
+    """The cart with these variants at these quantities (its other lines as they are) weighs at
+    most MAX_CART_WEIGHT_KG, so its parcels' weights and shipping fit their columns (shop.limits)."""
+    others = checkout.lines.exclude(variant__in=[variant.pk for variant in quantities])
+    weight = sum((kg * quantity for kg, quantity in others.values_list("variant__weight_kg", "quantity")), Decimal(0))
+    weight += sum((variant.weight_kg * quantity for variant, quantity in quantities.items()), Decimal(0))
+    if weight > MAX_CART_WEIGHT_KG:
+        raise _too_heavy(weight)
+
+
 def _merged(requests: list[LineRequest]) -> dict[Variant, int]:
     variants: dict[int, Variant] = {}
     quantities: dict[int, int] = {}
@@ -166,6 +186,7 @@ def add_lines(checkout: Checkout, requests: list[LineRequest]) -> Checkout:
     if len(existing) + len(new_variants) > MAX_CHECKOUT_LINES:
         raise field_error("lines", _("A cart holds at most %(max)d items."), "too_many_lines", max=MAX_CHECKOUT_LINES)
     _ensure_in_stock(totals, existing)
+    _ensure_light_enough(checkout, totals)
     for variant, quantity in totals.items():
         if variant.pk in existing:
             CheckoutLine.objects.filter(pk=existing[variant.pk].pk).update(quantity=quantity, price_seen=variant.price)
@@ -193,6 +214,7 @@ def update_lines(checkout: Checkout, changes: list[tuple[CheckoutLine, int]]) ->
         {line.variant: quantity for line, quantity in lines.values()},
         {line.variant_id: line for line, _quantity in lines.values()},
     )
+    _ensure_light_enough(checkout, {line.variant: quantity for line, quantity in lines.values()})
     for line, quantity in lines.values():
         CheckoutLine.objects.filter(pk=line.pk).update(quantity=quantity, price_seen=line.variant.price)
     checkout.save(update_fields=["updated_at"])
@@ -540,6 +562,9 @@ def _ready_for_completion(checkout: Checkout, totals: Totals) -> list[CheckoutLi
     if errors:
         raise ValidationError(errors)
     _ensure_buyable([line.variant for line in lines])
+    weight = sum((parcel.weight_kg for parcel in totals.parcels), Decimal(0))
+    if weight > MAX_CART_WEIGHT_KG:  # a seller made their goods heavier since they were added
+        raise _too_heavy(weight)
     return lines
 
 

@@ -24,6 +24,7 @@ CheckoutErrorCode = error_code_enum(
         "INSUFFICIENT_STOCK",
         "PRODUCT_UNAVAILABLE",
         "TOO_MANY_LINES",
+        "CART_TOO_HEAVY",
         "INVALID_PHONE",
         "CHECKOUT_COMPLETED",
         "EMPTY_CHECKOUT",

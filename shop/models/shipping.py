@@ -1,8 +1,10 @@
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from ..limits import MAX_EXTRA_KG_PRICE, MAX_SHIPPING_RATE_PRICE
 
 
 class ShippingMethod(models.Model):
@@ -16,7 +18,7 @@ class ShippingMethod(models.Model):
         max_digits=8,
         decimal_places=2,
         default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0"))],
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_EXTRA_KG_PRICE)],
         help_text=_("Charged for each started kilogram a parcel weighs above the heaviest bracket."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -25,6 +27,12 @@ class ShippingMethod(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("shipping method")
         verbose_name_plural = _("shipping methods")
+        constraints = [
+            # Every order's shipping fits its columns (shop.limits).
+            models.CheckConstraint(
+                condition=models.Q(extra_kg_price__lte=MAX_EXTRA_KG_PRICE), name="shipping_extra_kg_price_at_most_max"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -38,7 +46,10 @@ class ShippingRate(models.Model):
         _("up to (kg)"), max_digits=7, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     price = models.DecimalField(
-        _("price (CNY)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        _("price (CNY)"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_SHIPPING_RATE_PRICE)],
     )
 
     class Meta:
@@ -49,6 +60,9 @@ class ShippingRate(models.Model):
             models.UniqueConstraint(fields=["method", "max_weight_kg"], name="shipping_rate_one_per_weight"),
             models.CheckConstraint(condition=models.Q(max_weight_kg__gt=0), name="shipping_rate_weight_positive"),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="shipping_rate_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(price__lte=MAX_SHIPPING_RATE_PRICE), name="shipping_rate_price_at_most_max"
+            ),
         ]
 
     def __str__(self):
