@@ -526,16 +526,7 @@ class RedisBudget:
         for field, n in (counters or {}).items():
             args += [field, n]
         targets = targets or {}
-        specs = []
-        for campaign in ranked:
-            cap = campaign.frequency_cap or 0
-            if cap and counted is None:
-                cap = -1
-            aim = targets.get(campaign.pk, EVERYONE)
-            specs.append(
-                f"{campaign.pk}|{campaign.bid_fen}|{campaign.total_cap_fen}|{campaign.daily_cap_fen}|{cap}"
-                f"|{_id_list(aim.provinces)}|{_id_list(aim.categories)}"
-            )
+        specs = [_spec(campaign, targets.get(campaign.pk, EVERYONE), counted is None) for campaign in ranked]
         args += [settings.PROMOTION_REDIS_PREFIX, f"{day:%Y%m%d}", counted or "", ";".join(specs)]
         with _unavailable_on_redis_errors():
             reply = self._feed(keys=keys, args=args)
@@ -572,6 +563,22 @@ class RedisBudget:
                 CampaignDay.objects.filter(pk=row.pk).update(impressions=F("impressions") + taken)
         Campaign.objects.filter(pk=campaign.pk).update(spent_fen=total)
         CampaignDay.objects.update_or_create(campaign_id=campaign.pk, day=day, defaults={"spent_fen": today})
+
+
+def _spec(campaign: Campaign, aim: Targets, unknown_reader: bool) -> str:
+    """A campaign as `_FEED` reads it: id, bid, caps, frequency cap (-1: capped, and the reader
+    cannot be counted), provinces, categories. Kept on the campaign object, which lives as long as
+    the serving index that holds it (rebuilt when any campaign changes), and made again if the
+    object's figures or targets were changed in place."""
+    figures = (aim, campaign.pk, campaign.bid, campaign.total_cap, campaign.daily_cap, campaign.frequency_cap)
+    kept = campaign.__dict__.get("_feed_spec")
+    if kept is None or kept[0] != figures:
+        head = f"{campaign.pk}|{campaign.bid_fen}|{campaign.total_cap_fen}|{campaign.daily_cap_fen}|"
+        tail = f"|{_id_list(aim.provinces)}|{_id_list(aim.categories)}"
+        cap = campaign.frequency_cap or 0
+        kept = (figures, f"{head}{cap}{tail}", f"{head}{-1 if cap else 0}{tail}")
+        campaign.__dict__["_feed_spec"] = kept
+    return kept[2] if unknown_reader else kept[1]
 
 
 def get_budget():
