@@ -218,13 +218,15 @@ class DatabaseBackend(SearchBackend):
 
     # --- Reading ------------------------------------------------------------------------------
 
-    def _match(self, query: AnalysedQuery) -> tuple[str, list]:
-        """SQL selecting the matching entries' columns and a `score` (higher is better)."""
+    def _match(self, query: AnalysedQuery, ranked: bool = True) -> tuple[str, list]:
+        """SQL selecting the matching entries' columns and a `score` (higher is better). Without
+        `ranked` (a search sorted by price or date) the score counts only the terms matched: the
+        name bonus and the name's relevance, read for every match, would order nothing."""
         if query.is_blank:
             return f"SELECT {_COLUMNS}, 0.0 AS score FROM search_entry e", []
-        return self._match_text(query)
+        return self._match_text(query, ranked)
 
-    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
+    def _match_text(self, query: AnalysedQuery, ranked: bool = True) -> tuple[str, list]:
         raise NotImplementedError
 
     def _search(
@@ -244,8 +246,9 @@ class DatabaseBackend(SearchBackend):
         """The exact matches, or if there are none, the first second try that finds any; with
         `highlight`, the hits marked where they match the query."""
         marked = query if highlight else None
-        results = self._run(self._match(query), filters, facets, sort, page, counts=counts, highlight=marked)
-        for near in self._near_matches(query) if not (results.total or results.hits) else ():
+        ranked = sort == "relevance"
+        results = self._run(self._match(query, ranked), filters, facets, sort, page, counts=counts, highlight=marked)
+        for near in self._near_matches(query, ranked) if not (results.total or results.hits) else ():
             results = self._run(near, filters, facets, sort, page, counts=counts, highlight=marked)
             if results.total or results.hits:
                 break
@@ -264,7 +267,7 @@ class DatabaseBackend(SearchBackend):
             cache.set(key, counted, BROWSE_COUNTS_SECONDS)
         return counted
 
-    def _near_matches(self, query: AnalysedQuery):
+    def _near_matches(self, query: AnalysedQuery, ranked: bool = True):
         """Second tries for a query that found nothing. jieba breaks a mistyped word into single
         characters (赣南齐橙: 赣南 · 齐 · 橙): with two or more of those, any one of them will do,
         beside the whole words (赣南 and 齐-or-橙). Then any one term of several (`relaxed`)."""
@@ -272,10 +275,10 @@ class DatabaseBackend(SearchBackend):
         if len(single) > 1:
             either = Term(" ".join(t.text for t in single), tuple(a for t in single for a in t.alternatives))
             whole = tuple(t for t in query.terms if t not in single)
-            yield self._match_text(AnalysedQuery(query.text, (*whole, either)))
+            yield self._match_text(AnalysedQuery(query.text, (*whole, either)), ranked)
         relaxed = query.relaxed()
         if relaxed is not None:
-            yield self._match_text(relaxed)
+            yield self._match_text(relaxed, ranked)
 
     def _run(
         self,
@@ -477,7 +480,7 @@ class PostgresBackend(DatabaseBackend):
     def _vectors(self, document: dict) -> tuple[str, str]:
         return tsvector_text(document), tsvector_text(document, _TITLE_WEIGHTS)
 
-    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
+    def _match_text(self, query: AnalysedQuery, ranked: bool = True) -> tuple[str, list]:
         """Matched on the whole vector (through its index), ranked on the name's small vector
         (ts_rank's weights for D, C, B, A): reading every match's whole vector to rank it cost
         more than all the rest of a search. Goods matched by their name come first.
@@ -485,12 +488,14 @@ class PostgresBackend(DatabaseBackend):
         When some terms may be missing (three words or more), the index finds the goods holding
         enough of them, and each one's vector is read to count them: once, whether it holds all,
         when one only may be missing (three to five words), else once a term."""
-        bonus, params = _name_bonus(query)
         # Ranked on the name's vector by the query without the weak field's marked tokens, which
         # that vector never holds: ts_rank looks up each of a query's tokens in each match's
         # vector, so they cost a tenth of a one-word search's ranking and added nothing to it.
-        rank = f"{bonus} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.title_vector, CAST(%s AS tsquery))"
-        params.append(tsquery_text(query, weak=False))
+        rank, params = "0", []
+        if ranked:
+            bonus, params = _name_bonus(query)
+            rank = f"{bonus} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}', e.title_vector, CAST(%s AS tsquery))"
+            params.append(tsquery_text(query, weak=False))
         count = len(query.terms)
         if query.required >= count:
             return (
@@ -561,10 +566,10 @@ class PostgresBackend(DatabaseBackend):
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def _near_matches(self, query: AnalysedQuery):
+    def _near_matches(self, query: AnalysedQuery, ranked: bool = True):
         """Then typing slips in one word ("tudo", "mihoutou"): pg_trgm word similarity against the
         name and its pinyin. Needs three characters; two Chinese characters make no trigram."""
-        yield from super()._near_matches(query)
+        yield from super()._near_matches(query, ranked)
         text = " ".join(term.text for term in query.terms)  # cleaned words: no NUL, no punctuation
         if len(text.replace(" ", "")) < 3:
             return
@@ -689,12 +694,12 @@ class SqliteBackend(DatabaseBackend):
                         f"DELETE FROM {table} WHERE rowid IN ({', '.join(['%s'] * len(product_ids))})", product_ids
                     )
 
-    def _match_text(self, query: AnalysedQuery) -> tuple[str, list]:
+    def _match_text(self, query: AnalysedQuery, ranked: bool = True) -> tuple[str, list]:
         """FTS5 finds the goods (with all terms, or any when some may be missing: then each
         term's goods are looked up once to count the terms a product holds); the score is
         PostgreSQL's, not FTS5's bm25 (see `_name_rank`)."""
-        bonus, params = _name_bonus(query)
-        rank, rank_params = _name_rank(query)
+        bonus, params = _name_bonus(query) if ranked else ("0", [])
+        rank, rank_params = _name_rank(query) if ranked else ("0", [])
         count = len(query.terms)
         if query.required >= count:
             matched, matched_params, having, having_params = str(count), [], "", []
@@ -711,11 +716,11 @@ class SqliteBackend(DatabaseBackend):
             [*params, *rank_params, *matched_params, fts_query_text(query), *having_params],
         )
 
-    def _near_matches(self, query: AnalysedQuery):
+    def _near_matches(self, query: AnalysedQuery, ranked: bool = True):
         """Then typing slips in one word ("tudo", "mihoutou"), as PostgreSQL finds them: the names
         (and their pinyin) sharing most trigrams with the words typed are measured with pg_trgm's
         word similarity, and those PostgreSQL would accept are found."""
-        yield from super()._near_matches(query)
+        yield from super()._near_matches(query, ranked)
         similar = self._similar_names(query)
         if similar:
             cases = " ".join("WHEN %s THEN %s" for _ in similar)

@@ -218,6 +218,26 @@ def test_postgresql_counts_every_facet_in_one_pass_as_a_pass_each_would(postgres
     assert postgres.search("蜂蜜").total == 0
 
 
+def test_a_search_sorted_by_price_or_date_does_not_rank_its_matches():
+    """The name bonus and relevance would be worked out for every match and order nothing."""
+    cheap = factories.product(
+        name="高山土豆", variants=[{"name": "5斤装", "price": Decimal("9.90"), "stock": 5, "weight_kg": Decimal("2.5")}]
+    )
+    dear = factories.product(
+        name="土豆粉条",
+        variants=[{"name": "5斤装", "price": Decimal("29.90"), "stock": 5, "weight_kg": Decimal("2.5")}],
+    )
+    index(cheap, dear)
+    for sort, expected in [("price_asc", [cheap.pk, dear.pk]), ("price_desc", [dear.pk, cheap.pk])]:
+        with CaptureQueriesContext(connection) as sent:
+            found = get_backend().search("土豆", sort=sort)
+        assert [h.product_id for h in found.hits] == expected
+        assert not [q for q in sent if "e.name LIKE" in q["sql"]], sort
+    with CaptureQueriesContext(connection) as sent:
+        get_backend().search("土豆")
+    assert [q for q in sent if "e.name LIKE" in q["sql"]], "ranked by relevance"
+
+
 def test_tsvector_and_tsquery_literals_quote_what_they_hold():
     document = {"title": "土豆 it's", "keywords": "a\\b", "pinyin": "tudou", "body": "", "name_pinyin": "tudou"}
     assert tsvector_text(document) == "'土豆':1A 'it''s':2A 'a\\\\b':3B 'tudou':4C"
