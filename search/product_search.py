@@ -50,7 +50,8 @@ def search_products(
         lambda backend: backend.search(text, filters, facets=facets, sort=sort, page=page or Page())
     )
     ids = [hit.product_id for hit in results.hits]
-    found = {p.pk: p for p in load(visible_products().filter(pk__in=ids))} if ids else {}
+    # In the hits' order, not the model's (a sort of the page for nothing).
+    found = {p.pk: p for p in load(visible_products().filter(pk__in=ids).order_by())} if ids else {}
     products = [found[pk] for pk in ids if pk in found]
     return ProductSearchPage(
         total=results.total,

@@ -3,6 +3,8 @@ the connection's vendor, near matches on PostgreSQL (pg_trgm), the cached counts
 their renewal on every write, and the index structures a search relies on. How SEARCH_BACKENDS
 chooses a backend is in test_backend_registry."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections
@@ -131,12 +133,121 @@ def test_a_text_search_on_postgresql_uses_the_gin_index_not_a_table_scan(postgre
     assert "search_entry_vector" in plan, plan
 
 
+def test_a_search_of_words_on_postgresql_is_one_round_trip(postgres):
+    """The setting that keeps the planner off a table scan travels with the search, in one message."""
+    potato = factories.product(name="高山土豆")
+    postgres.bulk_index(documents([potato.pk]))
+    with CaptureQueriesContext(connection) as sent:
+        found = postgres.search("土豆")
+    assert [h.product_id for h in found.hits] == [potato.pk] and found.total == 1
+    assert len(sent) == 1 and sent[0]["sql"].startswith("SET LOCAL enable_seqscan = off; WITH m AS")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_s_setting_ends_with_its_message(require_postgres):
+    """Outside any transaction (a web request's autocommit), SET LOCAL lasts only as long as the
+    message's own transaction: the next statement on the connection plans as usual."""
+    potato = factories.product(name="高山土豆")
+    postgres = PostgresBackend()
+    postgres.bulk_index(documents([potato.pk]))
+    assert connection.get_autocommit()
+    assert [h.product_id for h in postgres.search("土豆").hits] == [potato.pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_a_cursor_bound_on_the_server_sends_the_setting_apart(postgres, monkeypatch):
+    """A cursor that binds parameters on the server cannot send two statements in one message."""
+    from search.backends import database
+
+    potato = factories.product(name="高山土豆")
+    postgres.bulk_index(documents([potato.pk]))
+    together = postgres.search("土豆")
+    monkeypatch.setattr(database, "_binds_on_client", lambda cursor: False)
+    with CaptureQueriesContext(connection) as sent:
+        apart = postgres.search("土豆")
+    statements = [q["sql"] for q in sent if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(statements) == 2
+    assert statements[0] == "SET LOCAL enable_seqscan = off" and statements[1].startswith("WITH m AS")
+    assert (apart.total, apart.hits, apart.facets) == (together.total, together.hits, together.facets)
+
+
+def test_postgresql_counts_every_facet_in_one_pass_as_a_pass_each_would(postgres):
+    """The one pass (grouped by every facet's values, then added up per facet) gives the counts
+    that counting each facet apart gives, with and without filters, and zero when nothing matches."""
+
+    class PassEach(PostgresBackend):
+        def _counts(self, filters, facets):
+            return DatabaseBackend._counts(self, filters, facets)
+
+    county = factories.village().county
+    villages = [factories.village(county=county), factories.village(county=county), factories.village()]
+    fruit, tea = factories.category("水果"), factories.category("茶叶")
+    products = []
+    for n, (village, category, price) in enumerate(
+        [
+            (0, fruit, "9.90"),
+            (0, fruit, "39.90"),
+            (1, tea, "59.00"),
+            (1, fruit, "120.00"),
+            (2, tea, "250.00"),
+            (2, fruit, "19.90"),
+            (0, tea, "45.00"),
+        ]
+    ):
+        seller = factories.farmer(village_=villages[village])
+        variants = [{"name": "5斤装", "price": Decimal(price), "stock": n % 3, "weight_kg": Decimal("2.5")}]
+        products.append(factories.product(seller, category, name=f"高山土豆{n}", variants=variants))
+    postgres.bulk_index(documents([p.pk for p in products]))
+    each = PassEach()
+    for text, filters in [
+        ("土豆", SearchFilters()),
+        ("土豆", SearchFilters(county=county.pk)),
+        ("土豆", SearchFilters(category=fruit.pk, price="20-50")),
+        ("土豆", SearchFilters(in_stock=True)),
+        ("土豆", SearchFilters(village=villages[2].pk, province=villages[2].county.province_id)),
+        ("蜂蜜", SearchFilters()),
+    ]:
+        one_pass, apart = postgres.search(text, filters), each.search(text, filters)
+        assert (one_pass.total, one_pass.facets) == (apart.total, apart.facets), (text, filters)
+        assert [h.product_id for h in one_pass.hits] == [h.product_id for h in apart.hits]
+    everything = postgres.search("土豆")
+    assert everything.total == 7
+    assert {c.value: c.count for c in everything.facets["county"]} == {str(county.pk): 5, str(villages[2].county_id): 2}
+    assert postgres.search("蜂蜜").total == 0
+
+
+def test_a_search_sorted_by_price_or_date_does_not_rank_its_matches():
+    """The name bonus and relevance would be worked out for every match and order nothing."""
+    cheap = factories.product(
+        name="高山土豆", variants=[{"name": "5斤装", "price": Decimal("9.90"), "stock": 5, "weight_kg": Decimal("2.5")}]
+    )
+    dear = factories.product(
+        name="土豆粉条",
+        variants=[{"name": "5斤装", "price": Decimal("29.90"), "stock": 5, "weight_kg": Decimal("2.5")}],
+    )
+    index(cheap, dear)
+    for sort, expected in [("price_asc", [cheap.pk, dear.pk]), ("price_desc", [dear.pk, cheap.pk])]:
+        with CaptureQueriesContext(connection) as sent:
+            found = get_backend().search("土豆", sort=sort)
+        assert [h.product_id for h in found.hits] == expected
+        assert not [q for q in sent if "e.name LIKE" in q["sql"]], sort
+    with CaptureQueriesContext(connection) as sent:
+        get_backend().search("土豆")
+    assert [q for q in sent if "e.name LIKE" in q["sql"]], "ranked by relevance"
+
+
 def test_tsvector_and_tsquery_literals_quote_what_they_hold():
     document = {"title": "土豆 it's", "keywords": "a\\b", "pinyin": "tudou", "body": "", "name_pinyin": "tudou"}
     assert tsvector_text(document) == "'土豆':1A 'it''s':2A 'a\\\\b':3B 'tudou':4C"
     # What was typed is also looked for among the weak field's marked tokens; its synonyms are not.
     assert tsquery_text(analyse_query("冰糖心 苹果")) == (
         "('冰糖心' | ('冰糖' & '糖心') | '~冰糖心') & ('苹果' | 'apple' | '~苹果')"
+    )
+    # Ranking on the name's vector, which holds no weak field, asks for none of its tokens.
+    assert tsquery_text(analyse_query("冰糖心 苹果"), weak=False) == (
+        "('冰糖心' | ('冰糖' & '糖心')) & ('苹果' | 'apple')"
     )
 
 
