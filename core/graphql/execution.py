@@ -69,7 +69,9 @@ def _object_check(object_type: GraphQLObjectType):
     if is_type_of is None:
         check = _ANY
     elif getattr(is_type_of, "__func__", None) is DjangoObjectType.is_type_of.__func__:
-        check = is_type_of.__self__._meta.model
+        model = is_type_of.__self__._meta.model
+        # An instance of a model class is never awaitable, unless the class makes it so.
+        check = _USUAL if hasattr(model, "__await__") else model
     else:
         check = _USUAL
     setattr(object_type, _CHECK, check)
@@ -109,13 +111,6 @@ def _field_plan(field_def) -> tuple | None:
         return plan
 
 
-def _fits(check, value) -> bool:
-    """Whether graphql-core would complete `value` as the object without a word (see _object_check)."""
-    if check is _ANY:
-        return value is not None and not isinstance(value, Exception)
-    return type(value) is check
-
-
 class PlainFieldsExecutionContext(ExecutionContext):
     """graphql-core's execution, with attribute-backed fields and lists of objects resolved in a
     loop of their own (see the module's docstring)."""
@@ -151,13 +146,29 @@ class PlainFieldsExecutionContext(ExecutionContext):
         awaitable_fields = []
         is_dict = isinstance(source_value, dict)
         for name, field_nodes, plan, subfields, field_def in self._entries(parent_type, fields):
-            if plan is not None:
+            if plan is not None and plan[0] == _LEAF and not is_dict:
+                # The commonest field, inline: _short_road's first branch.
+                _kind, attname, default, serialize, nullable, _check = plan
+                try:
+                    value = getattr(source_value, attname, default)
+                    if value is None:
+                        if nullable:
+                            results[name] = None
+                            continue
+                    elif not isinstance(value, Exception):
+                        serialized = serialize(value)
+                        if serialized is not None and serialized is not Undefined:
+                            results[name] = serialized
+                            continue
+                except Exception:  # noqa: BLE001, S110 - graphql-core's own path raises and reports it
+                    pass
+            elif plan is not None:
                 value = self._short_road(
                     plan, subfields, field_def, field_nodes, parent_type, source_value, is_dict, path, name
                 )
                 if value is not _SLOW:
                     results[name] = value
-                    if plan[0] == _OBJECT and self.is_awaitable(value):
+                    if plan[0] == _OBJECT and type(value) is not dict and self.is_awaitable(value):
                         awaitable_fields.append(name)
                     continue
             result = self.execute_field(parent_type, source_value, field_nodes, Path(path, name, parent_type.name))
@@ -195,7 +206,7 @@ class PlainFieldsExecutionContext(ExecutionContext):
             except Exception:  # noqa: BLE001 - as above
                 return _SLOW
             return _SLOW if serialized is None or serialized is Undefined else serialized
-        if not _fits(check, value) or self.is_awaitable(value):
+        if not self._fits(check, value):
             return _SLOW
         field_path = Path(path, name, parent_type.name)
         return self._object(serialize_or_type, field_def.type, field_nodes, subfields, value, field_path)
@@ -206,7 +217,16 @@ class PlainFieldsExecutionContext(ExecutionContext):
             completed = self.execute_fields(object_type, value, path, subfields)
         except Exception as raw_error:  # noqa: BLE001 - located and handled as graphql-core does
             return self._field_error(raw_error, field_nodes, return_type, path)
-        return self._guarded(completed, field_nodes, return_type, path) if self.is_awaitable(completed) else completed
+        if type(completed) is not dict and self.is_awaitable(completed):
+            return self._guarded(completed, field_nodes, return_type, path)
+        return completed
+
+    def _fits(self, check, value) -> bool:
+        """Whether graphql-core would complete `value` as the object without a word, and without
+        awaiting it (see _object_check)."""
+        if check is _ANY:
+            return value is not None and not isinstance(value, Exception) and not self.is_awaitable(value)
+        return type(value) is check
 
     def complete_list_value(self, return_type, field_nodes, info, path, result):
         """A list of objects item by item, without graphql-core's four calls an item; any other
@@ -219,14 +239,14 @@ class PlainFieldsExecutionContext(ExecutionContext):
             return super().complete_list_value(return_type, field_nodes, info, path, result)
         is_awaitable = self.is_awaitable
         items = list(result)
-        if any(is_awaitable(item) for item in items):
+        if any(type(item) is not check and is_awaitable(item) for item in items):
             return super().complete_list_value(return_type, field_nodes, info, path, items)
         subfields = self.collect_subfields(object_type, field_nodes)
         completed_results = []
         awaitable_indices = []
         for index, item in enumerate(items):
             item_path = path.add_key(index, None)
-            if _fits(check, item):
+            if self._fits(check, item):
                 completed = self._object(object_type, item_type, field_nodes, subfields, item, item_path)
             else:
                 try:
@@ -235,7 +255,7 @@ class PlainFieldsExecutionContext(ExecutionContext):
                     completed = self._field_error(raw_error, field_nodes, item_type, item_path)
                 if is_awaitable(completed):
                     completed = self._guarded(completed, field_nodes, item_type, item_path)
-            if is_awaitable(completed):
+            if type(completed) is not dict and is_awaitable(completed):
                 awaitable_indices.append(index)
             completed_results.append(completed)
         if not awaitable_indices:
