@@ -22,7 +22,7 @@ def visible_products():
 CATALOG_RELATIONS = frozenset({"category", "village", "farmer", "cooperative", "variants", "images"})
 
 
-def with_catalog_relations(queryset, relations=CATALOG_RELATIONS):
+def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_list: bool = False):
     """Everything a product card shows, in a fixed number of queries whatever the page size.
 
     Villages (with county and province) and categories are few and shared by many products, so
@@ -33,13 +33,19 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS):
 
     `relations` (of CATALOG_RELATIONS): only these, for a reader that shows fewer (an API client
     that asked for names and prices); each is a query, and building it costs more than running it.
+
+    `variants_as_list`: the variants as a list, `listed_variants`, rather than behind
+    `product.variants.all()`, for a reader that only shows them (the API's lists): Django gives
+    each product a queryset of its own for `.all()`, a filtered copy that costs more than the
+    variants themselves.
     """
+    variants = Variant.objects.order_by("position", "id")
     joined = [name for name in ("farmer", "cooperative") if name in relations]
     if "farmer" in relations:
         joined[joined.index("farmer")] = "farmer__cooperative"
     prefetches = {
         "category": [Prefetch("category", queryset=Category.objects.select_related("parent"))],
-        "variants": [Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))],
+        "variants": [Prefetch("variants", queryset=variants, to_attr="listed_variants" if variants_as_list else None)],
         "images": [_ready_images()],
     }
     if joined:

@@ -58,7 +58,7 @@ def product_listing(filter=None, sort_by=None, matching: list[int] | None = None
         products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
     else:
         products = selectors.sort_products(products)
-    listing = selectors.with_catalog_relations(products)
+    listing = selectors.with_catalog_relations(products, variants_as_list=True)
     if not filter and matching is None:
         # The whole visible catalogue: its count is kept between changes (shop.visible_count).
         listing.count_rows = partial(visible_count, listing.count)
@@ -106,7 +106,8 @@ class InOrderOf(Sequence):
     def __iter__(self):
         if not self.ids:
             return iter(())
-        loaded = selectors.with_catalog_relations(self.products.filter(pk__in=self.ids)).in_bulk()
+        loaded = selectors.with_catalog_relations(self.products.filter(pk__in=self.ids), variants_as_list=True)
+        loaded = loaded.in_bulk()
         return (loaded[pk] for pk in self.ids if pk in loaded)
 
 
