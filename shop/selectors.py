@@ -1,6 +1,6 @@
 """Reads of the catalog that more than one caller needs: what shoppers may see, and how to load it."""
 
-from functools import partial
+from functools import cache
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.query import ModelIterable
@@ -53,7 +53,7 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_li
     queryset = queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
     places = tuple(name for name in ("village", "farmer", "cooperative") if name in relations)
     if places:
-        queryset._iterable_class = partial(_WithPlaces, places=places)
+        queryset._iterable_class = _with_places(places)
     return queryset
 
 
@@ -62,9 +62,7 @@ class _WithPlaces(ModelIterable):
     (`village`), of their farmers (`farmer`) and of their cooperatives (`cooperative`), whichever
     `places` names, in one query: what three prefetches would load, one object a village."""
 
-    def __init__(self, queryset, places=(), **kwargs):
-        super().__init__(queryset, **kwargs)
-        self.places = places
+    places: tuple[str, ...] = ()
 
     def __iter__(self):
         products = list(super().__iter__())
@@ -84,6 +82,12 @@ class _WithPlaces(ModelIterable):
                 if village is not None:
                     _VILLAGE_OF[type(holder)].set_cached_value(holder, village)
         return iter(products)
+
+
+@cache
+def _with_places(places: tuple[str, ...]) -> type[_WithPlaces]:
+    """A class (Django's Prefetch accepts only ModelIterable subclasses), one for each `places`."""
+    return type("_WithPlaces", (_WithPlaces,), {"places": places})
 
 
 _VILLAGE_OF = {model: model._meta.get_field("village") for model in (Product, Farmer, Cooperative)}
