@@ -5,7 +5,7 @@ from functools import cache
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.query import ModelIterable
 
-from farmers.models import Cooperative, Farmer, VerificationState, Village
+from farmers.models import VerificationState, Village
 
 from .models import Category, ImageStatus, Product, ProductImage, Variant
 
@@ -73,14 +73,14 @@ class _WithPlaces(ModelIterable):
             for seller in ("farmer", "cooperative"):
                 if seller in self.places and getattr(product, f"{seller}_id") is not None:
                     holders.append(getattr(product, seller))
-        wanted = {holder.village_id for holder in holders if not _VILLAGE_OF[type(holder)].is_cached(holder)}
+        wanted = {holder.village_id for holder in holders if not _village_field(holder).is_cached(holder)}
         if wanted:
             places = Village.objects.using(self.queryset.db).select_related("county__province").order_by()
             found = places.in_bulk(wanted)
             for holder in holders:
                 village = found.get(holder.village_id)
                 if village is not None:
-                    _VILLAGE_OF[type(holder)].set_cached_value(holder, village)
+                    _village_field(holder).set_cached_value(holder, village)
         return iter(products)
 
 
@@ -90,7 +90,8 @@ def _with_places(places: tuple[str, ...]) -> type[_WithPlaces]:
     return type("_WithPlaces", (_WithPlaces,), {"places": places})
 
 
-_VILLAGE_OF = {model: model._meta.get_field("village") for model in (Product, Farmer, Cooperative)}
+def _village_field(holder):
+    return holder._meta.get_field("village")
 
 
 def _ready_images():
