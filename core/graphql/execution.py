@@ -33,7 +33,7 @@ from asyncio import gather
 from functools import cached_property, partial
 
 from graphene.relay import GlobalID, Node
-from graphene.types.resolver import attr_resolver, dict_or_attr_resolver, dict_resolver
+from graphene.types.resolver import attr_resolver, dict_or_attr_resolver
 from graphene_django import DjangoObjectType
 from graphql import (
     ExecutionContext,
@@ -47,10 +47,11 @@ from graphql.execution.execute import get_field_def
 from graphql.pyutils import Path, is_iterable
 from graphql_relay import to_global_id
 
-_ATTRIBUTE_READERS = (dict_or_attr_resolver, attr_resolver, dict_resolver)
+# graphene's attribute readers: a dict's item or an attribute (the default), or an attribute only.
+_ATTRIBUTE_READERS = (dict_or_attr_resolver, attr_resolver)
 _LEAF, _GLOBAL_ID, _OBJECT = 1, 2, 3
 # A field's plan, kept on its definition: None for the usual way, or
-# (kind, attribute, default, serialize or object type, nullable, model).
+# (kind, attribute, default, serialize or object type, nullable, model, whether a dict's item is read).
 _PLAN = "_shanhuo_plain_plan"
 # An object type's check, kept on it: _ANY (no is_type_of), a model class, or _USUAL.
 _CHECK = "_shanhuo_plain_check"
@@ -87,10 +88,11 @@ def _plan(field_def) -> tuple | None:
         return None
     if resolve.func in _ATTRIBUTE_READERS and len(resolve.args) == 2 and not resolve.keywords:
         attname, default = resolve.args
+        reads_dicts = resolve.func is dict_or_attr_resolver
         if isinstance(named, GraphQLLeafType):
-            return (_LEAF, attname, default, named.serialize, nullable, None)
+            return (_LEAF, attname, default, named.serialize, nullable, None, reads_dicts)
         if isinstance(named, GraphQLObjectType) and _object_check(named) is not _USUAL:
-            return (_OBJECT, attname, default, named, nullable, _object_check(named))
+            return (_OBJECT, attname, default, named, nullable, _object_check(named), reads_dicts)
         return None
     if (
         isinstance(named, GraphQLLeafType)
@@ -98,7 +100,7 @@ def _plan(field_def) -> tuple | None:
         and resolve.args == (DjangoObjectType.resolve_id, Node)
         and resolve.keywords.get("parent_type_name") is None
     ):
-        return (_GLOBAL_ID, None, None, named.serialize, nullable, None)
+        return (_GLOBAL_ID, None, None, named.serialize, nullable, None, False)
     return None
 
 
@@ -146,9 +148,9 @@ class PlainFieldsExecutionContext(ExecutionContext):
         awaitable_fields = []
         is_dict = isinstance(source_value, dict)
         for name, field_nodes, plan, subfields, field_def in self._entries(parent_type, fields):
-            if plan is not None and plan[0] == _LEAF and not is_dict:
+            if plan is not None and plan[0] == _LEAF and not (is_dict and plan[6]):
                 # The commonest field, inline: _short_road's first branch.
-                _kind, attname, default, serialize, nullable, _check = plan
+                _kind, attname, default, serialize, nullable, _check, _reads_dicts = plan
                 try:
                     value = getattr(source_value, attname, default)
                     if value is None:
@@ -188,12 +190,12 @@ class PlainFieldsExecutionContext(ExecutionContext):
 
     def _short_road(self, plan, subfields, field_def, field_nodes, parent_type, source, is_dict, path, name):
         """The field's value, or _SLOW for graphql-core's own way (which reads it again)."""
-        kind, attname, default, serialize_or_type, nullable, check = plan
+        kind, attname, default, serialize_or_type, nullable, check, reads_dicts = plan
         try:
             if kind == _GLOBAL_ID:
                 value = to_global_id(parent_type.name, source.pk)
             else:
-                value = source.get(attname, default) if is_dict else getattr(source, attname, default)
+                value = source.get(attname, default) if is_dict and reads_dicts else getattr(source, attname, default)
         except Exception:  # noqa: BLE001 - graphql-core's own path raises and reports it properly
             return _SLOW
         if value is None:

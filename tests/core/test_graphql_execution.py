@@ -1,7 +1,10 @@
 """The executor's short road for attribute-backed fields answers exactly as graphql-core's own."""
 
+from functools import partial
+
 import graphene
 import pytest
+from graphene.types.resolver import attr_resolver, dict_resolver
 from graphene_django import DjangoObjectType
 from graphql import ExecutionContext, execute, parse
 
@@ -46,6 +49,9 @@ class ThingType(graphene.ObjectType):
     keeper = graphene.Field(Owner, required=True)
     friends = graphene.List(graphene.NonNull(lambda: ThingType))
     maybe_friends = graphene.List(lambda: ThingType)
+    # graphene's other readers: an attribute even of a dict, a dict's item even of an object.
+    label = graphene.String(resolver=partial(attr_resolver, "name", None))
+    tag = graphene.String(resolver=partial(dict_resolver, "name", None))
 
     @staticmethod
     def resolve_shout(root, info):
@@ -105,6 +111,7 @@ def run(query, context_class):
         "{ family { name friends { name keeper { name } } maybeFriends { name owner { name } } } }",
         "{ things { name } family { maybeFriends { count } } }",
         "{ farmers { name } }",
+        "{ things { label tag } }",
     ],
 )
 def test_same_data_and_errors_as_graphql_core(query):
