@@ -125,7 +125,8 @@ class PlainFieldsExecutionContext(ExecutionContext):
 
     @cached_property
     def _entries_cache(self) -> dict:
-        """id(fields) -> (fields, entries); the fields dict is kept so that its id is not reused."""
+        """id(fields) -> (fields, entries); the fields dict is kept so that its id is not reused. A
+        dict of fields belongs to one type (graphql-core collects sub-fields per type)."""
         return {}
 
     def _entries(self, parent_type, fields):
