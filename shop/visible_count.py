@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "shop:visible-catalogue:version"
 COUNT_KEY = "shop:visible-catalogue:count"
+# Both keys expire in a day, harmlessly: a lost token is replaced by a new one (so no kept count
+# matches it), a lost count is counted again. No key outlives a test run on a shared Redis.
+KEPT_SECONDS = 24 * 3600
 
 
 def shared_cache() -> bool:
@@ -42,7 +45,7 @@ def visible_count(count) -> int:
         version = kept.get(VERSION_KEY)
         if version is None:
             version = uuid.uuid4().hex
-            if not cache.add(VERSION_KEY, version, timeout=None):
+            if not cache.add(VERSION_KEY, version, timeout=KEPT_SECONDS):
                 return count()  # another process just made one: count this time
         stored = kept.get(COUNT_KEY)
         if stored is not None and stored[0] == version:
@@ -52,7 +55,7 @@ def visible_count(count) -> int:
         return count()
     number = count()
     try:
-        cache.set(COUNT_KEY, (version, number), timeout=None)
+        cache.set(COUNT_KEY, (version, number), timeout=KEPT_SECONDS)
     except Exception:  # as above
         logger.warning("could not keep the visible catalogue's count", exc_info=True)
     return number
@@ -69,7 +72,7 @@ def new_version() -> None:
     if not shared_cache():
         return
     try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=KEPT_SECONDS)
     except Exception:  # a kept count must not outlive a change it missed
         logger.error("could not replace the visible catalogue's version: dropping its count", exc_info=True)
         try:

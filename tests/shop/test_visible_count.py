@@ -4,12 +4,13 @@ and follows every change that shows or hides a product at once."""
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from farmers.models import VerificationState
 from farmers.verification import change_verification_state
-from shop import catalog
+from shop import catalog, visible_count
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +102,14 @@ def test_filtered_lists_and_a_cache_of_its_own_per_process_always_count(require_
         with CaptureQueriesContext(connection) as queries:
             assert gql(filtered, {"c": category_id})["data"]["products"]["totalCount"] == 1
         assert any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
+def test_a_version_lost_from_the_cache_is_replaced_and_the_count_made_again(shared_cache, gql):
+    f.product(name="脐橙")
+    f.product(name="茶叶")
+    assert total(gql) == (2, 1)
+
+    cache.delete(visible_count.VERSION_KEY)  # expired or evicted
+
+    assert total(gql) == (2, 1)  # a new token: the kept count is not under it
+    assert total(gql) == (2, 0)
