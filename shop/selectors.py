@@ -1,6 +1,9 @@
 """Reads of the catalog that more than one caller needs: what shoppers may see, and how to load it."""
 
+from functools import cache
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.query import ModelIterable
 
 from farmers.models import VerificationState, Village
 
@@ -19,31 +22,76 @@ def visible_products():
 CATALOG_RELATIONS = frozenset({"category", "village", "farmer", "cooperative", "variants", "images"})
 
 
-def with_catalog_relations(queryset, relations=CATALOG_RELATIONS):
+def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_list: bool = False):
     """Everything a product card shows, in a fixed number of queries whatever the page size.
 
     Villages (with county and province) and categories are few and shared by many products, so
-    they are prefetched once each rather than joined into every row: the product query stays
-    small to plan, and a page builds a few dozen place objects instead of one set per row.
+    they are loaded once each rather than joined into every row: the product query stays small to
+    plan, and a page builds a few dozen place objects instead of one set per row. The villages of
+    the products, their farmers and their cooperatives come in one query (`_WithPlaces`), each
+    village one object wherever it shows.
 
     `relations` (of CATALOG_RELATIONS): only these, for a reader that shows fewer (an API client
     that asked for names and prices); each is a query, and building it costs more than running it.
+
+    `variants_as_list`: the variants as a list, `listed_variants`, rather than behind
+    `product.variants.all()`, for a reader that only shows them (the API's lists): Django gives
+    each product a queryset of its own for `.all()`, a filtered copy that costs more than the
+    variants themselves.
     """
-    places = Village.objects.select_related("county__province")
+    variants = Variant.objects.order_by("position", "id")
     joined = [name for name in ("farmer", "cooperative") if name in relations]
     if "farmer" in relations:
         joined[joined.index("farmer")] = "farmer__cooperative"
     prefetches = {
         "category": [Prefetch("category", queryset=Category.objects.select_related("parent"))],
-        "village": [Prefetch("village", queryset=places)],
-        "farmer": [Prefetch("farmer__village", queryset=places)],
-        "cooperative": [Prefetch("cooperative__village", queryset=places)],
-        "variants": [Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))],
+        "variants": [Prefetch("variants", queryset=variants, to_attr="listed_variants" if variants_as_list else None)],
         "images": [_ready_images()],
     }
     if joined:
         queryset = queryset.select_related(*joined)
-    return queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
+    queryset = queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
+    places = tuple(name for name in ("village", "farmer", "cooperative") if name in relations)
+    if places:
+        queryset._iterable_class = _with_places(places)
+    return queryset
+
+
+class _WithPlaces(ModelIterable):
+    """Products as Django loads them, then the villages (with county and province) of the products
+    (`village`), of their farmers (`farmer`) and of their cooperatives (`cooperative`), whichever
+    `places` names, in one query: what three prefetches would load, one object a village."""
+
+    places: tuple[str, ...] = ()
+
+    def __iter__(self):
+        products = list(super().__iter__())
+        holders = []
+        for product in products:
+            if "village" in self.places:
+                holders.append(product)
+            for seller in ("farmer", "cooperative"):
+                if seller in self.places and getattr(product, f"{seller}_id") is not None:
+                    holders.append(getattr(product, seller))
+        wanted = {holder.village_id for holder in holders if not _village_field(holder).is_cached(holder)}
+        if wanted:
+            places = Village.objects.using(self.queryset.db).select_related("county__province").order_by()
+            found = places.in_bulk(wanted)
+            for holder in holders:
+                village = found.get(holder.village_id)
+                if village is not None:
+                    _village_field(holder).set_cached_value(holder, village)
+        return iter(products)
+
+
+@cache
+def _with_places(places: tuple[str, ...]) -> type[_WithPlaces]:
+    """A class (Django's Prefetch accepts only ModelIterable subclasses), one for each `places`."""
+    return type("_WithPlaces", (_WithPlaces,), {"places": places})
+
+
+def _village_field(holder):
+    return holder._meta.get_field("village")
 
 
 def _ready_images():

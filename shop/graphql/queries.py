@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from functools import partial
 
 import graphene
 from graphql import GraphQLError
@@ -9,6 +10,7 @@ from farmers.graphql.types import CountyType, FarmerType, VillageType
 
 from .. import permissions, selectors
 from ..limits import MAX_PRICE
+from ..visible_count import visible_count
 from .types import CategoryType, ProductType
 
 
@@ -56,7 +58,11 @@ def product_listing(filter=None, sort_by=None, matching: list[int] | None = None
         products = selectors.sort_products(products, sort_by.field.value, sort_by.direction.value == "DESC")
     else:
         products = selectors.sort_products(products)
-    return selectors.with_catalog_relations(products)
+    listing = selectors.with_catalog_relations(products, variants_as_list=True)
+    if not filter and matching is None:
+        # The whole visible catalogue: its count is kept between changes (shop.visible_count).
+        listing.count_rows = partial(visible_count, listing.count)
+    return listing
 
 
 class ShopQueries(graphene.ObjectType):
@@ -100,7 +106,8 @@ class InOrderOf(Sequence):
     def __iter__(self):
         if not self.ids:
             return iter(())
-        loaded = selectors.with_catalog_relations(self.products.filter(pk__in=self.ids)).in_bulk()
+        loaded = selectors.with_catalog_relations(self.products.filter(pk__in=self.ids), variants_as_list=True)
+        loaded = loaded.in_bulk()
         return (loaded[pk] for pk in self.ids if pk in loaded)
 
 

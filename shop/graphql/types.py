@@ -95,7 +95,8 @@ class ProductType(DjangoObjectType):
 
     @staticmethod
     def resolve_variants(root, info):
-        return root.variants.all()
+        listed = getattr(root, "listed_variants", None)  # selectors.with_catalog_relations(variants_as_list=True)
+        return listed if listed is not None else root.variants.all()
 
     @staticmethod
     def resolve_images(root, info):
