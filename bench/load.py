@@ -136,7 +136,7 @@ async def graphql(session, base, query, variables, name=None) -> dict:
     data = payload["data"]
     if name is not None:
         errors = (data.get(name) or {}).get("errors") or []
-        codes = {error.get("code") for error in errors}
+        codes = {str(error.get("code") or "").lower() for error in errors}  # the API's enums are upper case
         if errors and codes <= REFUSALS:
             raise Refused(",".join(sorted(filter(None, codes))))
         if errors:

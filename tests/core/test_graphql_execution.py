@@ -130,15 +130,21 @@ def test_the_cases_compared_go_wrong_where_they_should():
     ]
 
 
-def test_objects_and_lists_of_them_skip_graphql_cores_field_machinery(monkeypatch):
-    reached = []
+@pytest.fixture
+def reached(monkeypatch) -> list[str]:
+    """The fields that reach graphql-core's own `execute_field`, as `Type.field`, in order."""
+    seen = []
     usual = ExecutionContext.execute_field
 
     def counting(self, parent_type, source, field_nodes, path):
-        reached.append(f"{parent_type.name}.{field_nodes[0].name.value}")
+        seen.append(f"{parent_type.name}.{field_nodes[0].name.value}")
         return usual(self, parent_type, source, field_nodes, path)
 
     monkeypatch.setattr(ExecutionContext, "execute_field", counting)
+    return seen
+
+
+def test_objects_and_lists_of_them_skip_graphql_cores_field_machinery(reached):
     data, errors = run("{ farmers { name } family { name owner { name } } }", PlainFieldsExecutionContext)
 
     assert data["farmers"] == [{"name": "王"}, None, None, {"name": "李"}]
@@ -147,16 +153,8 @@ def test_objects_and_lists_of_them_skip_graphql_cores_field_machinery(monkeypatc
     assert reached == ["Query.farmers", "Query.family", "Owner.name"]
 
 
-def test_attribute_fields_skip_graphql_cores_field_machinery(monkeypatch):
+def test_attribute_fields_skip_graphql_cores_field_machinery(reached):
     """The point of the short road: plain fields never reach graphql-core's `execute_field`."""
-    reached = []
-    usual = ExecutionContext.execute_field
-
-    def counting(self, parent_type, source, field_nodes, path):
-        reached.append(f"{parent_type.name}.{field_nodes[0].name.value}")
-        return usual(self, parent_type, source, field_nodes, path)
-
-    monkeypatch.setattr(ExecutionContext, "execute_field", counting)
     data, errors = run("{ things { name count note shout } }", PlainFieldsExecutionContext)
 
     assert errors == []

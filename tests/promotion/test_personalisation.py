@@ -264,15 +264,19 @@ def ranked_by_category(client, tea_feed):
     looked_at_tea(client, tea_feed[0])
 
 
-@pytest.fixture
-def tea_feed():
+def tea_shelf(category="茶叶", sponsor="山路公益基金会"):
     """Six teas and, listed first (so oldest), one promoted product: the fifth card is the ad."""
-    tea = f.category(name="茶叶")
+    tea = f.category(name=category)
     farmer = f.farmer()
     promoted = f.product(seller=farmer, name="推荐的蜂蜜")
     teas = [f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}") for n in range(6)]
-    f.campaign(f.sponsor(name="山路公益基金会"), products=[promoted])
+    f.campaign(f.sponsor(name=sponsor), products=[promoted])
     return teas, promoted
+
+
+@pytest.fixture
+def tea_feed():
+    return tea_shelf()
 
 
 def test_organic_cards_say_why_and_promoted_ones_keep_only_their_ad_label(client, ranked_by_category, tea_feed):
@@ -301,11 +305,7 @@ def test_with_the_switch_off_no_card_says_why_and_the_ad_is_still_labelled(clien
 def test_a_sponsors_and_a_categorys_markup_is_shown_as_text(client):
     """The why line and the 广告 label are put into the cards' cached HTML per request
     (promotion.feed_cache.page_cards): names come from sellers and sponsors, so they are escaped."""
-    tea = f.category(name="<i>茶</i>&叶")
-    farmer = f.farmer()
-    promoted = f.product(seller=farmer, name="推荐的蜂蜜")
-    teas = [f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}") for n in range(6)]
-    f.campaign(f.sponsor(name='山路"<b>基金会</b>'), products=[promoted])
+    teas, _promoted = tea_shelf(category="<i>茶</i>&叶", sponsor='山路"<b>基金会</b>')
     looked_at_tea(client, teas)
 
     html = client.get(FEED).content.decode()

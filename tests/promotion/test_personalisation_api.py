@@ -8,7 +8,7 @@ from promotion import personalisation
 from promotion.models import ReaderChoice
 from tests import factories as f
 from tests.conftest import GraphQLClient
-from tests.promotion.test_personalisation import looked_at_tea
+from tests.promotion.test_personalisation import looked_at_tea, tea_shelf
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,7 @@ def feed(gql, personalised=None):
 @pytest.fixture
 def tea_feed(client):
     """Six teas, one promoted honey, and a reader (the `gql` fixture's client) who looked at a tea."""
-    tea = f.category(name="茶叶")
-    farmer = f.farmer()
-    promoted = f.product(seller=farmer, name="推荐的蜂蜜")
-    teas = [f.product(seller=farmer, category_=tea, name=f"高山绿茶{n}") for n in range(6)]
-    f.campaign(f.sponsor(name="山路公益基金会"), products=[promoted])
+    teas, _promoted = tea_shelf()
     looked_at_tea(client, teas)
 
 
