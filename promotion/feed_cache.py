@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,12 +50,11 @@ class Card:
     url: str
     picture: SafeString
     facts: SafeString
-    # An organic card up to its "why this" line: joined once, not on every page.
-    organic: SafeString = field(init=False)
 
-    def __post_init__(self):
-        organic = format_html('<li class="card"><a href="{}?from=feed">{}</a>{}', self.url, self.picture, self.facts)
-        object.__setattr__(self, "organic", organic)
+    @cached_property
+    def organic(self) -> SafeString:
+        """An organic card up to its "why this" line: joined once, not on every page."""
+        return format_html('<li class="card"><a href="{}?from=feed">{}</a>{}', self.url, self.picture, self.facts)
 
 
 @dataclass
