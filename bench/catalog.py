@@ -184,18 +184,20 @@ def measure_catalogue(server: str, database: str, size: int, args) -> float:
     with connection.execute_wrapper(lambda execute, sql, *rest: executed.append(sql) or execute(sql, *rest)):
         graphql_once()
 
-    def measure(run):
-        for _ in range(5):
-            run()
-        samples = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            run()
-            samples.append((time.perf_counter() - started) * 1000)
-        return samples
+    def timed(run) -> float:
+        started = time.perf_counter()
+        run()
+        return (time.perf_counter() - started) * 1000
 
+    # Interleaved, one of each in turn: a shared machine's speed drifts by a quarter within a
+    # minute, and two blocks measured one after the other would put the drift into the ratio.
+    for _ in range(5):
+        graphql_once(), sql_once()
     gc.collect()
-    graphql_ms, sql_ms = measure(graphql_once), measure(sql_once)
+    graphql_ms, sql_ms = [], []
+    for _ in range(args.runs):
+        graphql_ms.append(timed(graphql_once))
+        sql_ms.append(timed(sql_once))
     g50, g95 = statistics.median(graphql_ms), percentile(graphql_ms, 0.95)
     s50, s95 = statistics.median(sql_ms), percentile(sql_ms, 0.95)
     print(

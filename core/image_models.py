@@ -76,8 +76,13 @@ class ProcessedImage(models.Model):
         """The folder of the processed renditions under MEDIA_ROOT, e.g. `products/12`."""
         raise NotImplementedError
 
-    def url(self, size: str = "medium") -> str | None:
+    def rendition(self, size: str = "medium"):
+        """The processed file of this size, or None until processed."""
         if self.status != ImageStatus.READY:
             return None
         file = getattr(self, size)
+        return file if file else None
+
+    def url(self, size: str = "medium") -> str | None:
+        file = self.rendition(size)
         return file.url if file else None

@@ -3,6 +3,8 @@ processing status and a URL per size, null until processed."""
 
 import graphene
 
+from core.media_urls import absolute_file_url
+
 
 class ImageSize(graphene.Enum):
     SMALL = "small"
@@ -23,5 +25,5 @@ def resolve_image_status(root, info):
 
 
 def resolve_image_url(root, info, size):
-    url = root.url(size.value)
-    return info.context.build_absolute_uri(url) if url else None
+    file = root.rendition(size.value)
+    return absolute_file_url(info.context, file) if file else None
