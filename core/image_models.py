@@ -12,6 +12,8 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.model_loading import FastRows
+
 RENDITIONS = ("original", "small", "medium", "large")
 
 
@@ -50,7 +52,7 @@ def processed_image_path(instance, filename):
     return f"{instance.upload_folder()}/{filename}"
 
 
-class ProcessedImage(models.Model):
+class ProcessedImage(FastRows, models.Model):
     """A photo shown only once processed (re-encoded, metadata stripped); see core.images."""
 
     status = models.CharField(

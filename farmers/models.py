@@ -6,8 +6,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.model_loading import FastRows
 
-class Province(models.Model):
+
+class Province(FastRows, models.Model):
     name = models.CharField(_("name"), max_length=40, unique=True)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
@@ -21,7 +23,7 @@ class Province(models.Model):
         return self.name
 
 
-class County(models.Model):
+class County(FastRows, models.Model):
     province = models.ForeignKey(Province, models.PROTECT, related_name="counties", verbose_name=_("province"))
     name = models.CharField(_("name"), max_length=40)
     name_en = models.CharField(_("English name"), max_length=60, blank=True)
@@ -37,7 +39,7 @@ class County(models.Model):
         return f"{self.province.name} {self.name}"
 
 
-class Village(models.Model):
+class Village(FastRows, models.Model):
     """A village, with the baseline figures an NGO reports its impact against."""
 
     county = models.ForeignKey(County, models.PROTECT, related_name="villages", verbose_name=_("county"))
@@ -85,7 +87,7 @@ class VerificationState(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
-class Cooperative(models.Model):
+class Cooperative(FastRows, models.Model):
     """A farmers' cooperative (合作社): can sell on its own account and on behalf of its members."""
 
     name = models.CharField(_("name"), max_length=80)
@@ -114,7 +116,7 @@ class Cooperative(models.Model):
         return self.verification_state == VerificationState.VERIFIED
 
 
-class Farmer(models.Model):
+class Farmer(FastRows, models.Model):
     """A farming household. Phone and ID number are personal data: see `farmers.permissions`."""
 
     user = models.OneToOneField(

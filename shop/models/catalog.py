@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 # ImageStatus and PrivateMediaStorage moved to core; still importable from here, and private_storage
 # is named by the migrations of shop and promotion.
 from core.image_models import ImageStatus, PrivateMediaStorage, ProcessedImage, private_storage  # noqa: F401
+from core.model_loading import FastRows
 from farmers.models import Cooperative, Farmer, Village
 
 from ..limits import MAX_PRICE
@@ -29,7 +30,7 @@ def exactly_one_seller(name: str) -> models.CheckConstraint:
     )
 
 
-class Category(models.Model):
+class Category(FastRows, models.Model):
     """Two levels: a top category (水果 fruit) and its subcategories (柑橘 citrus)."""
 
     name = models.CharField(_("name"), max_length=40)
@@ -65,7 +66,7 @@ class Category(models.Model):
         return self.name_en if (get_language() or "").startswith("en") and self.name_en else self.name
 
 
-class Product(models.Model):
+class Product(FastRows, models.Model):
     """Goods of one seller (a farmer or a cooperative), so of one village."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -125,7 +126,7 @@ class Product(models.Model):
         return ready[0] if ready else None
 
 
-class Variant(models.Model):
+class Variant(FastRows, models.Model):
     """A way the product is sold: 5 斤 box, 10 斤 box. Price in CNY, stock in units."""
 
     product = models.ForeignKey(Product, models.CASCADE, related_name="variants", verbose_name=_("product"))
