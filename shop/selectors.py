@@ -1,8 +1,10 @@
 """Reads of the catalog that more than one caller needs: what shoppers may see, and how to load it."""
 
+from collections import defaultdict
 from functools import cache
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db import connections
+from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, Subquery
 from django.db.models.query import ModelIterable
 
 from farmers.models import VerificationState, Village
@@ -28,7 +30,7 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_li
     Villages (with county and province) and categories are few and shared by many products, so
     they are loaded once each rather than joined into every row: the product query stays small to
     plan, and a page builds a few dozen place objects instead of one set per row. The villages of
-    the products, their farmers and their cooperatives come in one query (`_WithPlaces`), each
+    the products, their farmers and their cooperatives come in one query (`_CatalogRows`), each
     village one object wherever it shows.
 
     `relations` (of CATALOG_RELATIONS): only these, for a reader that shows fewer (an API client
@@ -39,33 +41,55 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_li
     each product a queryset of its own for `.all()`, a filtered copy that costs more than the
     variants themselves.
     """
-    variants = Variant.objects.order_by("position", "id")
+    variants, listed = _list_queryset("variants")
     joined = [name for name in ("farmer", "cooperative") if name in relations]
     if "farmer" in relations:
         joined[joined.index("farmer")] = "farmer__cooperative"
+    # Lists kept as attributes are loaded by _CatalogRows from a statement compiled once, where
+    # the database takes an array of ids (PostgreSQL); elsewhere, by Django's prefetching.
+    lists = ()
+    if connections[queryset.db].vendor == "postgresql":
+        lists = tuple(name for name in ("variants", "images") if name in relations)
+        lists = tuple(name for name in lists if name != "variants" or variants_as_list)
     prefetches = {
         "category": [Prefetch("category", queryset=Category.objects.select_related("parent"))],
-        "variants": [Prefetch("variants", queryset=variants, to_attr="listed_variants" if variants_as_list else None)],
+        "variants": [Prefetch("variants", queryset=variants, to_attr=listed if variants_as_list else None)],
         "images": [_ready_images()],
     }
     if joined:
         queryset = queryset.select_related(*joined)
-    queryset = queryset.prefetch_related(*(p for name, some in prefetches.items() if name in relations for p in some))
+    queryset = queryset.prefetch_related(
+        *(p for name, some in prefetches.items() if name in relations and name not in lists for p in some)
+    )
     places = tuple(name for name in ("village", "farmer", "cooperative") if name in relations)
-    if places:
-        queryset._iterable_class = _with_places(places)
+    if places or lists:
+        queryset._iterable_class = _catalog_rows(places, lists)
     return queryset
 
 
-class _WithPlaces(ModelIterable):
-    """Products as Django loads them, then the villages (with county and province) of the products
-    (`village`), of their farmers (`farmer`) and of their cooperatives (`cooperative`), whichever
-    `places` names, in one query: what three prefetches would load, one object a village."""
+class _CatalogRows(ModelIterable):
+    """Products as Django loads them, then:
+
+    - the villages (with county and province) of the products (`village`), of their farmers
+      (`farmer`) and of their cooperatives (`cooperative`), whichever `places` names, in one
+      query: what three prefetches would load, one object a village;
+    - the lists `lists` names (`variants` as `listed_variants`, `images` as `ready_images`), each
+      in one query whose SQL is compiled once a process (`_list_statement`): Django's prefetching
+      builds and compiles its query afresh for every page, which costs more than running it.
+    """
 
     places: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
 
     def __iter__(self):
         products = list(super().__iter__())
+        if self.places:
+            self._attach_places(products)
+        for name in self.lists:
+            _attach_list(products, name, self.queryset.db)
+        return iter(products)
+
+    def _attach_places(self, products):
         holders = []
         for product in products:
             if "village" in self.places:
@@ -81,13 +105,58 @@ class _WithPlaces(ModelIterable):
                 village = found.get(holder.village_id)
                 if village is not None:
                     _village_field(holder).set_cached_value(holder, village)
-        return iter(products)
 
 
 @cache
-def _with_places(places: tuple[str, ...]) -> type[_WithPlaces]:
-    """A class (Django's Prefetch accepts only ModelIterable subclasses), one for each `places`."""
-    return type("_WithPlaces", (_WithPlaces,), {"places": places})
+def _catalog_rows(places: tuple[str, ...], lists: tuple[str, ...]) -> type[_CatalogRows]:
+    """A class (Django's Prefetch accepts only ModelIterable subclasses), one for each choice."""
+    return type("_CatalogRows", (_CatalogRows,), {"places": places, "lists": lists})
+
+
+class _AnyOf(Lookup):
+    """`column = ANY(%s)`, the ids as one array: the statement's text is the same for any number
+    of ids, so it can be compiled once (PostgreSQL)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+
+
+def _list_queryset(name: str):
+    """What a product's list `name` holds, in its order, and the attribute it is kept in."""
+    if name == "variants":
+        return Variant.objects.order_by("position", "id"), "listed_variants"
+    return ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"), "ready_images"
+
+
+@cache
+def _list_statement(name: str, db: str) -> tuple[str, tuple, int]:
+    """The SQL of a list's query for any products, its parameters, and where the ids go."""
+    queryset, _attribute = _list_queryset(name)
+    ids = []  # found again by identity among the parameters
+    sql, params = queryset.using(db).filter(_AnyOf(F("product_id"), ids)).query.sql_with_params()
+    (at,) = (index for index, param in enumerate(params) if param is ids)
+    return sql, tuple(params), at
+
+
+def _attach_list(products, name: str, db: str) -> None:
+    """Each product's list `name` as an attribute, as Prefetch(to_attr=...) keeps it, each item
+    knowing its product."""
+    queryset, attribute = _list_queryset(name)
+    found = defaultdict(list)
+    if products:
+        by_id = {product.pk: product for product in products}
+        sql, params, at = _list_statement(name, db)
+        params = (*params[:at], list(by_id), *params[at + 1 :])
+        product_field = queryset.model._meta.get_field("product")
+        for item in queryset.model.objects.db_manager(db).raw(sql, params):
+            product_field.set_cached_value(item, by_id[item.product_id])
+            found[item.product_id].append(item)
+    for product in products:
+        setattr(product, attribute, list(found.get(product.pk, ())))
 
 
 def _village_field(holder):
@@ -95,11 +164,8 @@ def _village_field(holder):
 
 
 def _ready_images():
-    return Prefetch(
-        "images",
-        queryset=ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"),
-        to_attr="ready_images",
-    )
+    images, attribute = _list_queryset("images")
+    return Prefetch("images", queryset=images, to_attr=attribute)
 
 
 # What a product card shows: templates/search/_result.html and the shop's lists of cards.
