@@ -4,9 +4,10 @@ from collections import defaultdict
 from functools import cache
 
 from django.db import connections
-from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.query import ModelIterable
 
+from core.kept_statements import KeptStatement
 from farmers.models import VerificationState, Village
 
 from .models import Category, ImageStatus, Product, ProductImage, Variant
@@ -40,30 +41,34 @@ def with_catalog_relations(queryset, relations=CATALOG_RELATIONS, variants_as_li
     `product.variants.all()`, for a reader that only shows them (the API's lists): Django gives
     each product a queryset of its own for `.all()`, a filtered copy that costs more than the
     variants themselves.
+
+    On PostgreSQL the categories, the villages and the lists kept as attributes come from
+    statements compiled once a process (`core.kept_statements`); elsewhere from Django's
+    prefetching and `in_bulk`, the same objects.
     """
     variants, listed = _list_queryset("variants")
     joined = [name for name in ("farmer", "cooperative") if name in relations]
     if "farmer" in relations:
         joined[joined.index("farmer")] = "farmer__cooperative"
-    # Lists kept as attributes are loaded by _CatalogRows from a statement compiled once, where
-    # the database takes an array of ids (PostgreSQL); elsewhere, by Django's prefetching.
-    lists = ()
-    if connections[queryset.db].vendor == "postgresql":
-        lists = tuple(name for name in ("variants", "images") if name in relations)
-        lists = tuple(name for name in lists if name != "variants" or variants_as_list)
+    kept = connections[queryset.db].vendor == "postgresql"
+    # Loaded by _CatalogRows: the category, and the lists kept as attributes.
+    loaded = ()
+    if kept:
+        loaded = tuple(name for name in ("category", "variants", "images") if name in relations)
+        loaded = tuple(name for name in loaded if name != "variants" or variants_as_list)
     prefetches = {
-        "category": [Prefetch("category", queryset=Category.objects.select_related("parent"))],
+        "category": [Prefetch("category", queryset=_categories())],
         "variants": [Prefetch("variants", queryset=variants, to_attr=listed if variants_as_list else None)],
         "images": [_ready_images()],
     }
     if joined:
         queryset = queryset.select_related(*joined)
     queryset = queryset.prefetch_related(
-        *(p for name, some in prefetches.items() if name in relations and name not in lists for p in some)
+        *(p for name, some in prefetches.items() if name in relations and name not in loaded for p in some)
     )
     places = tuple(name for name in ("village", "farmer", "cooperative") if name in relations)
-    if places or lists:
-        queryset._iterable_class = _catalog_rows(places, lists)
+    if places or loaded:
+        queryset._iterable_class = _catalog_rows(places, loaded, kept)
     return queryset
 
 
@@ -73,23 +78,30 @@ class _CatalogRows(ModelIterable):
     - the villages (with county and province) of the products (`village`), of their farmers
       (`farmer`) and of their cooperatives (`cooperative`), whichever `places` names, in one
       query: what three prefetches would load, one object a village;
-    - the lists `lists` names (`variants` as `listed_variants`, `images` as `ready_images`), each
-      in one query whose SQL is compiled once a process (`_list_statement`): Django's prefetching
-      builds and compiles its query afresh for every page, which costs more than running it.
+    - whichever `loaded` names of the category (with its parent) and the lists (`variants` as
+      `listed_variants`, `images` as `ready_images`), one query each.
+
+    With `kept`, those queries are statements compiled once a process (`_statement`): Django
+    builds and compiles a query afresh for every page, which costs more than running these.
     """
 
     places: tuple[str, ...] = ()
-    lists: tuple[str, ...] = ()
+    loaded: tuple[str, ...] = ()
+    kept: bool = False
 
     def __iter__(self):
         products = list(super().__iter__())
+        db = self.queryset.db
         if self.places:
-            self._attach_places(products)
-        for name in self.lists:
-            _attach_list(products, name, self.queryset.db)
+            self._attach_places(products, db)
+        for name in self.loaded:
+            if name == "category":
+                _attach_categories(products, db)
+            else:
+                _attach_list(products, name, db)
         return iter(products)
 
-    def _attach_places(self, products):
+    def _attach_places(self, products, db):
         holders = []
         for product in products:
             if "village" in self.places:
@@ -99,8 +111,10 @@ class _CatalogRows(ModelIterable):
                     holders.append(getattr(product, seller))
         wanted = {holder.village_id for holder in holders if not _village_field(holder).is_cached(holder)}
         if wanted:
-            places = Village.objects.using(self.queryset.db).select_related("county__province").order_by()
-            found = places.in_bulk(wanted)
+            if self.kept:
+                found = {village.pk: village for village in _statement("villages", db).objects(wanted)}
+            else:
+                found = _villages().using(db).in_bulk(wanted)
             for holder in holders:
                 village = found.get(holder.village_id)
                 if village is not None:
@@ -108,21 +122,17 @@ class _CatalogRows(ModelIterable):
 
 
 @cache
-def _catalog_rows(places: tuple[str, ...], lists: tuple[str, ...]) -> type[_CatalogRows]:
+def _catalog_rows(places: tuple[str, ...], loaded: tuple[str, ...], kept: bool) -> type[_CatalogRows]:
     """A class (Django's Prefetch accepts only ModelIterable subclasses), one for each choice."""
-    return type("_CatalogRows", (_CatalogRows,), {"places": places, "lists": lists})
+    return type("_CatalogRows", (_CatalogRows,), {"places": places, "loaded": loaded, "kept": kept})
 
 
-class _AnyOf(Lookup):
-    """`column = ANY(%s)`, the ids as one array: the statement's text is the same for any number
-    of ids, so it can be compiled once (PostgreSQL)."""
+def _villages():
+    return Village.objects.select_related("county__province").order_by()
 
-    lookup_name = "any_of"
-    prepare_rhs = False
 
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+def _categories():
+    return Category.objects.select_related("parent")
 
 
 def _list_queryset(name: str):
@@ -133,13 +143,22 @@ def _list_queryset(name: str):
 
 
 @cache
-def _list_statement(name: str, db: str) -> tuple[str, tuple, int]:
-    """The SQL of a list's query for any products, its parameters, and where the ids go."""
-    queryset, _attribute = _list_queryset(name)
-    ids = []  # found again by identity among the parameters
-    sql, params = queryset.using(db).filter(_AnyOf(F("product_id"), ids)).query.sql_with_params()
-    (at,) = (index for index, param in enumerate(params) if param is ids)
-    return sql, tuple(params), at
+def _statement(name: str, db: str) -> KeptStatement:
+    """The catalogue's lookups by ids, each compiled once a process and database."""
+    if name == "villages":
+        return KeptStatement(_villages(), "pk", db)
+    if name == "category":
+        return KeptStatement(_categories().order_by(), "pk", db)
+    return KeptStatement(_list_queryset(name)[0], "product_id", db)
+
+
+def _attach_categories(products, db: str) -> None:
+    """Each product's category (with its parent), as a prefetch of `category` leaves it."""
+    wanted = {product.category_id for product in products}
+    found = {category.pk: category for category in _statement("category", db).objects(wanted)} if wanted else {}
+    category_field = Product._meta.get_field("category")
+    for product in products:
+        category_field.set_cached_value(product, found.get(product.category_id))
 
 
 def _attach_list(products, name: str, db: str) -> None:
@@ -149,10 +168,8 @@ def _attach_list(products, name: str, db: str) -> None:
     found = defaultdict(list)
     if products:
         by_id = {product.pk: product for product in products}
-        sql, params, at = _list_statement(name, db)
-        params = (*params[:at], list(by_id), *params[at + 1 :])
         product_field = queryset.model._meta.get_field("product")
-        for item in queryset.model.objects.db_manager(db).raw(sql, params):
+        for item in _statement(name, db).objects(by_id):
             product_field.set_cached_value(item, by_id[item.product_id])
             found[item.product_id].append(item)
     for product in products:

@@ -1,6 +1,7 @@
-"""The lists a product card shows (`listed_variants`, `ready_images`), loaded by
-`shop.selectors` from a statement compiled once (PostgreSQL), must hold what Django's prefetching
-holds: the same items in the same order, each knowing its product, in one query a list."""
+"""What a product card shows beside the product (its category, its village and its sellers'
+villages, the lists `listed_variants` and `ready_images`), loaded by `shop.selectors` from
+statements compiled once (PostgreSQL), must be what Django's prefetching loads: the same objects,
+the lists in the same order, each item knowing its product, one query each."""
 
 from decimal import Decimal
 
@@ -60,8 +61,10 @@ def test_the_lists_hold_what_djangos_prefetching_holds(shelf, require_postgres):
         products = list(selectors.with_catalog_relations(ordered, variants_as_list=True))
     assert _loaded(products) == {product.pk: _expected(product) for product in shelf}
     assert _loaded(products)[shelf[2].pk][1] == []  # a product without photos: an empty list
-    lists = [q["sql"] for q in queries.captured_queries if "= ANY(" in q["sql"]]
-    assert len(lists) == 2, "one query a list, with the ids as one array"
+    kept = [q["sql"] for q in queries.captured_queries if "= ANY(" in q["sql"]]
+    for table in ("shop_variant", "shop_productimage", "shop_category", "farmers_village"):
+        assert len([sql for sql in kept if f'FROM "{table}"' in sql]) == 1, f"one query for {table}, the ids an array"
+    assert len(queries.captured_queries) == 5  # and the products themselves
     # Each item knows its product without a query.
     with CaptureQueriesContext(connection) as later:
         for product in products:
@@ -116,3 +119,40 @@ def test_every_database_gives_the_same_lists(shelf):
     ordered = Product.objects.filter(pk__in=[p.pk for p in shelf]).order_by("pk")
     products = list(selectors.with_catalog_relations(ordered, variants_as_list=True))
     assert _loaded(products) == {product.pk: _expected(product) for product in shelf}
+
+
+def _places(product):
+    """The product's category (with its parent), its village (with county and province) and its
+    seller's village, as plain values."""
+    seller = product.farmer or product.cooperative
+    return (
+        product.category.pk,
+        product.category.name,
+        product.category.parent.name if product.category.parent else None,
+        product.village.name,
+        product.village.county.name,
+        product.village.county.province.name,
+        seller.village.name,
+        seller.village.county.province.name,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on_postgres", [True, False], ids=["kept statements", "django prefetching"])
+def test_categories_and_villages_are_what_django_loads(shelf, on_postgres, require_postgres, monkeypatch):
+    """Both roads on one PostgreSQL database: the kept statements, and Django's own."""
+    produce = factories.category("农产品")
+    shelf[1].category = factories.category("蜂蜜", parent=produce)
+    shelf[1].save(update_fields=["category"])
+    if not on_postgres:
+        monkeypatch.setattr(selectors, "connections", {"default": type("Other", (), {"vendor": "sqlite"})()})
+    ordered = Product.objects.filter(pk__in=[p.pk for p in shelf]).order_by("pk")
+    products = list(selectors.with_catalog_relations(ordered, variants_as_list=True))
+    with CaptureQueriesContext(connection) as queries:
+        loaded = [_places(product) for product in products]
+    assert queries.captured_queries == [], "everything loaded with the products"
+    assert loaded == [_places(Product.objects.get(pk=product.pk)) for product in products]
+    assert loaded[1][2] == "农产品"
+    # One village object wherever it shows: the product's and its seller's, when the same.
+    same = [p for p in products if (p.farmer or p.cooperative).village_id == p.village_id]
+    assert same and all((p.farmer or p.cooperative).village is p.village for p in same)
