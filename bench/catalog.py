@@ -206,7 +206,6 @@ def measure_catalogue(server: str, database: str, size: int, args) -> float:
     )
     kept = "the count kept (--cache-redis)" if args.cache_redis else "counted every page"
     print(f"  totalCount: {kept}")
-    print(f"  garbage collector: a young pass every {gc.get_threshold()[0]:,} allocations (GC_THRESHOLD, as deployed)")
     print(f"  GraphQL through Django   p50 {g50:7.2f} ms   p95 {g95:7.2f} ms   ({len(executed)} SQL queries)")
     print(f"  hand-written SQL         p50 {s50:7.2f} ms   p95 {s95:7.2f} ms   (1 query)")
     print(f"  ratio GraphQL / SQL      p50 {g50 / s50:7.2f}      p95 {g95 / s95:7.2f}      (target: at most 2.5)")

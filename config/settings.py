@@ -411,10 +411,6 @@ MIDDLEWARE.insert(
 CORS_ALLOWED_ORIGINS = env_list("STOREFRONT_ORIGINS", "")
 CORS_URLS_REGEX = r"^/graphql/$"
 CORS_ALLOW_CREDENTIALS = False
-# --- Processes ------------------------------------------------------------------------------
-# Container allocations between the cycle collector's young passes (core.garbage_collection).
-GC_THRESHOLD = env_int("GC_THRESHOLD", 10_000)
-
 # --- ops: logs, metrics, error reports (README: "Operating the site") ---
 # LOG_FORMAT=json: one JSON object a line (docker-compose); text (the default) for a developer.
 # Every line carries the request id (core.request_ids), in tasks too.

@@ -11,6 +11,3 @@ class CoreConfig(AppConfig):
         # Connects the Celery signals that carry request ids into tasks and count task runs, in
         # the web processes and the worker alike.
         from . import metrics, request_ids  # noqa: F401
-        from .garbage_collection import tune_collector
-
-        tune_collector()
