@@ -192,7 +192,8 @@ def measure_catalogue(server: str, database: str, size: int, args) -> float:
     # Interleaved, one of each in turn: a shared machine's speed drifts by a quarter within a
     # minute, and two blocks measured one after the other would put the drift into the ratio.
     for _ in range(5):
-        graphql_once(), sql_once()
+        graphql_once()
+        sql_once()
     gc.collect()
     graphql_ms, sql_ms = [], []
     for _ in range(args.runs):

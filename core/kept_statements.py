@@ -47,7 +47,7 @@ class KeptStatement:
         self._sql, self._params, self._db = sql, tuple(params), db
         self._compiler = compiler
         self._converters = compiler.get_converters(fields)
-        self._model = klass_info["model"]
+        self.model = klass_info["model"]
         self._slice = slice(start, end)
         self._init_list = [column[0].target.attname for column in compiler.select[start:end]]
         self._populators = get_related_populators(klass_info, compiler.select, db)
@@ -63,7 +63,7 @@ class KeptStatement:
             rows = self._compiler.apply_converters(rows, self._converters)
         found = []
         for row in rows:
-            instance = self._model.from_db(self._db, self._init_list, row[self._slice])
+            instance = self.model.from_db(self._db, self._init_list, row[self._slice])
             for populator in self._populators:
                 populator.populate(row, instance)
             found.append(instance)

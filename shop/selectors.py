@@ -135,11 +135,15 @@ def _categories():
     return Category.objects.select_related("parent")
 
 
+# The attribute each list a product card shows is kept in (as Prefetch's `to_attr`).
+_LIST_ATTRIBUTES = {"variants": "listed_variants", "images": "ready_images"}
+
+
 def _list_queryset(name: str):
     """What a product's list `name` holds, in its order, and the attribute it is kept in."""
     if name == "variants":
-        return Variant.objects.order_by("position", "id"), "listed_variants"
-    return ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"), "ready_images"
+        return Variant.objects.order_by("position", "id"), _LIST_ATTRIBUTES[name]
+    return ProductImage.objects.filter(status=ImageStatus.READY).order_by("position", "id"), _LIST_ATTRIBUTES[name]
 
 
 @cache
@@ -164,12 +168,13 @@ def _attach_categories(products, db: str) -> None:
 def _attach_list(products, name: str, db: str) -> None:
     """Each product's list `name` as an attribute, as Prefetch(to_attr=...) keeps it, each item
     knowing its product."""
-    queryset, attribute = _list_queryset(name)
+    attribute = _LIST_ATTRIBUTES[name]
     found = defaultdict(list)
     if products:
         by_id = {product.pk: product for product in products}
-        product_field = queryset.model._meta.get_field("product")
-        for item in _statement(name, db).objects(by_id):
+        statement = _statement(name, db)
+        product_field = statement.model._meta.get_field("product")
+        for item in statement.objects(by_id):
             product_field.set_cached_value(item, by_id[item.product_id])
             found[item.product_id].append(item)
     for product in products:
